@@ -1,0 +1,82 @@
+"""HTML to clean plain text, on lxml (about ten times faster than BeautifulSoup).
+
+HTML whitespace collapses as a browser collapses it; block elements become line breaks,
+paragraphs, headings, lists and tables become paragraphs, list items become "- " lines,
+`<pre>` keeps its lines and indentation, and no markup is left.
+"""
+
+from __future__ import annotations
+
+import re
+
+import lxml.html
+from lxml import etree
+
+PARAGRAPH_TAGS = frozenset(
+    "p blockquote pre table ul ol dl h1 h2 h3 h4 h5 h6 hr figure section article".split()
+)
+LINE_TAGS = frozenset("div header footer tr dt dd figcaption caption li br".split())
+CELL_TAGS = frozenset({"td", "th"})
+DROP_TAGS = ("script", "style", "noscript", "template")
+
+# Private-use characters as markers: inserted while walking the tree, turned into newlines at the end, so
+# that whitespace from the HTML source can be collapsed without losing our breaks.
+_PARA, _LINE, _SPACE = "\ue000", "\ue001", "\ue002"
+_BREAKS = re.compile(f"[ {_PARA}{_LINE}]*[{_PARA}{_LINE}][ {_PARA}{_LINE}]*")
+_SPACES = re.compile(r"\s+")
+_BLANK_LINES = re.compile(r"\n{3,}")
+_HTMLISH = re.compile(r"[<&]")
+
+
+def normalize_whitespace(text: str) -> str:
+    """Collapse spaces inside lines, keep at most one blank line, strip the ends."""
+    text = text.replace("\xa0", " ").replace("\r\n", "\n").replace("\r", "\n")
+    lines = (" ".join(line.split()) for line in text.split("\n"))
+    return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+
+
+def _break(match: re.Match[str]) -> str:
+    return "\n\n" if _PARA in match.group() else "\n"
+
+
+def element_to_text(root: etree._Element) -> str:
+    """Readable text of an lxml element (its text and tails are modified)."""
+    for el in list(root.iter(DROP_TAGS)):
+        el.drop_tree()
+    for pre in root.iter("pre"):
+        body = pre.text_content().replace(" ", _SPACE).replace("\n", _LINE)
+        for child in list(pre):
+            pre.remove(child)
+        pre.text = body
+    for el in root.iter():
+        tag = el.tag
+        if not isinstance(tag, str):
+            continue
+        if tag == "li":
+            el.text = _LINE + "- " + (el.text or "")
+            el.tail = _LINE + (el.tail or "")
+        elif tag in PARAGRAPH_TAGS:
+            el.text = _PARA + (el.text or "")
+            el.tail = _PARA + (el.tail or "")
+        elif tag in LINE_TAGS:
+            if tag != "br":
+                el.text = _LINE + (el.text or "")
+            el.tail = _LINE + (el.tail or "")
+        elif tag in CELL_TAGS:
+            el.tail = " " + (el.tail or "")
+    text = _SPACES.sub(" ", root.text_content().replace("\xa0", " "))
+    text = _BREAKS.sub(_break, text).replace(_SPACE, " ")
+    return text.strip()
+
+
+def html_to_text(html: str) -> str:
+    """Plain text of an HTML fragment or page."""
+    if not html or not html.strip():
+        return ""
+    if not _HTMLISH.search(html):
+        return normalize_whitespace(html)
+    try:
+        root = lxml.html.fragment_fromstring(html, create_parent="div")
+    except (etree.ParserError, ValueError):
+        return normalize_whitespace(html)
+    return element_to_text(root)

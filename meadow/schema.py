@@ -1,0 +1,74 @@
+"""The one record every source yields, and its Arrow/`datasets` types.
+
+Every mixture is a plain concatenation of these columns. `id` is derived from
+(source, subset, source_id) so that sampling and splitting never depend on row order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+import pyarrow as pa
+
+RECORD_FIELDS: tuple[str, ...] = (
+    "instruction",
+    "input",
+    "output",
+    "source",
+    "subset",
+    "source_id",
+    "license",
+)
+COLUMNS: tuple[str, ...] = ("id", *RECORD_FIELDS)
+
+ARROW_SCHEMA = pa.schema([pa.field(name, pa.string(), nullable=False) for name in COLUMNS])
+
+
+def record_id(source: str, subset: str, source_id: str) -> str:
+    """Stable 16-hex-digit id: the same row gets the same id on any machine, in any order."""
+    key = f"{source}\x1f{subset}\x1f{source_id}".encode()
+    return hashlib.blake2b(key, digest_size=8).hexdigest()
+
+
+@dataclass(slots=True)
+class Record:
+    """One instruction/input/output row with its provenance."""
+
+    instruction: str
+    input: str
+    output: str
+    source: str
+    subset: str
+    source_id: str
+    license: str
+
+    @property
+    def id(self) -> str:
+        return record_id(self.source, self.subset, self.source_id)
+
+    def to_row(self) -> dict[str, str]:
+        return {
+            "id": self.id,
+            "instruction": self.instruction,
+            "input": self.input,
+            "output": self.output,
+            "source": self.source,
+            "subset": self.subset,
+            "source_id": self.source_id,
+            "license": self.license,
+        }
+
+
+def dataset_features():
+    """The `datasets.Features` of a mixture split (all columns are strings)."""
+    from datasets import Features, Value
+
+    return Features({name: Value("string") for name in COLUMNS})
+
+
+def arrow_schema_with_features() -> pa.Schema:
+    """ARROW_SCHEMA plus the `huggingface` metadata `datasets` reads back as features."""
+    info = {"info": {"features": dataset_features().to_dict()}}
+    return ARROW_SCHEMA.with_metadata({"huggingface": json.dumps(info, sort_keys=True)})

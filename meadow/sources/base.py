@@ -1,0 +1,163 @@
+"""The contract every source adapter fulfils.
+
+A source is two small pieces, kept apart so a recipe can change one without the other:
+
+* `parse(path)` streams raw items (plain dicts) out of one raw file, in file order;
+* `to_records(item)` maps one raw item to zero or more `Record`s.
+
+Either may yield `Skip("reason")` instead; the runner counts skips per reason and they
+end up in the manifest and the card. Everything shared (raw-file resolution, counting,
+progress, ids, the Arrow cache) lives outside the adapter, so an adapter file holds only
+what is particular to its format.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+from meadow.errors import RawFileError, RecipeError
+from meadow.schema import Record
+
+
+@dataclass(frozen=True)
+class RawFile:
+    """One raw file a source needs: where it comes from and what it must hash to."""
+
+    name: str
+    url: str | None = None
+    sha256: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Skip:
+    """A raw row that was dropped, and why (a short snake_case reason)."""
+
+    reason: str
+
+
+class Source(ABC):
+    """Base class of source adapters; subclasses set the class attributes and two methods.
+
+    Attributes:
+        name: short registry name (`anki`, `wikidoc`).
+        description, homepage, license, citation: shown by `meadow sources` and in cards.
+        subsets: the fixed subsets; empty when they come from the data (Anki deck names).
+        default_instruction: the `instruction` column unless a recipe overrides it.
+        raw_files: files the source needs; those with a `url` are downloaded on demand.
+        how_to_get: said when a raw file cannot be downloaded (where to get it).
+        file_suffixes: which files of a `--raw` folder the source reads.
+        version: the adapter version; bump it when the output for the same raw files
+            changes, so cached per-source builds are not reused.
+        options: recipe-settable options and their defaults.
+    """
+
+    name: ClassVar[str]
+    description: ClassVar[str] = ""
+    homepage: ClassVar[str] = ""
+    license: ClassVar[str] = ""
+    citation: ClassVar[str] = ""
+    subsets: ClassVar[tuple[str, ...]] = ()
+    default_instruction: ClassVar[str] = "Answer this question truthfully"
+    raw_files: ClassVar[tuple[RawFile, ...]] = ()
+    how_to_get: ClassVar[str] = ""
+    file_suffixes: ClassVar[tuple[str, ...]] = ()
+    version: ClassVar[str] = "1"
+    options: ClassVar[dict[str, Any]] = {}
+
+    def __init__(self, *, instruction: str | None = None, **options: Any):
+        unknown = sorted(set(options) - set(self.options))
+        if unknown:
+            allowed = ", ".join(sorted(self.options)) or "none"
+            raise RecipeError(
+                f"sources.{self.name}.options.{unknown[0]}",
+                f"unknown option for source {self.name!r}; available: {allowed}",
+            )
+        self.instruction = instruction or self.default_instruction
+        self.settings: dict[str, Any] = {**self.options, **options}
+
+    # -- what an adapter implements ---------------------------------------------------
+
+    @abstractmethod
+    def parse(self, path: Path) -> Iterator[dict[str, Any] | Skip]:
+        """Stream raw items out of one raw file; raise RawFileError if it cannot be read."""
+
+    @abstractmethod
+    def to_records(self, item: dict[str, Any]) -> Iterable[Record | Skip]:
+        """Map one raw item to records (or skips)."""
+
+    # -- shared behaviour ---------------------------------------------------------------
+
+    def shards(self, raw: Path) -> list[Path]:
+        """The raw files to parse, in a stable order; each is parsed independently."""
+        if raw.is_file():
+            return [raw]
+        if not raw.is_dir():
+            raise RawFileError(raw, "no such file or folder")
+        files = sorted(
+            p
+            for p in raw.rglob("*")
+            if p.is_file() and (not self.file_suffixes or p.suffix.lower() in self.file_suffixes)
+        )
+        if not files:
+            wanted = " or ".join(self.file_suffixes) or "any"
+            raise RawFileError(raw, f"folder holds no {wanted} files for source {self.name!r}")
+        return files
+
+    def records(self, path: Path) -> Iterator[Record | Skip]:
+        """Records (and skips) of one raw file: parse, then map."""
+        for item in self.parse(path):
+            if isinstance(item, Skip):
+                yield item
+            else:
+                yield from self.to_records(item)
+
+    def record(
+        self,
+        *,
+        input: str,
+        output: str,
+        source_id: str,
+        subset: str = "",
+        instruction: str | None = None,
+        license: str | None = None,
+    ) -> Record:
+        """A record with this source's name, instruction and license filled in."""
+        return Record(
+            instruction=instruction or self.instruction,
+            input=input,
+            output=output,
+            source=self.name,
+            subset=subset,
+            source_id=source_id,
+            license=license or self.license,
+        )
+
+    def fingerprint_data(self) -> dict[str, Any]:
+        """What, besides the raw files, decides this source's output."""
+        return {
+            "source": self.name,
+            "version": self.version,
+            "instruction": self.instruction,
+            "options": self.settings,
+        }
+
+    @classmethod
+    def info(cls) -> dict[str, Any]:
+        """Metadata for listings and cards."""
+        return {
+            "name": cls.name,
+            "description": cls.description,
+            "homepage": cls.homepage,
+            "license": cls.license,
+            "citation": cls.citation,
+            "subsets": list(cls.subsets),
+            "version": cls.version,
+            "raw_files": [
+                {"name": f.name, "url": f.url, "sha256": f.sha256} for f in cls.raw_files
+            ],
+            "how_to_get": cls.how_to_get,
+        }
