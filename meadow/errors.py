@@ -12,6 +12,16 @@ from pathlib import Path
 class MeadowError(Exception):
     """Base of every error meadow raises deliberately."""
 
+    def __reduce__(self):  # keyword-style __init__s would not survive pickling otherwise
+        return (_rebuild_error, (self.__class__, self.args, self.__dict__))
+
+
+def _rebuild_error(cls: type[MeadowError], args: tuple, state: dict) -> MeadowError:
+    err = cls.__new__(cls)
+    err.args = args
+    err.__dict__.update(state)
+    return err
+
 
 class UnknownSourceError(MeadowError, KeyError):
     def __init__(self, name: str, known: list[str]):

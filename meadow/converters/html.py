@@ -13,14 +13,15 @@ import lxml.html
 from lxml import etree
 
 PARAGRAPH_TAGS = frozenset(
-    "p blockquote pre table ul ol dl h1 h2 h3 h4 h5 h6 hr figure section article".split()
+    {"p", "blockquote", "pre", "table", "ul", "ol", "dl", "hr", "figure", "section", "article"}
+    | {f"h{level}" for level in range(1, 7)}
 )
-LINE_TAGS = frozenset("div header footer tr dt dd figcaption caption li br".split())
+LINE_TAGS = frozenset({"div", "header", "footer", "tr", "dt", "dd", "figcaption", "caption", "br"})
 CELL_TAGS = frozenset({"td", "th"})
 DROP_TAGS = ("script", "style", "noscript", "template")
 
-# Private-use characters as markers: inserted while walking the tree, turned into newlines at the end, so
-# that whitespace from the HTML source can be collapsed without losing our breaks.
+# Private-use characters as markers: inserted while walking the tree and turned into newlines
+# at the end, so whitespace from the HTML source collapses without losing our breaks.
 _PARA, _LINE, _SPACE = "\ue000", "\ue001", "\ue002"
 _BREAKS = re.compile(f"[ {_PARA}{_LINE}]*[{_PARA}{_LINE}][ {_PARA}{_LINE}]*")
 _SPACES = re.compile(r"\s+")

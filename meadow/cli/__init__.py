@@ -1,0 +1,89 @@
+"""The `meadow` command. Each command group lives in its own module; this only joins them.
+
+Errors meadow raises on purpose print as one line and exit 1; anything else prints one
+line too, and `MEADOW_DEBUG=1` shows the full traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+import typer
+
+from meadow import __version__
+from meadow.cli._common import err_console
+from meadow.cli.build import build_command
+from meadow.cli.fetch import fetch_command
+from meadow.cli.show import list_command, show_command
+from meadow.cli.sources import sources_command
+from meadow.errors import MeadowError
+
+app = typer.Typer(
+    name="meadow",
+    help="Medical instruction-tuning data from raw public corpora, reproducibly.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"meadow {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """Medical instruction-tuning data from raw public corpora, reproducibly."""
+
+
+app.command("sources")(sources_command)
+app.command("build")(build_command)
+app.command("show")(show_command)
+app.command("list")(list_command)
+app.command("fetch")(fetch_command)
+
+
+def _debug() -> bool:
+    return os.environ.get("MEADOW_DEBUG", "").strip().lower() in {"1", "true", "yes"}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the console script; returns the exit code."""
+    try:
+        code = app(args=argv, standalone_mode=False, prog_name="meadow")
+    except click.exceptions.Exit as exc:
+        code = exc.exit_code
+    except click.ClickException as exc:
+        exc.show()
+        code = exc.exit_code
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        err_console.print("interrupted")
+        code = 130
+    except MeadowError as exc:
+        if _debug():
+            raise
+        err_console.print(f"error: {exc}", style="red", highlight=False, soft_wrap=True)
+        code = 1
+    except Exception as exc:  # an unexpected failure still gets one line
+        if _debug():
+            raise
+        err_console.print(
+            f"error: {type(exc).__name__}: {exc} (run with MEADOW_DEBUG=1 for the traceback)",
+            style="red",
+            highlight=False,
+            soft_wrap=True,
+        )
+        code = 1
+    return code if isinstance(code, int) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,496 @@
+"""Recipes (YAML) and the mixer: quota sampling and split assignment by stable id hash.
+
+Which rows a recipe takes depends only on the seed and each row's `id`: a row's sampling
+key is a hash of (seed, id), a quota takes the smallest keys, and a row's split is a
+hash of its id alone. So the same recipe, seed and raw files select the same rows on any
+machine and with any process count, and adding rows to a corpus never moves a chosen
+row to another split.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections import Counter
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import yaml
+
+from meadow.errors import MeadowError, RecipeError
+from meadow.source_cache import SourceCache
+from meadow.sources import get_source, list_sources
+
+ALL = "all"
+SPLITS = ("train", "validation", "test")
+MIXER_VERSION = "1"
+
+Quota = int | float | str  # a count, a fraction in (0, 1], or "all"
+
+_RECIPE_KEYS = ("name", "description", "seed", "splits", "sources")
+_SOURCE_KEYS = ("quota", "subsets", "options", "instruction", "raw")
+_SPLIT_KEYS = ("validation", "test")
+
+
+def parse_quota(value: Any, key: str) -> Quota:
+    """`all`, a non-negative count, a fraction in (0, 1] or a percentage like `25%`."""
+    if value is None:
+        return ALL
+    if isinstance(value, bool):
+        raise RecipeError(key, f"expected a count, a fraction or 'all', got {value!r}")
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text == ALL:
+            return ALL
+        try:
+            if text.endswith("%"):
+                return parse_quota(float(text[:-1]) / 100, key)
+            return parse_quota(int(text) if text.lstrip("-").isdigit() else float(text), key)
+        except ValueError:
+            raise RecipeError(
+                key, f"expected a count, a fraction or 'all', got {value!r}"
+            ) from None
+    if isinstance(value, int):
+        if value < 0:
+            raise RecipeError(key, f"quota must not be negative, got {value}")
+        return value
+    if isinstance(value, float):
+        if not 0 < value <= 1:
+            raise RecipeError(
+                key, f"a fractional quota must be in (0, 1], got {value}; use an integer count"
+            )
+        return value
+    raise RecipeError(key, f"expected a count, a fraction or 'all', got {value!r}")
+
+
+def quota_count(quota: Quota, available: int) -> int:
+    """How many rows a quota takes out of `available`."""
+    if quota == ALL:
+        return available
+    if isinstance(quota, float):
+        return min(available, math.floor(quota * available + 0.5))
+    return min(int(quota), available)
+
+
+@dataclass
+class SourceSpec:
+    """One source of a recipe: how much of it, which subsets, with which options."""
+
+    name: str
+    quota: Quota = ALL
+    subsets: dict[str, Quota] | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+    instruction: str | None = None
+    raw: Path | None = None
+
+    def canonical(self) -> dict[str, Any]:
+        return {
+            "quota": self.quota,
+            "subsets": dict(sorted(self.subsets.items())) if self.subsets else None,
+            "options": dict(sorted(self.options.items())),
+            "instruction": self.instruction,
+        }
+
+
+@dataclass
+class Recipe:
+    """A mixture: sources with quotas, a seed, and validation/test fractions."""
+
+    name: str
+    sources: dict[str, SourceSpec]
+    seed: int = 42
+    validation: float = 0.0
+    test: float = 0.0
+    description: str = ""
+    origin: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.name or not isinstance(self.name, str):
+            raise RecipeError("name", "a recipe needs a name", recipe=self.origin or None)
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
+            raise RecipeError(
+                "seed",
+                f"expected a non-negative integer, got {self.seed!r}",
+                recipe=self.origin or None,
+            )
+        for key in _SPLIT_KEYS:
+            value = getattr(self, key)
+            if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 1:
+                raise RecipeError(
+                    f"splits.{key}",
+                    f"expected a fraction in [0, 1), got {value!r}",
+                    recipe=self.origin or None,
+                )
+        if self.validation + self.test >= 1:
+            raise RecipeError(
+                "splits", "validation + test must leave rows for train", recipe=self.origin or None
+            )
+        if not self.sources:
+            raise RecipeError(
+                "sources", "a recipe needs at least one source", recipe=self.origin or None
+            )
+        for spec in self.sources.values():
+            _check_source_spec(spec, self.origin)
+
+    def canonical(self) -> dict[str, Any]:
+        """What decides the output (the name and raw paths do not)."""
+        return {
+            "seed": self.seed,
+            "splits": {"validation": self.validation, "test": self.test},
+            "sources": {name: spec.canonical() for name, spec in self.sources.items()},
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "description": self.description, **self.canonical()}
+
+    def with_overrides(
+        self,
+        *,
+        name: str | None = None,
+        sources: list[str] | None = None,
+        quotas: Mapping[str, str] | None = None,
+        seed: int | None = None,
+        validation: float | None = None,
+        test: float | None = None,
+    ) -> Recipe:
+        """This recipe with command-line overrides applied (flags win over the YAML)."""
+        specs = dict(self.sources)
+        if sources:
+            specs = {s: specs.get(s, SourceSpec(name=s)) for s in sources}
+        for target, value in (quotas or {}).items():
+            source, _, subset = target.partition(".")
+            key = f"--quota {target}"
+            if source not in specs:
+                raise RecipeError(
+                    key, f"source {source!r} is not in this build (sources: {', '.join(specs)})"
+                )
+            quota = parse_quota(value, key)
+            spec = specs[source]
+            if subset:
+                subsets = dict(spec.subsets or {})
+                subsets[subset] = quota
+                specs[source] = replace(spec, subsets=subsets)
+            else:
+                specs[source] = replace(spec, quota=quota)
+        return replace(
+            self,
+            name=name or self.name,
+            sources=specs,
+            seed=self.seed if seed is None else seed,
+            validation=self.validation if validation is None else validation,
+            test=self.test if test is None else test,
+        )
+
+
+def _check_source_spec(spec: SourceSpec, origin: str) -> None:
+    recipe = origin or None
+    known = list_sources()
+    if spec.name not in known:
+        raise RecipeError(
+            f"sources.{spec.name}", f"unknown source; available: {', '.join(known)}", recipe=recipe
+        )
+    cls = get_source(spec.name)
+    if spec.subsets is not None and cls.subsets:
+        unknown = sorted(set(spec.subsets) - set(cls.subsets))
+        if unknown:
+            raise RecipeError(
+                f"sources.{spec.name}.subsets.{unknown[0]}",
+                f"unknown subset; {spec.name} has: {', '.join(cls.subsets)}",
+                recipe=recipe,
+            )
+
+
+def _source_spec(name: str, body: Any, origin: str, base_dir: Path | None) -> SourceSpec:
+    key = f"sources.{name}"
+    if body is None:
+        body = {}
+    if not isinstance(body, dict):
+        raise RecipeError(
+            key, f"expected a mapping of {', '.join(_SOURCE_KEYS)}, got {body!r}", recipe=origin
+        )
+    unknown = sorted(set(body) - set(_SOURCE_KEYS))
+    if unknown:
+        raise RecipeError(
+            f"{key}.{unknown[0]}", f"unknown key; allowed: {', '.join(_SOURCE_KEYS)}", recipe=origin
+        )
+    try:
+        quota = parse_quota(body.get("quota", ALL), f"{key}.quota")
+        subsets_body = body.get("subsets")
+        subsets: dict[str, Quota] | None
+        if subsets_body is None:
+            subsets = None
+        elif isinstance(subsets_body, list):
+            subsets = {str(s): ALL for s in subsets_body}
+        elif isinstance(subsets_body, dict):
+            subsets = {
+                str(s): parse_quota(q, f"{key}.subsets.{s}") for s, q in subsets_body.items()
+            }
+        else:
+            raise RecipeError(
+                f"{key}.subsets", "expected a list of subsets or a mapping subset: quota"
+            )
+    except RecipeError as err:
+        raise RecipeError(err.key, err.problem, recipe=origin) from None
+    options = body.get("options") or {}
+    if not isinstance(options, dict):
+        raise RecipeError(f"{key}.options", "expected a mapping", recipe=origin)
+    raw = body.get("raw")
+    raw_path = None
+    if raw is not None:
+        raw_path = Path(str(raw)).expanduser()
+        if not raw_path.is_absolute() and base_dir is not None:
+            raw_path = (base_dir / raw_path).resolve()
+    return SourceSpec(
+        name=name,
+        quota=quota,
+        subsets=subsets,
+        options=options,
+        instruction=body.get("instruction"),
+        raw=raw_path,
+    )
+
+
+def recipe_from_dict(data: Any, *, origin: str = "", base_dir: Path | None = None) -> Recipe:
+    """Validate a parsed YAML document into a Recipe; errors name the bad key."""
+    if not isinstance(data, dict):
+        raise RecipeError(
+            "(top level)",
+            f"a recipe is a mapping with keys {', '.join(_RECIPE_KEYS)}",
+            recipe=origin,
+        )
+    unknown = sorted(set(data) - set(_RECIPE_KEYS))
+    if unknown:
+        raise RecipeError(
+            unknown[0], f"unknown key; allowed: {', '.join(_RECIPE_KEYS)}", recipe=origin
+        )
+    splits = data.get("splits") or {}
+    if not isinstance(splits, dict):
+        raise RecipeError(
+            "splits", "expected a mapping with validation and test fractions", recipe=origin
+        )
+    bad = sorted(set(splits) - set(_SPLIT_KEYS))
+    if bad:
+        raise RecipeError(
+            f"splits.{bad[0]}",
+            "unknown split; allowed: validation, test (train gets the rest)",
+            recipe=origin,
+        )
+    body = data.get("sources")
+    if isinstance(body, list):
+        body = {str(name): None for name in body}
+    if not isinstance(body, dict) or not body:
+        raise RecipeError(
+            "sources", "expected a non-empty mapping (or list) of sources", recipe=origin
+        )
+    sources = {str(n): _source_spec(str(n), b, origin, base_dir) for n, b in body.items()}
+    return Recipe(
+        name=str(data.get("name") or (Path(origin).stem if origin else "")),
+        description=str(data.get("description") or ""),
+        seed=data.get("seed", 42),
+        validation=splits.get("validation", 0.0),
+        test=splits.get("test", 0.0),
+        sources=sources,
+        origin=origin,
+    )
+
+
+def builtin_recipes() -> list[str]:
+    """Names of the recipes shipped with meadow."""
+    folder = resources.files("meadow") / "recipes"
+    return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".yaml"))
+
+
+def load_recipe(name_or_path: str | Path) -> Recipe:
+    """A built-in recipe by name (`sample`, `small`, …) or a recipe YAML file by path."""
+    path = Path(name_or_path).expanduser()
+    text = str(name_or_path)
+    if path.suffix in (".yaml", ".yml") or path.exists() or "/" in text:
+        if not path.is_file():
+            raise RecipeError("--mixture", f"no recipe file at {path}")
+        origin, base_dir = str(path), path.resolve().parent
+        content = path.read_text(encoding="utf-8")
+    else:
+        resource = resources.files("meadow") / "recipes" / f"{text}.yaml"
+        if not resource.is_file():
+            raise RecipeError(
+                "--mixture",
+                f"no built-in recipe {text!r} and no such file; "
+                f"built-in: {', '.join(builtin_recipes())}",
+            )
+        origin = f"builtin:{text}"
+        with resources.as_file(resource) as real:
+            base_dir = Path(real).resolve().parent
+            content = real.read_text(encoding="utf-8")
+    try:
+        data = yaml.safe_load(content)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise RecipeError(
+            "(yaml)", f"not valid YAML{where}: {getattr(exc, 'problem', exc)}", recipe=origin
+        ) from None
+    return recipe_from_dict(data, origin=origin, base_dir=base_dir)
+
+
+def adhoc_recipe(sources: list[str], name: str | None = None) -> Recipe:
+    """The recipe of `meadow build --sources a,b`: every row of each source."""
+    return Recipe(
+        name=name or "+".join(sources),
+        sources={s: SourceSpec(s) for s in sources},
+        origin="--sources",
+    )
+
+
+# -- the mixer ------------------------------------------------------------------------
+
+
+def _hash64(text: str) -> int:
+    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big")
+
+
+def split_of(row_id: str, validation: float, test: float) -> str:
+    """The split of a row: a function of its id alone, so it never moves."""
+    u = _hash64(f"split\x1f{row_id}") / 2**64
+    if u < test:
+        return "test"
+    if u < test + validation:
+        return "validation"
+    return "train"
+
+
+@dataclass
+class SourceSelection:
+    """The rows one source contributes, as indices into its cache, with their splits."""
+
+    spec: SourceSpec
+    cache: SourceCache
+    rows: np.ndarray
+    splits: np.ndarray
+    stats: dict[str, Any]
+
+
+def _select_source(spec: SourceSpec, cache: SourceCache, recipe: Recipe) -> SourceSelection:
+    columns = ["id", "subset", "license"]
+    tables = [pq.read_table(p, columns=columns) for p in cache.part_paths]
+    table = (
+        pa.concat_tables(tables)
+        if tables
+        else pa.table({c: pa.array([], pa.string()) for c in columns})
+    )
+    ids: list[str] = table.column("id").to_pylist()
+    subsets = np.asarray(table.column("subset").to_pylist(), dtype=object)
+    n = len(ids)
+
+    candidate = np.zeros(n, dtype=bool)
+    keys = np.zeros(n, dtype=np.uint64)
+    seen: set[str] = set()
+    wanted = set(spec.subsets) if spec.subsets else None
+    prefix = f"{recipe.seed}\x1f"
+    for i, row_id in enumerate(ids):
+        if row_id in seen:
+            continue
+        seen.add(row_id)
+        if wanted is None or subsets[i] in wanted:
+            candidate[i] = True
+            keys[i] = _hash64(prefix + row_id)
+    duplicates = n - len(seen)
+
+    def smallest(idx: np.ndarray, k: int) -> np.ndarray:
+        return idx[np.argsort(keys[idx], kind="stable")[:k]]
+
+    subset_stats: dict[str, dict[str, Any]] = {}
+    names = sorted(set(subsets[candidate].tolist()) | set(spec.subsets or ()))
+    chosen_parts = []
+    for name in names:
+        idx = np.flatnonzero(candidate & (subsets == name))
+        quota = (spec.subsets or {}).get(name, ALL)
+        taken = smallest(idx, quota_count(quota, len(idx)))
+        chosen_parts.append(taken)
+        subset_stats[name] = {"available": len(idx), "quota": quota, "taken": len(taken)}
+        if isinstance(quota, int) and quota > len(idx):
+            subset_stats[name]["quota_exceeds_available"] = True
+    chosen = np.concatenate(chosen_parts) if chosen_parts else np.zeros(0, dtype=np.int64)
+    available = int(candidate.sum())
+    pooled = len(chosen)
+    chosen = np.sort(smallest(chosen, quota_count(spec.quota, len(chosen))))
+    split_codes = np.array(
+        [SPLITS.index(split_of(ids[i], recipe.validation, recipe.test)) for i in chosen],
+        dtype=np.int8,
+    )
+    for name in names:  # what was left of each subset after the source-level quota
+        subset_stats[name]["taken"] = int((subsets[chosen] == name).sum()) if len(chosen) else 0
+
+    licenses = np.asarray(table.column("license").to_pylist(), dtype=object)[chosen]
+    skipped = dict(cache.skipped)
+    if duplicates:
+        skipped["duplicate_id"] = duplicates
+    stats: dict[str, Any] = {
+        "adapter_version": cache.version,
+        "fingerprint": cache.fingerprint,
+        "raw_files": cache.raw_files,
+        "rows_parsed": cache.rows,
+        "skipped": dict(sorted(skipped.items())),
+        "available": available,
+        "quota": spec.quota,
+        "taken": len(chosen),
+        "subsets": subset_stats,
+        "splits": {s: int((split_codes == c).sum()) for c, s in enumerate(SPLITS)},
+        "licenses": dict(sorted(Counter(licenses.tolist()).items())),
+    }
+    if isinstance(spec.quota, int) and spec.quota > pooled:
+        stats["quota_exceeds_available"] = True
+    return SourceSelection(spec=spec, cache=cache, rows=chosen, splits=split_codes, stats=stats)
+
+
+@dataclass
+class Selection:
+    """Every source's chosen rows; streams them out split by split."""
+
+    recipe: Recipe
+    sources: list[SourceSelection]
+
+    def split_counts(self) -> dict[str, int]:
+        return {s: sum(sel.stats["splits"][s] for sel in self.sources) for s in self.splits()}
+
+    def splits(self) -> list[str]:
+        """Splits the recipe asks for (train always; others when their fraction is > 0)."""
+        return [s for s in SPLITS if s == "train" or getattr(self.recipe, s) > 0]
+
+    def iter_tables(self, batch_rows: int = 10_000) -> Iterator[tuple[str, pa.Table]]:
+        """(split, rows) pieces in a fixed order: recipe source order, then cache order."""
+        for sel in self.sources:
+            if not len(sel.rows):
+                continue
+            start = 0
+            for part in sel.cache.part_paths:
+                for batch in pq.ParquetFile(part).iter_batches(batch_size=batch_rows):
+                    end = start + batch.num_rows
+                    lo, hi = np.searchsorted(sel.rows, [start, end])
+                    if hi > lo:
+                        table = pa.Table.from_batches([batch])
+                        local = sel.rows[lo:hi] - start
+                        codes = sel.splits[lo:hi]
+                        for c, split in enumerate(SPLITS):
+                            mask = codes == c
+                            if mask.any():
+                                yield split, table.take(pa.array(local[mask]))
+                    start = end
+
+
+def select(recipe: Recipe, caches: Mapping[str, SourceCache]) -> Selection:
+    """Apply the recipe's quotas and splits to the parsed sources."""
+    missing = [name for name in recipe.sources if name not in caches]
+    if missing:
+        raise MeadowError(f"no parsed data for source(s) {', '.join(missing)}")
+    return Selection(
+        recipe=recipe,
+        sources=[
+            _select_source(spec, caches[name], recipe) for name, spec in recipe.sources.items()
+        ],
+    )

@@ -1,0 +1,308 @@
+"""Run a source over its raw files into the per-source Arrow cache.
+
+The cache key (fingerprint) is the adapter version and options plus the sha256 of every
+raw file, so a source is parsed once per raw-file content and reused by every recipe that
+mixes it. Raw files are parsed in contiguous groups, each written to its own parquet part
+as it streams (memory stays flat); groups run in parallel with `num_proc` and the parts
+are read back in group order, so the cache content never depends on the process count.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing
+import os
+import queue
+import shutil
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from meadow.download import sha256_file
+from meadow.errors import MeadowError, RawFileError
+from meadow.progress import ProgressBars
+from meadow.schema import ARROW_SCHEMA, COLUMNS
+from meadow.sources.base import Skip, Source
+
+CACHE_FORMAT = "1"
+BATCH_ROWS = 10_000
+GROUP_BYTES = 32 * 1024 * 1024
+GROUP_FILES = 2_000
+_PROGRESS_EVERY = 2_000
+
+
+@dataclass
+class SourceCache:
+    """A source parsed into parquet parts, with its counts."""
+
+    source: str
+    fingerprint: str
+    path: Path
+    parts: list[str]
+    rows: int
+    skipped: dict[str, int]
+    subsets: dict[str, int]
+    raw_files: list[dict[str, Any]]
+    version: str
+
+    @property
+    def part_paths(self) -> list[Path]:
+        return [self.path / name for name in self.parts]
+
+    @classmethod
+    def load(cls, path: Path) -> SourceCache:
+        stats = json.loads((path / "stats.json").read_text())
+        return cls(path=path, **stats)
+
+
+@dataclass
+class SourcePlan:
+    """What running one source will do: its raw files, key and groups of files."""
+
+    source: Source
+    raw: Path
+    raw_files: list[dict[str, Any]]
+    fingerprint: str
+    cache_dir: Path
+    groups: list[list[Path]] = field(default_factory=list)
+
+    @property
+    def cached(self) -> bool:
+        return (self.cache_dir / "stats.json").is_file()
+
+
+@dataclass
+class _GroupResult:
+    rows: int
+    skipped: Counter
+    subsets: Counter
+
+
+def _group_shards(shards: list[Path]) -> list[list[Path]]:
+    groups: list[list[Path]] = []
+    current: list[Path] = []
+    size = 0
+    for shard in shards:
+        current.append(shard)
+        size += shard.stat().st_size
+        if size >= GROUP_BYTES or len(current) >= GROUP_FILES:
+            groups.append(current)
+            current, size = [], 0
+    if current:
+        groups.append(current)
+    return groups
+
+
+def _relative_name(shard: Path, raw: Path) -> str:
+    return shard.name if raw.is_file() else shard.relative_to(raw).as_posix()
+
+
+def plan_source(source: Source, raw: Path, cache_root: Path) -> SourcePlan:
+    """Hash the raw files and work out the cache key of `source` over `raw`."""
+    shards = source.shards(raw)
+    raw_files = [
+        {"name": _relative_name(s, raw), "sha256": sha256_file(s), "size": s.stat().st_size}
+        for s in shards
+    ]
+    key = json.dumps(
+        {"format": CACHE_FORMAT, "source": source.fingerprint_data(), "raw_files": raw_files},
+        sort_keys=True,
+    )
+    fingerprint = hashlib.sha256(key.encode()).hexdigest()[:16]
+    return SourcePlan(
+        source=source,
+        raw=raw,
+        raw_files=raw_files,
+        fingerprint=fingerprint,
+        cache_dir=cache_root / source.name / fingerprint,
+        groups=_group_shards(shards),
+    )
+
+
+# -- the work of one group (runs in a worker process with num_proc > 1) ---------------
+
+_worker_queue: Any = None
+
+
+def _init_worker(progress_queue: Any) -> None:
+    global _worker_queue
+    _worker_queue = progress_queue
+
+
+def _write_group(
+    source: Source,
+    shards: list[Path],
+    part_path: Path,
+    job: int,
+    report: Callable[[int, int], None] | None = None,
+) -> _GroupResult:
+    report = report or _report_to_queue
+    skipped: Counter = Counter()
+    subsets: Counter = Counter()
+    columns: dict[str, list[str]] = {name: [] for name in COLUMNS}
+    rows = unreported = 0
+    with pq.ParquetWriter(part_path, ARROW_SCHEMA, compression="zstd") as writer:
+
+        def flush() -> None:
+            if columns["id"]:
+                writer.write_table(pa.table(columns, schema=ARROW_SCHEMA))
+                for values in columns.values():
+                    values.clear()
+
+        for shard in shards:
+            try:
+                for item in source.records(shard):
+                    if isinstance(item, Skip):
+                        skipped[item.reason] += 1
+                        continue
+                    if not item.output.strip():
+                        skipped["empty_output"] += 1
+                        continue
+                    for name, value in item.to_row().items():
+                        columns[name].append(value)
+                    subsets[item.subset] += 1
+                    rows += 1
+                    unreported += 1
+                    if len(columns["id"]) >= BATCH_ROWS:
+                        flush()
+                    if unreported >= _PROGRESS_EVERY:
+                        report(job, unreported)
+                        unreported = 0
+            except MeadowError:
+                raise
+            except Exception as exc:
+                raise RawFileError(
+                    shard,
+                    f"could not be parsed by source {source.name!r}: {type(exc).__name__}: {exc}",
+                ) from exc
+        flush()
+    report(job, unreported)
+    return _GroupResult(rows=rows, skipped=skipped, subsets=subsets)
+
+
+def _report_to_queue(job: int, n: int) -> None:
+    if _worker_queue is not None and n:
+        _worker_queue.put((job, n))
+
+
+# -- running plans ----------------------------------------------------------------------
+
+
+def _mp_context() -> multiprocessing.context.BaseContext:
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+
+
+def run_plans(
+    plans: list[SourcePlan], *, num_proc: int = 1, bars: ProgressBars | None = None
+) -> dict[str, SourceCache]:
+    """Build every plan that is not cached yet; return the caches of all plans."""
+    bars = bars or ProgressBars(enabled=False)
+    todo = [p for p in plans if not p.cached]
+    tmp_dirs: dict[int, Path] = {}
+    jobs: list[tuple[int, int, list[Path], Path]] = []  # (plan index, group index, shards, part)
+    tasks: dict[int, Any] = {}
+    for i, plan in enumerate(todo):
+        tmp = plan.cache_dir.parent / f".tmp-{plan.fingerprint}-{os.getpid()}"
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        tmp_dirs[i] = tmp
+        tasks[i] = bars.add(plan.source.name)
+        for g, shards in enumerate(plan.groups):
+            jobs.append((i, g, shards, tmp / f"part-{g:05d}.parquet"))
+
+    results: dict[tuple[int, int], _GroupResult] = {}
+    try:
+        if num_proc <= 1 or len(jobs) <= 1:
+            for j, (i, g, shards, part) in enumerate(jobs):
+                results[i, g] = _write_group(
+                    todo[i].source,
+                    shards,
+                    part,
+                    j,
+                    report=lambda job, n: bars.advance(tasks[jobs[job][0]], n),
+                )
+        else:
+            results.update(_run_parallel(todo, jobs, tasks, num_proc, bars))
+        for i, plan in enumerate(todo):
+            _finish_plan(plan, tmp_dirs[i], [results[i, g] for g in range(len(plan.groups))])
+            bars.finish(tasks[i])
+    finally:
+        for tmp in tmp_dirs.values():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return {p.source.name: SourceCache.load(p.cache_dir) for p in plans}
+
+
+def _run_parallel(
+    todo: list[SourcePlan],
+    jobs: list[tuple[int, int, list[Path], Path]],
+    tasks: dict[int, Any],
+    num_proc: int,
+    bars: ProgressBars,
+) -> dict[tuple[int, int], _GroupResult]:
+    ctx = _mp_context()
+    progress_queue = ctx.Queue()
+    results: dict[tuple[int, int], _GroupResult] = {}
+
+    def drain() -> None:
+        while True:
+            try:
+                job, n = progress_queue.get_nowait()
+            except queue.Empty:
+                return
+            bars.advance(tasks[jobs[job][0]], n)
+
+    with ProcessPoolExecutor(
+        max_workers=num_proc,
+        mp_context=ctx,
+        initializer=_init_worker,
+        initargs=(progress_queue,),
+    ) as pool:
+        futures: dict[Future, tuple[int, int]] = {
+            pool.submit(_write_group, todo[i].source, shards, part, j): (i, g)
+            for j, (i, g, shards, part) in enumerate(jobs)
+        }
+        pending = set(futures)
+        try:
+            while pending:
+                done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+                drain()
+                for future in done:
+                    results[futures[future]] = future.result()
+        except BaseException:
+            for future in pending:
+                future.cancel()
+            raise
+        drain()
+    return results
+
+
+def _finish_plan(plan: SourcePlan, tmp: Path, groups: list[_GroupResult]) -> None:
+    skipped: Counter = Counter()
+    subsets: Counter = Counter()
+    for result in groups:
+        skipped.update(result.skipped)
+        subsets.update(result.subsets)
+    stats = {
+        "source": plan.source.name,
+        "fingerprint": plan.fingerprint,
+        "version": plan.source.version,
+        "parts": [f"part-{g:05d}.parquet" for g in range(len(groups))],
+        "rows": sum(r.rows for r in groups),
+        "skipped": dict(sorted(skipped.items())),
+        "subsets": dict(sorted(subsets.items())),
+        "raw_files": plan.raw_files,
+    }
+    (tmp / "stats.json").write_text(json.dumps(stats, indent=2, sort_keys=True))
+    try:
+        tmp.rename(plan.cache_dir)
+    except OSError:
+        if not plan.cached:  # not a concurrent build of the same key: a real failure
+            raise

@@ -1,0 +1,254 @@
+"""The local store: every build is a revision folder; a name points at its latest one.
+
+    MEADOW_HOME/store/NAME/refs.json                      latest revision and history
+    MEADOW_HOME/store/NAME/revisions/REV/data/train-00000-of-00001.parquet
+    MEADOW_HOME/store/NAME/revisions/REV/manifest.json
+    MEADOW_HOME/store/NAME/revisions/REV/README.md        the dataset card
+
+A revision is written into a temporary folder and renamed into place only when complete,
+and `refs.json` is replaced atomically after that: a failed build leaves every earlier
+revision, and the name's pointer, as they were.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import shutil
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from meadow.errors import MeadowError, MixtureNotFoundError
+from meadow.mixture import SPLITS, Selection
+from meadow.paths import store_root
+from meadow.schema import arrow_schema_with_features, dataset_features
+
+ROWS_PER_SHARD = 250_000
+ROW_GROUP_ROWS = 10_000
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,95}$")
+
+
+def check_name(name: str) -> str:
+    """Mixture names become folder names and Hub config names: keep them plain."""
+    if not _NAME.match(name or "") or ".." in name:
+        raise MeadowError(
+            f"invalid mixture name {name!r}: use letters, digits, '.', '_', '+', '-' "
+            "(at most 96 characters), e.g. --name my-mix"
+        )
+    return name
+
+
+class SplitWriter:
+    """Writes one split as parquet shards of fixed row-group size, whatever batches arrive.
+
+    Row groups and shard boundaries depend only on the row count, so the same rows give
+    byte-identical files however they were batched upstream.
+    """
+
+    def __init__(
+        self,
+        folder: Path,
+        split: str,
+        total_rows: int,
+        rows_per_shard: int = ROWS_PER_SHARD,
+        row_group_rows: int = ROW_GROUP_ROWS,
+    ):
+        self.folder = folder
+        self.split = split
+        self.total_rows = total_rows
+        self.n_shards = max(1, math.ceil(total_rows / rows_per_shard))
+        self.rows_per_shard = math.ceil(total_rows / self.n_shards) if total_rows else 0
+        self.row_group_rows = row_group_rows
+        self.schema = arrow_schema_with_features()
+        self.files: list[str] = []
+        self._pending: list[pa.Table] = []
+        self._pending_rows = 0
+        self._writer: pq.ParquetWriter | None = None
+        self._rows_in_shard = 0
+        self._written = 0
+
+    def _next_chunk_size(self) -> int:
+        return min(self.row_group_rows, self.rows_per_shard - self._rows_in_shard)
+
+    def _open(self) -> pq.ParquetWriter:
+        if self._writer is None:
+            name = f"{self.split}-{len(self.files):05d}-of-{self.n_shards:05d}.parquet"
+            self.files.append(name)
+            self._writer = pq.ParquetWriter(self.folder / name, self.schema, compression="zstd")
+        return self._writer
+
+    def _emit(self, size: int) -> None:
+        pending = pa.concat_tables(self._pending)
+        chunk = pending.slice(0, size).combine_chunks()
+        rest = pending.slice(size)
+        self._pending = [rest] if rest.num_rows else []
+        self._pending_rows = rest.num_rows
+        self._open().write_table(chunk.cast(self.schema), row_group_size=size)
+        self._rows_in_shard += size
+        self._written += size
+        if self._rows_in_shard == self.rows_per_shard:
+            self._writer.close()
+            self._writer = None
+            self._rows_in_shard = 0
+
+    def write(self, table: pa.Table) -> None:
+        self._pending.append(table)
+        self._pending_rows += table.num_rows
+        while self._pending_rows and self._pending_rows >= self._next_chunk_size():
+            self._emit(self._next_chunk_size())
+
+    def close(self) -> list[str]:
+        if self._pending_rows:
+            self._emit(self._pending_rows)
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+        if not self.files:  # an empty split is still a (valid, empty) file
+            pq.write_table(
+                self.schema.empty_table(),
+                self.folder / f"{self.split}-00000-of-00001.parquet",
+                compression="zstd",
+            )
+            self.files.append(f"{self.split}-00000-of-00001.parquet")
+        if self._written != self.total_rows:
+            raise MeadowError(
+                f"internal error: wrote {self._written} rows to split "
+                f"{self.split!r}, expected {self.total_rows}"
+            )
+        return self.files
+
+
+def _write_json(path: Path, data: Any) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(
+        json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+    os.replace(tmp, path)
+
+
+def mixture_dir(name: str) -> Path:
+    return store_root() / check_name(name)
+
+
+def write_revision(
+    name: str, revision: str, selection: Selection, manifest: dict[str, Any], card: str
+) -> Path:
+    """Write a build as revision `revision` of `name`, atomically; return its folder."""
+    root = mixture_dir(name)
+    final = root / "revisions" / revision
+    tmp = root / f".tmp-{revision}-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        (tmp / "data").mkdir(parents=True)
+        counts = selection.split_counts()
+        writers = {s: SplitWriter(tmp / "data", s, counts[s]) for s in selection.splits()}
+        for split, table in selection.iter_tables():
+            writers[split].write(table)
+        for writer in writers.values():
+            writer.close()
+        _write_json(tmp / "manifest.json", manifest)
+        (tmp / "README.md").write_text(card, encoding="utf-8")
+        final.parent.mkdir(parents=True, exist_ok=True)
+        if final.exists():  # same revision = same content: keep what is there
+            shutil.rmtree(tmp)
+        else:
+            tmp.rename(final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    _point_name_at(root, revision)
+    return final
+
+
+def _read_refs(root: Path) -> dict[str, Any]:
+    refs = root / "refs.json"
+    return json.loads(refs.read_text()) if refs.is_file() else {"latest": None, "history": []}
+
+
+def _point_name_at(root: Path, revision: str) -> None:
+    refs = _read_refs(root)
+    refs["latest"] = revision
+    refs["history"] = [h for h in refs["history"] if h["revision"] != revision]
+    refs["history"].append(
+        {
+            "revision": revision,
+            "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        }
+    )
+    _write_json(root / "refs.json", refs)
+
+
+def list_mixtures() -> list[str]:
+    """Names in the local store that have at least one revision."""
+    root = store_root()
+    if not root.is_dir():
+        return []
+    return sorted(p.name for p in root.iterdir() if (p / "refs.json").is_file())
+
+
+def list_revisions(name: str) -> list[dict[str, Any]]:
+    """Revisions of a name, oldest first, with when they were built."""
+    root = mixture_dir(name)
+    if not (root / "refs.json").is_file():
+        raise MixtureNotFoundError(name, known=list_mixtures())
+    return [h for h in _read_refs(root)["history"] if (root / "revisions" / h["revision"]).is_dir()]
+
+
+def revision_dir(name: str, revision: str | None = None) -> Path:
+    """Folder of a revision (the latest when None; a unique prefix is enough)."""
+    root = mixture_dir(name)
+    if not (root / "refs.json").is_file():
+        raise MixtureNotFoundError(name, known=list_mixtures())
+    if revision is None:
+        revision = _read_refs(root)["latest"]
+        if revision is None:
+            raise MixtureNotFoundError(name, known=list_mixtures())
+    folder = root / "revisions"
+    matches = sorted(p for p in folder.glob(f"{revision}*") if p.is_dir()) if revision else []
+    if len(matches) != 1:
+        known = [p.name for p in sorted(folder.iterdir())] if folder.is_dir() else []
+        raise MixtureNotFoundError(name, revision, known=known)
+    return matches[0]
+
+
+def read_manifest(name: str, revision: str | None = None) -> dict[str, Any]:
+    return json.loads((revision_dir(name, revision) / "manifest.json").read_text())
+
+
+def load_mixture(name_or_repo: str, *, name: str | None = None, revision: str | None = None):
+    """Load a built mixture as a `datasets.DatasetDict` (splits train/validation/test).
+
+    Three ways to call it:
+
+        load_mixture("my-mix")                          # latest build of a name
+        load_mixture("my-mix", revision="3f2a9c0d")     # a pinned revision (prefix is fine)
+        load_mixture("sample", name="sample")           # `name` is the config name, which
+                                                        # locally is the mixture name itself
+
+    The same revision always gives the same rows in the same order.
+    """
+    from datasets import load_dataset
+
+    if name is not None and name != name_or_repo:
+        raise MeadowError(
+            f"load_mixture({name_or_repo!r}, name={name!r}): in the local store a mixture's "
+            f"config is its name; call load_mixture({name!r})"
+        )
+    if "/" in name_or_repo:
+        raise MeadowError(
+            f"{name_or_repo!r} looks like a Hub repo; this version of meadow loads only from "
+            "the local store (build it with `meadow build`)"
+        )
+    folder = revision_dir(name_or_repo, revision)
+    data_files = {
+        split: sorted(str(p) for p in (folder / "data").glob(f"{split}-*.parquet"))
+        for split in SPLITS
+    }
+    data_files = {split: files for split, files in data_files.items() if files}
+    return load_dataset("parquet", data_files=data_files, features=dataset_features())

@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+import os
+import tempfile
+
+import pytest
+
+import tests.toy_source  # noqa: F401  (registers the `toy` source)
+
+
+@pytest.fixture(autouse=True)
+def meadow_home(tmp_path_factory, monkeypatch):
+    """Every test gets its own MEADOW_HOME and datasets cache, and no progress bars."""
+    home = tmp_path_factory.mktemp("meadow_home")
+    monkeypatch.setenv("MEADOW_HOME", str(home))
+    monkeypatch.setenv("MEADOW_DISABLE_PROGRESS_BARS", "1")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.delenv("MEADOW_DEBUG", raising=False)
+    return home
+
+
+def pytest_configure(config):
+    # datasets reads its cache folder once, at import: keep it out of the user's cache.
+    os.environ.setdefault("HF_DATASETS_CACHE", tempfile.mkdtemp(prefix="meadow-hf-datasets-"))
