@@ -340,6 +340,8 @@ def load_recipe(name_or_path: str | Path) -> Recipe:
 
 def adhoc_recipe(sources: list[str], name: str | None = None) -> Recipe:
     """The recipe of `meadow build --sources a,b`: every row of each source."""
+    for source in sources:
+        get_source(source)  # an unknown name fails here, listing the known ones
     return Recipe(
         name=name or "+".join(sources),
         sources={s: SourceSpec(s) for s in sources},

@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import sys
 
-import click
 import typer
 
 from meadow import __version__
@@ -55,16 +54,18 @@ def _debug() -> bool:
     return os.environ.get("MEADOW_DEBUG", "").strip().lower() in {"1", "true", "yes"}
 
 
+def _is_usage_error(exc: Exception) -> bool:
+    # typer's (vendored) click raises these; they know how to print themselves
+    return callable(getattr(exc, "show", None)) and isinstance(getattr(exc, "exit_code", None), int)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script; returns the exit code."""
     try:
         code = app(args=argv, standalone_mode=False, prog_name="meadow")
-    except click.exceptions.Exit as exc:
+    except typer.Exit as exc:
         code = exc.exit_code
-    except click.ClickException as exc:
-        exc.show()
-        code = exc.exit_code
-    except (click.exceptions.Abort, KeyboardInterrupt):
+    except (typer.Abort, KeyboardInterrupt):
         err_console.print("interrupted")
         code = 130
     except MeadowError as exc:
@@ -72,16 +73,20 @@ def main(argv: list[str] | None = None) -> int:
             raise
         err_console.print(f"error: {exc}", style="red", highlight=False, soft_wrap=True)
         code = 1
-    except Exception as exc:  # an unexpected failure still gets one line
-        if _debug():
+    except Exception as exc:
+        if _is_usage_error(exc):  # bad flags: the parser's own message, exit code 2
+            exc.show()
+            code = exc.exit_code
+        elif _debug():
             raise
-        err_console.print(
-            f"error: {type(exc).__name__}: {exc} (run with MEADOW_DEBUG=1 for the traceback)",
-            style="red",
-            highlight=False,
-            soft_wrap=True,
-        )
-        code = 1
+        else:  # an unexpected failure still gets one line
+            err_console.print(
+                f"error: {type(exc).__name__}: {exc} (run with MEADOW_DEBUG=1 for the traceback)",
+                style="red",
+                highlight=False,
+                soft_wrap=True,
+            )
+            code = 1
     return code if isinstance(code, int) else 0
 
 

@@ -1,0 +1,5 @@
+import sys
+
+from meadow.cli import main
+
+sys.exit(main())

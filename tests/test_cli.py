@@ -1,0 +1,117 @@
+"""The `meadow` command: every command's --help, one-line errors, and the main flows."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from meadow.cli import main
+from tests.toy_source import write_toy
+
+COMMANDS = ["sources", "build", "show", "list", "fetch"]
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help_with_an_example(capsys, command):
+    code, out, _ = run(capsys, command, "--help")
+    assert code == 0
+    assert "Example" in out and f"meadow {command}" in out
+
+
+def test_console_script_runs():
+    done = subprocess.run(
+        [sys.executable, "-m", "meadow.cli", "--version"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0 and done.stdout.startswith("meadow ")
+
+
+def test_sources_lists_every_source_with_its_needs(capsys):
+    code, out, _ = run(capsys, "sources", "--json")
+    infos = {i["name"]: i for i in json.loads(out)}
+    assert code == 0 and {"anki", "wikidoc", "toy"} <= set(infos)
+    assert infos["wikidoc"]["subsets"] == ["patient_information", "textbook"]
+    assert infos["toy"]["how_to_get"]
+    code, out, _ = run(capsys, "sources")
+    assert code == 0 and "wikidoc" in out and "anki" in out and "toy" in out
+
+
+def test_build_show_list_flow(capsys, tmp_path):
+    raw = write_toy(tmp_path / "t.jsonl", range(40))
+    code, out, err = run(
+        capsys,
+        "build",
+        "--sources",
+        "toy",
+        "--raw",
+        f"toy={raw}",
+        "--name",
+        "cli-mix",
+        "--quota",
+        "toy=30",
+        "--validation",
+        "0.2",
+    )
+    assert code == 0, err
+    assert "cli-mix @" in out and "splits: train" in out
+    code, out, _ = run(capsys, "show", "cli-mix")
+    assert code == 0 and "toy" in out and "t.jsonl" in out and "30" in out
+    code, out, _ = run(capsys, "show", "cli-mix", "--json")
+    assert json.loads(out)["sources"]["toy"]["taken"] == 30
+    code, out, _ = run(capsys, "list")
+    assert code == 0 and "cli-mix" in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["build", "--sources", "nope"], "error: unknown source 'nope'; available: anki"),
+        (["build", "--sources", "toy"], "error: source 'toy' needs its raw files"),
+        (["build", "--sources", "toy", "--raw", "toy"], "error: --raw: expected SOURCE=VALUE"),
+        (
+            ["build", "--sources", "toy", "--raw", "anki=x", "--raw", "toy=y"],
+            "error: --raw anki: source 'anki' is not in this build",
+        ),
+        (["build", "--mixture", "nosuch"], "error: --mixture: no built-in recipe 'nosuch'"),
+        (["build"], "error: --mixture: give a recipe"),
+        (["show", "never-built"], "error: no mixture named 'never-built'"),
+        (
+            ["build", "--sources", "toy", "--quota", "toy=-2", "--raw", "toy=."],
+            "error: --quota toy: quota must not be negative",
+        ),
+    ],
+)
+def test_errors_are_one_line_and_exit_non_zero(capsys, argv, message):
+    code, out, err = run(capsys, *argv)
+    assert code == 1
+    assert err.startswith(message), err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_corrupt_raw_file_names_the_file(capsys, tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_bytes(b"\xff\xfe\x00garbage\n")
+    code, _, err = run(capsys, "build", "--sources", "toy", "--raw", f"toy={bad}")
+    assert code == 1 and "bad.jsonl: could not be parsed by source 'toy'" in err
+
+
+def test_debug_shows_the_traceback(capsys, monkeypatch):
+    monkeypatch.setenv("MEADOW_DEBUG", "1")
+    with pytest.raises(Exception, match="unknown source"):
+        main(["build", "--sources", "nope"])
+
+
+def test_usage_errors_exit_2(capsys):
+    code, _, err = run(capsys, "build", "--num-proc", "many")
+    assert code == 2 and "Invalid value for '--num-proc'" in err

@@ -1,0 +1,227 @@
+"""build(): determinism, quotas, splits, manifests, failures that lose nothing."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import pyarrow.parquet as pq
+import pytest
+
+import meadow.source_cache
+from meadow import build, load_mixture
+from meadow.errors import MissingRawFilesError, RawFileError, RecipeError
+from meadow.mixture import Recipe, SourceSpec
+from meadow.store import SplitWriter, list_revisions, read_manifest
+from tests.toy_source import write_toy
+
+
+def _data_hashes(path):
+    return {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted((path / "data").glob("*.parquet"))
+    }
+
+
+def _recipe(name="mix", **spec):
+    return Recipe(
+        name=name, sources={"toy": SourceSpec("toy", **spec)}, seed=3, validation=0.1, test=0.1
+    )
+
+
+@pytest.fixture
+def toy_files(tmp_path):
+    folder = tmp_path / "toy"
+    for k in range(4):
+        write_toy(folder / f"part{k}.jsonl", range(k * 250, (k + 1) * 250))
+    return folder
+
+
+def test_build_writes_data_manifest_and_card(toy_files):
+    result = build(_recipe(), raw={"toy": toy_files})
+    manifest = json.loads((result.path / "manifest.json").read_text())
+    toy = manifest["sources"]["toy"]
+    assert toy["available"] == toy["taken"] == toy["rows_parsed"] == 1000
+    assert [f["name"] for f in toy["raw_files"]] == [f"part{k}.jsonl" for k in range(4)]
+    assert all(len(f["sha256"]) == 64 for f in toy["raw_files"])
+    assert toy["adapter_version"] == "1" and toy["licenses"] == {"CC0-1.0": 1000}
+    assert manifest["revision"] == result.revision and manifest["seed"] == 3
+    assert sum(manifest["splits"].values()) == 1000
+    assert set(manifest["splits"]) == {"train", "validation", "test"}
+    card = (result.path / "README.md").read_text()
+    assert "config_name: mix" in card and "| toy | easy |" in card and "## Limitations" in card
+
+
+def test_same_recipe_and_files_give_identical_bytes(toy_files, tmp_path, monkeypatch):
+    first = build(_recipe(), raw={"toy": toy_files})
+    monkeypatch.setenv("MEADOW_HOME", str(tmp_path / "other_home"))
+    second = build(_recipe(), raw={"toy": toy_files})
+    assert first.revision == second.revision
+    assert first.path != second.path
+    assert _data_hashes(first.path) == _data_hashes(second.path)
+    assert (first.path / "manifest.json").read_bytes() == (
+        second.path / "manifest.json"
+    ).read_bytes()
+
+
+def test_process_count_does_not_change_the_output(toy_files, tmp_path, monkeypatch):
+    monkeypatch.setattr(meadow.source_cache, "GROUP_FILES", 1)  # one group per file
+    one = build(_recipe(quota=600), raw={"toy": toy_files}, num_proc=1)
+    monkeypatch.setenv("MEADOW_HOME", str(tmp_path / "other_home"))
+    two = build(_recipe(quota=600), raw={"toy": toy_files}, num_proc=2)
+    assert one.revision == two.revision
+    assert _data_hashes(one.path) == _data_hashes(two.path)
+    assert len(list((tmp_path / "other_home").glob("cache/sources/toy/*/part-*.parquet"))) == 4
+
+
+def test_seed_changes_the_sample_not_the_splits(toy_files):
+    a = load_mixture(build(_recipe(quota=300), raw={"toy": toy_files}).name)
+    b_result = build(_recipe(name="mix2", quota=300).with_overrides(seed=4), raw={"toy": toy_files})
+    b = load_mixture(b_result.name)
+    split_a = {row["id"]: s for s in a for row in a[s]}
+    split_b = {row["id"]: s for s in b for row in b[s]}
+    assert set(split_a) != set(split_b)
+    common = set(split_a) & set(split_b)
+    assert common and all(split_a[i] == split_b[i] for i in common)
+
+
+def test_adding_rows_keeps_chosen_rows_in_their_split(tmp_path):
+    write_toy(tmp_path / "v1" / "a.jsonl", range(500))
+    write_toy(tmp_path / "v2" / "a.jsonl", range(800))
+    old = load_mixture(build(_recipe("old"), raw={"toy": tmp_path / "v1"}).name)
+    new = load_mixture(build(_recipe("new"), raw={"toy": tmp_path / "v2"}).name)
+    old_split = {row["id"]: s for s in old for row in old[s]}
+    new_split = {row["id"]: s for s in new for row in new[s]}
+    assert len(old_split) == 500 and len(new_split) == 800
+    assert all(new_split[i] == s for i, s in old_split.items())
+
+
+def test_quota_larger_than_available_takes_all_and_says_so(toy_files):
+    result = build(_recipe(quota=5000), raw={"toy": toy_files})
+    toy = result.manifest["sources"]["toy"]
+    assert toy["taken"] == 1000 and toy["quota_exceeds_available"] is True
+    assert (
+        "more than the 1,000 rows available" in (result.path / "README.md").read_text()
+        or "larger than the 1,000 rows available" in (result.path / "README.md").read_text()
+    )
+
+
+def test_subset_quotas_then_source_quota(toy_files):
+    result = build(_recipe(subsets={"hard": 50, "easy": 0.5}), raw={"toy": toy_files})
+    toy = result.manifest["sources"]["toy"]
+    assert toy["subsets"]["hard"] == {"available": 334, "quota": 50, "taken": 50}
+    assert toy["subsets"]["easy"] == {"available": 666, "quota": 0.5, "taken": 333}
+    assert toy["taken"] == 383
+    capped = build(
+        _recipe(name="capped", quota=100, subsets={"hard": "all"}), raw={"toy": toy_files}
+    )
+    assert capped.manifest["sources"]["toy"]["subsets"] == {
+        "hard": {"available": 334, "quota": "all", "taken": 100}
+    }
+    rows = load_mixture("capped")
+    assert {r["subset"] for s in rows for r in rows[s]} == {"hard"}
+
+
+def test_fraction_quota_and_skips_are_counted(tmp_path):
+    rows = [{"id": i, "q": f"q{i}", "a": f"a{i}"} for i in range(10)]
+    rows += [{"id": 3, "q": "again", "a": "dup"}, {"id": 99, "q": "no answer", "a": ""}]
+    write_toy(tmp_path / "t.jsonl", rows, extra="{not json\n")
+    result = build(_recipe(quota=0.5), raw={"toy": tmp_path / "t.jsonl"})
+    toy = result.manifest["sources"]["toy"]
+    assert toy["skipped"] == {"bad_json": 1, "duplicate_id": 1, "missing_answer": 1}
+    assert toy["available"] == 10 and toy["taken"] == 5
+
+
+def test_load_mixture_round_trip_matches_the_parquet(toy_files):
+    result = build(_recipe(quota=200), raw={"toy": toy_files})
+    loaded = load_mixture("mix")
+    for split, dataset in loaded.items():
+        files = sorted((result.path / "data").glob(f"{split}-*.parquet"))
+        table = pq.read_table(files[0]) if len(files) == 1 else None
+        assert dataset.to_list() == table.to_pylist()
+    assert loaded["train"].features["id"].dtype == "string"
+    row = loaded["train"][0]
+    assert row["source"] == "toy" and row["instruction"] == "Answer this question truthfully"
+
+
+def test_older_revisions_stay_loadable(toy_files):
+    first = build(_recipe(quota=100), raw={"toy": toy_files})
+    second = build(_recipe(quota=200), raw={"toy": toy_files})
+    assert first.revision != second.revision
+    assert [r["revision"] for r in list_revisions("mix")] == [first.revision, second.revision]
+    assert sum(len(d) for d in load_mixture("mix").values()) == 200
+    old = load_mixture("mix", revision=first.revision[:8])
+    assert sum(len(d) for d in old.values()) == 100
+    assert read_manifest("mix")["revision"] == second.revision
+
+
+def test_failed_parse_leaves_the_previous_revision(toy_files, tmp_path, meadow_home):
+    good = build(_recipe(), raw={"toy": toy_files})
+    before = _data_hashes(good.path)
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "x.jsonl").write_bytes(b'{"id": 1, "q": "\xff\xfe", "a": "x"}\n')
+    with pytest.raises(RawFileError, match=r"x\.jsonl: could not be parsed by source 'toy'"):
+        build(_recipe(), raw={"toy": tmp_path / "broken"})
+    assert read_manifest("mix")["revision"] == good.revision
+    assert _data_hashes(good.path) == before
+    assert not list(meadow_home.rglob(".tmp-*"))
+
+
+def test_failed_write_leaves_the_previous_revision(toy_files, monkeypatch, meadow_home):
+    good = build(_recipe(), raw={"toy": toy_files})
+
+    def explode(self, table):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(SplitWriter, "write", explode)
+    with pytest.raises(OSError, match="disk full"):
+        build(_recipe(quota=10), raw={"toy": toy_files})
+    assert [r["revision"] for r in list_revisions("mix")] == [good.revision]
+    assert not list(meadow_home.rglob(".tmp-*"))
+
+
+def test_raw_for_a_source_not_in_the_build_is_an_error(toy_files):
+    with pytest.raises(RecipeError, match=r"--raw anki: source 'anki' is not in this build"):
+        build(_recipe(), raw={"toy": toy_files, "anki": toy_files})
+
+
+def test_missing_raw_files_say_where_to_get_them():
+    with pytest.raises(
+        MissingRawFilesError,
+        match=r"source 'toy' needs its raw files: write a "
+        r"\.jsonl .* --raw toy=PATH",
+    ):
+        build(sources=["toy"])
+
+
+def test_raw_path_that_does_not_exist(tmp_path):
+    with pytest.raises(RawFileError, match=r"nope: no such file or folder .*--raw toy=PATH"):
+        build(sources=["toy"], raw={"toy": tmp_path / "nope"})
+
+
+def test_empty_folder_is_an_error(tmp_path):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(RawFileError, match=r"empty: folder holds no \.jsonl files"):
+        build(sources=["toy"], raw={"toy": tmp_path / "empty"})
+
+
+def test_unknown_option_names_the_option(toy_files):
+    with pytest.raises(RecipeError, match=r"sources\.toy\.options\.lower: unknown option .* upper"):
+        build(_recipe(options={"lower": True}), raw={"toy": toy_files})
+
+
+def test_source_options_change_the_output_and_the_cache_key(toy_files):
+    plain = build(_recipe(), raw={"toy": toy_files})
+    upper = build(_recipe(name="upper", options={"upper": True}), raw={"toy": toy_files})
+    assert (
+        plain.manifest["sources"]["toy"]["fingerprint"]
+        != upper.manifest["sources"]["toy"]["fingerprint"]
+    )
+    assert load_mixture("upper")["train"][0]["output"].isupper()
+
+
+def test_invalid_name_is_refused(toy_files):
+    from meadow.errors import MeadowError
+
+    with pytest.raises(MeadowError, match="invalid mixture name '../x'"):
+        build(_recipe(name="../x"), raw={"toy": toy_files})
