@@ -225,3 +225,29 @@ def test_invalid_name_is_refused(toy_files):
 
     with pytest.raises(MeadowError, match="invalid mixture name '../x'"):
         build(_recipe(name="../x"), raw={"toy": toy_files})
+
+
+def test_source_with_a_public_url_is_downloaded_once(tmp_path, monkeypatch):
+    import meadow.sources as registry
+    from meadow.sources.base import RawFile
+    from tests.httpserver import LocalServer, serve_bytes
+    from tests.toy_source import ToySource
+
+    payload = write_toy(tmp_path / "served.jsonl", range(20)).read_bytes()
+    with LocalServer() as server:
+        server.route("/files/toy.jsonl", serve_bytes(payload))
+
+        class HostedToy(ToySource):
+            name = "hosted_toy"
+            raw_files = (RawFile("toy.jsonl", url=server.url("/files/toy.jsonl"),
+                                 sha256=hashlib.sha256(payload).hexdigest()),)
+
+        monkeypatch.setitem(registry._REGISTRY, "hosted_toy", HostedToy)
+        first = build(sources=["hosted_toy"], name="hosted")
+        second = build(sources=["hosted_toy"], name="hosted")
+        assert len(server.requests_to("/files/toy.jsonl")) == 1
+    assert first.revision == second.revision
+    assert first.manifest["sources"]["hosted_toy"]["taken"] == 20
+    raw = first.manifest["sources"]["hosted_toy"]["raw_files"]
+    assert raw == [{"name": "toy.jsonl", "sha256": hashlib.sha256(payload).hexdigest(),
+                    "size": len(payload)}]
