@@ -1,0 +1,212 @@
+"""Write a large, realistic schema-11 Anki deck (.apkg) for benchmarking the anki source.
+
+genanki builds one Python object per note and card; for 100k notes that is the slow part,
+so this writes the same SQLite layout (genanki's schema and collection row, its Basic and
+Cloze models) with `executemany`, then zips it as Anki does (deflate).
+
+    python benchmarks/gen_anki.py OUT.apkg --notes 100000 [--seed 0]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sqlite3
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+import genanki
+from genanki.apkg_col import APKG_COL
+from genanki.apkg_schema import APKG_SCHEMA
+
+TIMESTAMP = 1_700_000_000
+POOL = 4096
+DECKS = {
+    2059400110: "Medicine::Cardiology",
+    2059400111: "Medicine::Nephrology",
+    2059400112: "Pharmacology",
+    2059400113: "Physiology::Respiratory",
+    2059400114: "Microbiology",
+}
+ORGANS = [
+    "heart",
+    "kidney",
+    "liver",
+    "lung",
+    "pancreas",
+    "spleen",
+    "thyroid",
+    "adrenal",
+    "gland",
+    "stomach",
+    "colon",
+    "brain",
+]
+SUBJECTS = [
+    "beta blockers",
+    "loop diuretics",
+    "ACE inhibitors",
+    "insulin",
+    "cortisol",
+    "surfactant",
+    "erythropoietin",
+    "aldosterone",
+    "Staphylococcus aureus",
+    "vitamin B12",
+    "warfarin",
+    "heparin",
+]
+VERBS = [
+    "regulates",
+    "inhibits",
+    "stimulates",
+    "increases",
+    "decreases",
+    "filters",
+    "secretes",
+    "binds",
+]
+EFFECTS = [
+    "sodium reabsorption",
+    "cardiac output",
+    "blood glucose",
+    "gas exchange",
+    "platelet aggregation",
+    "the clotting cascade",
+    "red cell production",
+    "vascular tone",
+]
+QUESTIONS = [
+    "What is the mechanism of action of {s}?",
+    "Which organ is mainly affected by {s}?",
+    "What is a common adverse effect of {s}?",
+    "How does {s} change {e}?",
+    "Where in the {o} does {s} act?",
+]
+
+
+def _sentence(rng: random.Random) -> str:
+    return (
+        f"{rng.choice(SUBJECTS).capitalize()} {rng.choice(VERBS)} {rng.choice(EFFECTS)} "
+        f"in the {rng.choice(ORGANS)}"
+    )
+
+
+def _htmlish(rng: random.Random, text: str) -> str:
+    roll = rng.random()
+    if roll < 0.3:
+        return f"<div>{text}</div>"
+    if roll < 0.45:
+        head, _, tail = text.partition(" in ")
+        return f"<b>{head}</b><br>in&nbsp;{tail}" if tail else text
+    return text
+
+
+def _basic(rng: random.Random) -> tuple[str, str]:
+    question = rng.choice(QUESTIONS).format(
+        s=rng.choice(SUBJECTS), e=rng.choice(EFFECTS), o=rng.choice(ORGANS)
+    )
+    answer = ". ".join(_sentence(rng) for _ in range(rng.randint(1, 3))) + "."
+    roll = rng.random()
+    if roll < 0.03:
+        question += f'<br><img src="fig{rng.randrange(10_000)}.png">'
+    elif roll < 0.04:
+        answer += f" [sound:clip{rng.randrange(10_000)}.mp3]"
+    return _htmlish(rng, question), _htmlish(rng, answer)
+
+
+def _cloze(rng: random.Random) -> tuple[str, str, int]:
+    n = rng.randint(1, 3)
+    parts = []
+    for k in range(1, n + 1):
+        hint = f"::{rng.choice(['drug', 'organ', 'effect'])}" if rng.random() < 0.2 else ""
+        effect = rng.choice(EFFECTS)
+        if rng.random() < 0.15:  # the same number twice: both hidden on one card
+            effect = f"{{{{c{k}::{effect}}}}}"
+        parts.append(f"{{{{c{k}::{rng.choice(SUBJECTS)}{hint}}}}} {rng.choice(VERBS)} {effect}")
+    extra = _sentence(rng) + "." if rng.random() < 0.4 else ""
+    return _htmlish(rng, "; ".join(parts) + "."), extra, n
+
+
+def make_deck(path: Path, n_notes: int, seed: int = 0) -> Path:
+    """Write an .apkg of `n_notes` notes (~75% basic, ~25% cloze) to `path`; return it."""
+    rng = random.Random(seed)
+    path = Path(path)
+    basic, cloze = genanki.BASIC_MODEL, genanki.CLOZE_MODEL
+    first_deck = next(iter(DECKS))
+    models = {str(m.model_id): m.to_json(TIMESTAMP, first_deck) for m in (basic, cloze)}
+    decks = {str(did): genanki.Deck(did, name).to_json() for did, name in DECKS.items()}
+    deck_ids = list(DECKS)
+    # Texts come from pools: drawing every word per note costs more than writing the deck.
+    basic_pool = ["\x1f".join(_basic(rng)) for _ in range(POOL)]
+    cloze_pool = []
+    for _ in range(POOL):
+        text, extra, n_cards = _cloze(rng)
+        cloze_pool.append((f"{text}\x1f{extra}", n_cards))
+
+    notes, cards = [], []
+    card_id = TIMESTAMP * 1000 + 10 * n_notes
+    random_ = rng.random
+    for i in range(n_notes):
+        note_id = TIMESTAMP * 1000 + i
+        did = deck_ids[int(random_() * len(deck_ids))]
+        if random_() < 0.75:
+            mid, flds, n_cards = basic.model_id, basic_pool[int(random_() * POOL)], 1
+        else:
+            mid = cloze.model_id
+            flds, n_cards = cloze_pool[int(random_() * POOL)]
+        guid = f"{rng.getrandbits(60):015x}"
+        sfld = flds.split("\x1f", 1)[0]
+        notes.append((note_id, guid, mid, TIMESTAMP, -1, " bench ", flds, sfld, 0, 0, ""))
+        for ord_ in range(n_cards):
+            card_id += 1
+            cards.append(
+                (card_id, note_id, did, ord_, TIMESTAMP, -1, 0, 0, i, 0, 0, 0, 0, 0, 0, 0, 0, "")
+            )
+
+    statements = [st.strip() for st in APKG_SCHEMA.split(";") if st.strip()]
+    tables = [st for st in statements if not st.upper().startswith("CREATE INDEX")]
+    indexes = [st for st in statements if st.upper().startswith("CREATE INDEX")]
+    with tempfile.TemporaryDirectory(prefix="meadow-bench-") as tmp:
+        db_path = Path(tmp) / "collection.anki2"
+        conn = sqlite3.connect(db_path)
+        try:
+            conn.execute("PRAGMA journal_mode = OFF")
+            conn.execute("PRAGMA synchronous = OFF")
+            for statement in tables:
+                conn.execute(statement)
+            conn.executescript(APKG_COL)
+            conn.execute(
+                "UPDATE col SET models = ?, decks = ?", (json.dumps(models), json.dumps(decks))
+            )
+            conn.executemany(f"INSERT INTO notes VALUES ({','.join('?' * 11)})", notes)
+            conn.executemany(f"INSERT INTO cards VALUES ({','.join('?' * 18)})", cards)
+            for statement in indexes:  # indexing once at the end is faster than per row
+                conn.execute(statement)
+            conn.commit()
+        finally:
+            conn.close()
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as apkg:
+            apkg.write(db_path, "collection.anki2")
+            apkg.writestr("media", "{}")
+    return path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("out", type=Path, help="the .apkg to write")
+    parser.add_argument("--notes", type=int, default=100_000, help="number of notes")
+    parser.add_argument("--seed", type=int, default=0, help="random seed")
+    args = parser.parse_args()
+    start = time.perf_counter()
+    make_deck(args.out, args.notes, args.seed)
+    size = args.out.stat().st_size / 1e6
+    took = time.perf_counter() - start
+    print(f"wrote {args.out} ({args.notes} notes, {size:.1f} MB) in {took:.1f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,514 @@
+"""Anki decks (.apkg): medAlpaca's "medical flashcards", one record per note or cloze.
+
+An .apkg is a zip around one SQLite collection, in one of three layouts:
+
+* `collection.anki2` (schema 11), what genanki and old Anki versions write;
+* `collection.anki21` (schema 11) next to a dummy `collection.anki2`;
+* `collection.anki21b` (zstd-compressed, schema 18) next to the same dummy.
+
+The newest layout present wins. The collection is copied (never extracted to a member
+path) into a private temporary folder, read with `sqlite3` and deleted afterwards.
+`parse` yields one plain dict per note; `to_records` turns a note into question/answer
+records, so a recipe can change the mapping without touching the reader.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import sqlite3
+import tempfile
+import zipfile
+import zlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any, BinaryIO
+
+import zstandard
+
+from meadow.converters.html import html_to_text
+from meadow.errors import RawFileError
+from meadow.schema import Record
+from meadow.sources import register_source
+from meadow.sources.base import Skip, Source
+
+# Newest layout first: the first one present in the zip is read.
+COLLECTION_MEMBERS = ("collection.anki21b", "collection.anki21", "collection.anki2")
+
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+_ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+_FIELD_SEP = "\x1f"
+_CHUNK = 1 << 20
+# The only note of the placeholder collection newer Anki versions put next to the real one.
+_DUMMY_NOTE = re.compile(
+    r"Please update to the latest Anki version|requires a newer version of Anki", re.I
+)
+_IMAGE = re.compile(r"<img\b", re.I)
+_SOUND = "[sound:"
+_CLOZE_OPEN = re.compile(r"\{\{c\d+::")
+_CLOZE_TOKEN = re.compile(r"\{\{c(\d+)::|\}\}")
+# Anki's image-occlusion notes keep their masks as clozes over a picture.
+_IMAGE_OCCLUSION = "image-occlusion:"
+
+_SCHEMA_11_TABLES = ("col", "notes", "cards")
+_SCHEMA_18_TABLES = ("notetypes", "fields", "decks", "notes", "cards")
+
+# A note's deck is the home deck (not a filtered deck) of its card with the lowest ord
+# (SQLite takes bare columns from the min() row). A join, not a correlated subquery, so
+# a collection without the usual index on cards.nid is still read in one pass.
+_NOTES_SQL = """
+SELECT n.id, n.guid, n.mid, n.tags, n.flds, c.did
+FROM notes AS n
+LEFT JOIN (
+    SELECT nid, CASE WHEN odid != 0 THEN odid ELSE did END AS did, min(ord)
+    FROM cards GROUP BY nid
+) AS c ON c.nid = n.id
+ORDER BY n.id
+"""
+
+CITATION = """\
+@article{han2023medalpaca,
+  title={MedAlpaca -- An Open-Source Collection of Medical Conversational AI Models and Training Data},
+  author={Han, Tianyu and Adams, Lisa C. and Papaioannou, Jens-Michalis and Grundmann, Paul and Oberhauser, Tom and L{\\"o}ser, Alexander and Truhn, Daniel and Bressem, Keno K.},
+  journal={arXiv preprint arXiv:2304.08247},
+  year={2023}
+}"""  # noqa: E501
+
+
+@dataclass(frozen=True)
+class NoteType:
+    """What the reader needs of a note type (model): its field names in order."""
+
+    name: str
+    fields: tuple[str, ...]
+    cloze: bool = False
+
+
+@register_source
+class AnkiSource(Source):
+    """Flashcards from Anki decks (.apkg), as medAlpaca's Medical Meadow used them.
+
+    Basic notes give one record (front → input, back → output). Cloze notes give one
+    record per cloze number: that deletion hidden in the input, the full text as output.
+    Cards with images or sounds are skipped: their text alone does not hold the answer.
+    """
+
+    name = "anki"
+    description = (
+        "medAlpaca's medical flashcards: question/answer pairs from Anki medical decks "
+        "(.apkg), one record per basic note and one per cloze deletion."
+    )
+    homepage = "https://apps.ankiweb.net/"
+    license = "other"  # shared decks carry their authors' terms, usually unstated
+    citation = CITATION
+    subsets = ()  # open-ended: a record's subset is its deck name
+    default_instruction = "Answer this question truthfully"
+    raw_files = ()
+    how_to_get = (
+        "Export a deck from Anki (File > Export > Anki Deck Package, .apkg) or download a "
+        "shared deck from AnkiWeb (https://ankiweb.net/shared/decks)."
+    )
+    file_suffixes = (".apkg",)
+    version = "1"
+
+    def parse(self, path: Path) -> Iterator[dict[str, Any] | Skip]:
+        """Notes of one .apkg in note id order: guid, fields by name, deck, cloze or not."""
+        path = Path(path)
+        with _open_apkg(path) as apkg, tempfile.TemporaryDirectory(prefix="meadow-anki-") as tmp:
+            member = _pick_collection(path, apkg)
+            db_path = Path(tmp) / "collection.sqlite"
+            _copy_collection(path, apkg, member, db_path)
+            conn = sqlite3.connect(f"{db_path.resolve().as_uri()}?mode=ro", uri=True)
+            try:
+                conn.create_collation("unicase", _unicase)
+                yield from _read_notes(path, member, conn)
+            except sqlite3.DatabaseError as exc:
+                raise RawFileError(
+                    path, f"{member} is not a readable Anki collection ({exc}); re-export the deck"
+                ) from exc
+            finally:
+                conn.close()
+
+    def to_records(self, item: dict[str, Any]) -> Iterable[Record | Skip]:
+        """One record for a basic note, one per cloze number for a cloze note."""
+        if item["cloze"]:
+            return self._cloze_records(item)
+        return self._basic_records(item)
+
+    def _basic_records(self, item: dict[str, Any]) -> list[Record | Skip]:
+        fields: dict[str, str] = item["fields"]
+        if len(fields) < 2:
+            return [Skip("missing_back_field")]
+        front_key, back_key = _front_back_keys(fields)
+        front, back = fields[front_key], fields[back_key]
+        media = _media_skip(front, back)
+        if media:
+            return [media]
+        question, answer = html_to_text(front), html_to_text(back)
+        if not question:
+            return [Skip("empty_front")]
+        if not answer:
+            return [Skip("empty_back")]
+        return [
+            self.record(input=question, output=answer, source_id=item["guid"], subset=item["deck"])
+        ]
+
+    def _cloze_records(self, item: dict[str, Any]) -> list[Record | Skip]:
+        fields: dict[str, str] = item["fields"]
+        text = _text_field(fields)
+        extra = _field(fields, "back extra", "extra") or ""
+        media = _media_skip(text, extra)
+        if media:
+            return [media]
+        if _IMAGE_OCCLUSION in text:
+            return [Skip("has_image")]
+        nodes = parse_cloze(text)
+        numbers = sorted(cloze_numbers(nodes))
+        if not numbers:
+            return [Skip("empty_cloze")]
+        full = html_to_text(render_cloze(nodes))
+        extra_text = html_to_text(extra)
+        answer = f"{full}\n\n{extra_text}" if extra_text else full
+        out: list[Record | Skip] = []
+        for k in numbers:
+            if _is_blank(cloze_answer(nodes, k)):
+                out.append(Skip("empty_cloze"))
+                continue
+            source_id = item["guid"] if numbers == [1] else f"{item['guid']}:c{k}"
+            out.append(
+                self.record(
+                    input=html_to_text(render_cloze(nodes, hide=k)),
+                    output=answer,
+                    source_id=source_id,
+                    subset=item["deck"],
+                )
+            )
+        return out
+
+
+# -- the zip ---------------------------------------------------------------------------------
+
+
+def _open_apkg(path: Path) -> zipfile.ZipFile:
+    """The .apkg as a zip, refusing member names that point outside a folder."""
+    try:
+        apkg = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, EOFError) as exc:
+        raise RawFileError(
+            path, f"not a readable .apkg (zip) file: {exc}; re-export the deck"
+        ) from exc
+    except OSError as exc:
+        raise RawFileError(path, f"cannot open the .apkg: {exc.strerror or exc}") from exc
+    for name in apkg.namelist():
+        if not _safe_member_name(name):
+            apkg.close()
+            raise RawFileError(
+                path, f"unsafe member name {name!r} in the .apkg (absolute or with '..'); refused"
+            )
+    return apkg
+
+
+def _safe_member_name(name: str) -> bool:
+    posix = name.replace("\\", "/")
+    if posix.startswith("/") or re.match(r"[A-Za-z]:", posix):
+        return False
+    return ".." not in PurePosixPath(posix).parts
+
+
+def _pick_collection(path: Path, apkg: zipfile.ZipFile) -> str:
+    names = set(apkg.namelist())
+    for member in COLLECTION_MEMBERS:
+        if member in names:
+            return member
+    raise RawFileError(
+        path,
+        f"no Anki collection in the .apkg (expected one of {', '.join(COLLECTION_MEMBERS)}); "
+        "export it from Anki as an Anki Deck Package",
+    )
+
+
+def _copy_collection(path: Path, apkg: zipfile.ZipFile, member: str, dest: Path) -> None:
+    """Stream `member` into `dest`, decompressing zstd, and check it is SQLite."""
+    try:
+        with apkg.open(member) as src:
+            compressed = src.read(len(_ZSTD_MAGIC)) == _ZSTD_MAGIC
+        with apkg.open(member) as src, dest.open("wb") as dst:
+            if not compressed:  # anki2/anki21, or a plain SQLite file named anki21b
+                shutil.copyfileobj(src, dst, _CHUNK)
+            elif not _unzstd(src, dst):
+                raise RawFileError(
+                    path, f"{member} is cut short (incomplete zstd data); re-export the deck"
+                )
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as exc:
+        # RuntimeError: an encrypted member; NotImplementedError: an unknown compression
+        raise RawFileError(
+            path, f"not a readable .apkg (zip) file: {member}: {exc}; re-export the deck"
+        ) from exc
+    except zstandard.ZstdError as exc:
+        raise RawFileError(
+            path, f"{member} is not valid zstd-compressed data ({exc}); re-export the deck"
+        ) from exc
+    with dest.open("rb") as db:
+        if db.read(len(_SQLITE_MAGIC)) != _SQLITE_MAGIC:
+            raise RawFileError(
+                path,
+                f"{member} is not an SQLite database, so not an Anki collection; "
+                "re-export the deck",
+            )
+
+
+def _unzstd(src: BinaryIO, dst: BinaryIO) -> bool:
+    """Decompress zstd frames from `src` into `dst`, chunk by chunk; False if cut short."""
+    dctx = zstandard.ZstdDecompressor()
+    frame = dctx.decompressobj()
+    in_frame = False
+    while chunk := src.read(_CHUNK):
+        while chunk:
+            dst.write(frame.decompress(chunk))
+            in_frame = True
+            chunk = b""
+            if frame.eof:  # a frame ended; what follows starts the next one
+                chunk, frame, in_frame = frame.unused_data, dctx.decompressobj(), False
+    return not in_frame
+
+
+# -- the collection ---------------------------------------------------------------------------
+
+
+def _unicase(a: str, b: str) -> int:
+    """Anki's `unicase` collation (schema 18 text columns): case-insensitive order."""
+    a, b = a.casefold(), b.casefold()
+    return (a > b) - (a < b)
+
+
+def _read_notes(
+    path: Path, member: str, conn: sqlite3.Connection
+) -> Iterator[dict[str, Any] | Skip]:
+    tables = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    schema_18 = "notetypes" in tables
+    wanted = _SCHEMA_18_TABLES if schema_18 else _SCHEMA_11_TABLES
+    missing = [t for t in wanted if t not in tables]
+    if missing:
+        raise RawFileError(
+            path,
+            f"{member} lacks the table(s) {', '.join(missing)} of an Anki collection; "
+            "re-export the deck",
+        )
+    if member == "collection.anki2":
+        _refuse_dummy(path, conn)
+    if schema_18:
+        note_types, decks = _schema_18_info(conn)
+    else:
+        note_types, decks = _schema_11_info(path, member, conn)
+    text_index = {mid: _text_index(nt.fields) for mid, nt in note_types.items()}
+    for note_id, guid, mid, tags, flds, did in conn.execute(_NOTES_SQL):
+        note_type = note_types.get(mid)
+        if note_type is None:
+            yield Skip("unknown_note_type")
+            continue
+        values = flds.split(_FIELD_SEP)
+        names = note_type.fields
+        if len(values) > len(names):
+            names = names + tuple(f"Field {i + 1}" for i in range(len(names), len(values)))
+        values += [""] * (len(names) - len(values))
+        fields = dict(zip(names, values, strict=True))
+        yield {
+            "note_id": note_id,
+            "guid": guid,
+            "note_type": note_type.name,
+            "fields": fields,
+            "tags": tags.split(),
+            "deck": decks.get(did, ""),
+            "cloze": note_type.cloze or bool(_CLOZE_OPEN.search(values[text_index[mid]])),
+        }
+
+
+def _refuse_dummy(path: Path, conn: sqlite3.Connection) -> None:
+    rows = conn.execute("SELECT flds FROM notes LIMIT 2").fetchall()
+    if len(rows) == 1 and _DUMMY_NOTE.search(rows[0][0]):
+        raise RawFileError(
+            path,
+            "the .apkg holds only Anki's placeholder collection ('Please update to the latest "
+            "Anki version'): it was exported in a layout this reader does not support; "
+            "re-export it with 'Support older Anki versions' ticked",
+        )
+
+
+def _schema_11_info(
+    path: Path, member: str, conn: sqlite3.Connection
+) -> tuple[dict[int, NoteType], dict[int, str]]:
+    row = conn.execute("SELECT models, decks FROM col").fetchone()
+    try:
+        models = json.loads(row[0]) if row else None
+        decks = json.loads(row[1]) if row else None
+        if not isinstance(models, dict) or not isinstance(decks, dict):
+            raise ValueError("col.models and col.decks must be JSON objects")
+        note_types = {
+            int(mid): NoteType(
+                name=str(model.get("name", "")),
+                fields=_model_fields(model["flds"]),
+                cloze=model.get("type") == 1,
+            )
+            for mid, model in models.items()
+        }
+        deck_names = {int(did): str(deck["name"]) for did, deck in decks.items()}
+    except (TypeError, ValueError, KeyError, AttributeError) as exc:
+        raise RawFileError(
+            path, f"{member} has unreadable note types or decks ({exc}); re-export the deck"
+        ) from exc
+    return note_types, deck_names
+
+
+def _model_fields(flds: list[dict[str, Any]]) -> tuple[str, ...]:
+    """Field names of a schema-11 model, in `ord` order (list order when `ord` is absent)."""
+    ordered = sorted(enumerate(flds), key=lambda pair: (pair[1].get("ord", pair[0]), pair[0]))
+    return tuple(str(field["name"]) for _, field in ordered)
+
+
+def _schema_18_info(conn: sqlite3.Connection) -> tuple[dict[int, NoteType], dict[int, str]]:
+    # The cloze kind sits in a protobuf blob (notetypes.config): detect clozes by content.
+    names = dict(conn.execute("SELECT id, name FROM notetypes"))
+    fields: dict[int, list[str]] = {ntid: [] for ntid in names}
+    for ntid, name in conn.execute("SELECT ntid, name FROM fields ORDER BY ntid, ord"):
+        fields.setdefault(ntid, []).append(name)
+    note_types = {
+        ntid: NoteType(name=names.get(ntid, ""), fields=tuple(names_))
+        for ntid, names_ in fields.items()
+    }
+    decks = {
+        did: name.replace(_FIELD_SEP, "::")
+        for did, name in conn.execute("SELECT id, name FROM decks")
+    }
+    return note_types, decks
+
+
+# -- mapping helpers --------------------------------------------------------------------------
+
+
+def _field(fields: dict[str, str], *names: str) -> str | None:
+    """The first field called one of `names` (lower case; field names match in any case)."""
+    lower = {k.lower(): k for k in fields}
+    for name in names:
+        if name in lower:
+            return fields[lower[name]]
+    return None
+
+
+def _text_field(fields: dict[str, str]) -> str:
+    """A cloze note's text: the field `Text`, else the first field."""
+    names = tuple(fields)
+    return fields[names[_text_index(names)]] if names else ""
+
+
+def _text_index(names: tuple[str, ...]) -> int:
+    """Position of the cloze text field: `Text` (any case), else the first field."""
+    lower = [name.lower() for name in names]
+    return lower.index("text") if "text" in lower else 0
+
+
+def _front_back_keys(fields: dict[str, str]) -> tuple[str, str]:
+    """`Front`/`Back` by name (any case), else the first two remaining fields in order."""
+    lower = {k.lower(): k for k in fields}
+    front, back = lower.get("front"), lower.get("back")
+    rest = [k for k in fields if k not in (front, back)]
+    if front is None:
+        front = rest.pop(0)
+    if back is None:
+        back = rest.pop(0)
+    return front, back
+
+
+def _is_blank(html: str) -> bool:
+    """Whether an HTML fragment shows no text (markup-free text needs no parsing)."""
+    if "<" not in html and "&" not in html:
+        return not html.strip()
+    return not html_to_text(html)
+
+
+def _media_skip(*texts: str) -> Skip | None:
+    """A skip for fields that show an image or play a sound: their text misses the point."""
+    joined = "\x1f".join(texts)
+    if _IMAGE.search(joined):
+        return Skip("has_image")
+    if _SOUND in joined:
+        return Skip("has_sound")
+    return None
+
+
+# -- clozes -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Cloze:
+    """One `{{cN::answer::hint}}` deletion; `parts` may hold nested deletions."""
+
+    number: int
+    parts: list[str | Cloze]
+    hint: str = ""
+
+
+def parse_cloze(text: str) -> list[str | Cloze]:
+    """Split a cloze field into text and (possibly nested) deletions, as Anki reads them.
+
+    An unclosed `{{cN::` and a stray `}}` stay literal text.
+    """
+    root: list[str | Cloze] = []
+    stack: list[tuple[int, list[str | Cloze], str]] = []  # (number, parts, opening token)
+    pos = 0
+    for match in _CLOZE_TOKEN.finditer(text):
+        parts = stack[-1][1] if stack else root
+        if match.start() > pos:
+            parts.append(text[pos : match.start()])
+        pos = match.end()
+        if match.group(1) is not None:
+            stack.append((int(match.group(1)), [], match.group()))
+        elif stack:
+            number, inner, _ = stack.pop()
+            hint = ""
+            if inner and isinstance(inner[-1], str) and "::" in inner[-1]:
+                inner[-1], hint = inner[-1].split("::", 1)
+            (stack[-1][1] if stack else root).append(Cloze(number, inner, hint))
+        else:
+            parts.append(match.group())
+    (stack[-1][1] if stack else root).append(text[pos:])
+    while stack:  # unclosed deletions are plain text
+        _, inner, opening = stack.pop()
+        (stack[-1][1] if stack else root).extend([opening, *inner])
+    return root
+
+
+def cloze_numbers(nodes: list[str | Cloze]) -> set[int]:
+    """Every cloze number used, nested ones included."""
+    found: set[int] = set()
+    for node in nodes:
+        if isinstance(node, Cloze):
+            found.add(node.number)
+            found |= cloze_numbers(node.parts)
+    return found
+
+
+def render_cloze(nodes: list[str | Cloze], hide: int | None = None) -> str:
+    """The text with deletion `hide` shown as `[...]` (or `[hint]`) and the rest filled in."""
+    out: list[str] = []
+    for node in nodes:
+        if isinstance(node, str):
+            out.append(node)
+        elif node.number == hide:
+            out.append(f"[{node.hint}]" if node.hint else "[...]")
+        else:
+            out.append(render_cloze(node.parts, hide))
+    return "".join(out)
+
+
+def cloze_answer(nodes: list[str | Cloze], number: int) -> str:
+    """The answers of deletion `number`, joined (to spot empty deletions)."""
+    out: list[str] = []
+    for node in nodes:
+        if isinstance(node, Cloze):
+            if node.number == number:
+                out.append(render_cloze(node.parts))
+            else:
+                out.append(cloze_answer(node.parts, number))
+    return " ".join(part for part in out if part)
