@@ -39,6 +39,8 @@ _NEEDS_PARSER = re.compile(r"<(?:script|style|pre|textarea|noscript|template)\b|
 
 def normalize_whitespace(text: str) -> str:
     """Collapse spaces inside lines, keep at most one blank line, strip the ends."""
+    if "\n" not in text and "\r" not in text:  # one line: the common case, made cheap
+        return " ".join(text.replace("\xa0", " ").split())
     text = text.replace("\xa0", " ").replace("\r\n", "\n").replace("\r", "\n")
     lines = (" ".join(line.split()) for line in text.split("\n"))
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
