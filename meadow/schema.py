@@ -49,16 +49,7 @@ class Record:
         return record_id(self.source, self.subset, self.source_id)
 
     def to_row(self) -> dict[str, str]:
-        return {
-            "id": self.id,
-            "instruction": self.instruction,
-            "input": self.input,
-            "output": self.output,
-            "source": self.source,
-            "subset": self.subset,
-            "source_id": self.source_id,
-            "license": self.license,
-        }
+        return {"id": self.id, **{name: getattr(self, name) for name in RECORD_FIELDS}}
 
 
 def dataset_features():

@@ -22,3 +22,18 @@ def meadow_home(tmp_path_factory, monkeypatch):
 def pytest_configure(config):
     # datasets reads its cache folder once, at import: keep it out of the user's cache.
     os.environ.setdefault("HF_DATASETS_CACHE", tempfile.mkdtemp(prefix="meadow-hf-datasets-"))
+
+
+@pytest.fixture
+def client():
+    """An HTTP client as meadow makes it, with short timeouts for local test servers."""
+    from meadow.http import make_client
+
+    with make_client(timeout=5) as http_client:
+        yield http_client
+
+
+@pytest.fixture
+def sleeps() -> list[float]:
+    """Collects the waits a retry loop asked for, when given as `sleep=sleeps.append`."""
+    return []

@@ -115,3 +115,80 @@ def test_debug_shows_the_traceback(capsys, monkeypatch):
 def test_usage_errors_exit_2(capsys):
     code, _, err = run(capsys, "build", "--num-proc", "many")
     assert code == 2 and "Invalid value for '--num-proc'" in err
+
+
+def test_sample_mixture_builds_offline_and_loads(capsys):
+    from meadow import load_mixture
+
+    code, out, err = run(capsys, "build", "--mixture", "sample")
+    assert code == 0, err
+    loaded = load_mixture("sample")
+    rows = [row for split in loaded.values() for row in split]
+    assert {row["source"] for row in rows} == {"anki", "wikidoc"}
+    assert {row["subset"] for row in rows if row["source"] == "wikidoc"} == {
+        "patient_information",
+        "textbook",
+    }
+    assert all(row["input"].strip() and row["output"].strip() for row in rows)
+    assert len({row["id"] for row in rows}) == len(rows)
+
+
+def test_fetch_saves_pages_politely_and_they_build(capsys, tmp_path):
+    from importlib import resources
+
+    from tests.httpserver import LocalServer, Reply
+
+    page = (
+        resources.files("meadow") / "samples" / "wikidoc" / "Asthma_(patient_information).html"
+    ).read_bytes()
+    titles = tmp_path / "pages.txt"
+    titles.write_text("# wikidoc pages\nAsthma (patient information)\nPrivate page\nMissing\n")
+    out_dir = tmp_path / "pages"
+    with LocalServer() as server:
+        server.route("/robots.txt", Reply(body=b"User-agent: *\nDisallow: /index.php/Private\n"))
+        server.route("/index.php/Asthma_(patient_information)", Reply(body=page))
+        code, out, err = run(
+            capsys,
+            "fetch",
+            "wikidoc",
+            "--pages",
+            str(titles),
+            "--out",
+            str(out_dir),
+            "--delay",
+            "0",
+            "--base-url",
+            server.url("/"),
+        )
+        assert code == 0, err
+        assert "saved 1" in out and "disallowed by robots.txt 1" in out and "failed 1" in out
+        assert not server.requests_to("/index.php/Private_page")
+        code, out, _ = run(
+            capsys,
+            "fetch",
+            "wikidoc",
+            "--pages",
+            str(titles),
+            "--out",
+            str(out_dir),
+            "--delay",
+            "0",
+            "--base-url",
+            server.url("/"),
+        )
+        assert "already there 1" in out
+        assert len(server.requests_to("/index.php/Asthma_(patient_information)")) == 1
+    code, out, err = run(
+        capsys, "build", "--sources", "wikidoc", "--raw", f"wikidoc={out_dir}", "--name", "fetched"
+    )
+    assert code == 0, err
+    assert "wikidoc" in out
+
+
+def test_fetch_refuses_a_source_without_pages(capsys, tmp_path):
+    titles = tmp_path / "pages.txt"
+    titles.write_text("x\n")
+    code, _, err = run(capsys, "fetch", "anki", "--pages", str(titles))
+    assert code == 1 and "source 'anki' has no page crawler" in err
+    code, _, err = run(capsys, "fetch", "wikidoc", "--pages", str(tmp_path / "none.txt"))
+    assert code == 1 and "none.txt: no such file" in err

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from meadow.crawl import FetchReport, PageListError, fetch_pages
-from meadow.http import make_client
 from tests.httpserver import LocalServer, Reply
 
 PAGE_A = "<html><body><p>Asthma \u2013 overview</p></body></html>".encode()
@@ -18,17 +17,6 @@ def server():
         server.route("/wiki/Asthma", Reply(body=PAGE_A, headers={"Content-Type": "text/html"}))
         server.route("/wiki/Bronchitis", Reply(body=PAGE_B))
         yield server
-
-
-@pytest.fixture
-def client():
-    with make_client(timeout=5) as client:
-        yield client
-
-
-@pytest.fixture
-def sleeps() -> list[float]:
-    return []
 
 
 def pages(server: LocalServer, *names: str) -> list[tuple[str, str]]:

@@ -25,17 +25,6 @@ def server():
         yield server
 
 
-@pytest.fixture
-def client():
-    with make_client(timeout=5) as client:
-        yield client
-
-
-@pytest.fixture
-def sleeps() -> list[float]:
-    return []
-
-
 def test_downloads_file_and_verifies_sha256(server, client, sleeps, tmp_path):
     server.route("/raw.bin", serve_bytes(DATA))
     seen: list[tuple[int, int | None]] = []
