@@ -13,6 +13,7 @@ punctuation, exactly one final "?".
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 # Normalised heading (see `heading_key`) -> question; `{topic}` is the page's subject.
 HEADING_TEMPLATES: dict[str, str] = {
@@ -177,32 +178,47 @@ def is_question(heading: str) -> bool:
     return first in _QUESTION_WORDS
 
 
-def _word_in(word: str, text: str) -> bool:
+@lru_cache(maxsize=256)
+def _proper_noun_in(word: str, lower: str, text: str) -> bool:
+    """Whether `text` writes `word` capitalised inside a sentence and never in lowercase."""
+    if _word_at(lower, text, anywhere=True):
+        return False
+    return _word_at(word, text, anywhere=False)
+
+
+def _word_at(word: str, text: str, *, anywhere: bool) -> bool:
     start = text.find(word)
     while start != -1:
         end = start + len(word)
-        before = text[start - 1] if start else " "
         after = text[end] if end < len(text) else " "
+        before = text[start - 1] if start else " "
         if not (before.isalnum() or after.isalnum()):
-            return True
+            if anywhere:
+                return True
+            j = start - 1
+            while j >= 0 and text[j].isspace():
+                j -= 1
+            if j >= 0 and (text[j].isalnum() or text[j] == ","):
+                return True
         start = text.find(word, end)
     return False
 
 
+@lru_cache(maxsize=64)
 def in_sentence(phrase: str, context: str = "") -> str:
     """`phrase` as it reads inside a sentence: "Asthma" -> "asthma", "COPD" stays.
 
-    A capitalised word is lowercased only when `context` (the page's own text) uses it
-    in lowercase, so names ("Kawasaki disease", "Crohn's disease") keep their capitals.
+    Capitalised words are lowercased unless `context` (the page's own text) shows them as
+    names: capitalised inside a sentence and never in lowercase ("Kawasaki disease").
+    Acronyms, mixed case ("pH") and possessives ("Crohn's") always keep their capitals.
     """
-    if not context:
-        return phrase
     words = phrase.split(" ")
     for i, word in enumerate(words):
         core = word.strip("()[],.;:\"'")
-        if len(core) > 1 and core.isalpha() and core[0].isupper() and core[1:].islower():
+        letters = core.replace("-", "")
+        if len(letters) > 1 and letters.isalpha() and core[0].isupper() and letters[1:].islower():
             lower = core.lower()
-            if _word_in(lower, context):
+            if not (context and _proper_noun_in(core, lower, context)):
                 words[i] = word.replace(core, lower, 1)
     return " ".join(words)
 
@@ -252,6 +268,8 @@ def question_from_heading(
     heading = _SPACES.sub(" ", heading).strip()
     topic_in_sentence = in_sentence(topic, context)
     key = heading_key(heading)
+    if not key:  # a heading of punctuation only
+        return normalize_question(f"What should I know about {topic_in_sentence}?")
     if key == "overview" and title and subject and subject != "overview":
         title_in_sentence = in_sentence(title, context)
         return normalize_question(SUBJECT_OVERVIEW_TEMPLATE.format(title=title_in_sentence))

@@ -54,7 +54,7 @@ _SPACE_BEFORE_PUNCT = re.compile(r"[ \t]+([,.;:!?])(?=\s|$)")
 # Links into these namespaces show no text on the rendered page.
 _HIDDEN_LINK_PREFIXES = ("file:", "image:", "category:", "media:")
 _PARENTHETICAL = re.compile(r"\s*\([^)]*\)\s*$")
-_MARKUP_HINTS = ("{{", "}}", "[[", "]]", "<ref", "<!--", "{|", "''", "__", "[http", "[//")
+_MARKUP_HINTS = ("{{", "}}", "[[", "]]", "<", "{|", "''", "__", "[http", "[//")
 
 
 def _link_label(match: re.Match[str]) -> str:

@@ -1,0 +1,562 @@
+"""WikiDoc: saved pages (HTML) or a MediaWiki XML export, one record per page section.
+
+medAlpaca's "wikidoc" and "wikidoc patient information" sets were made from these pages:
+each section is an answer, and its heading, turned into a question, is the input. This
+adapter reads the two forms a user can get pages in, a folder of saved pages (`.html`, as
+`meadow fetch wikidoc` writes them or a browser saves them) and a `Special:Export` XML
+file, and fixes what medAlpaca's release got wrong: stray spaces before "?", duplicate
+questions within a page, and leftover `<ref>`s, templates and editor boilerplate.
+
+Saved pages come in the three heading shapes MediaWiki has written over the years
+(legacy `<span class="mw-headline">`, the ≥1.43 `<div class="mw-heading">` wrapper, and
+Parsoid `<section>`s); all three give the same sections.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any, ClassVar
+from urllib.parse import quote, unquote
+
+import lxml.html
+from lxml import etree
+
+from meadow.converters.html import element_to_text, normalize_whitespace
+from meadow.converters.templates import (
+    intro_question,
+    question_from_heading,
+    split_title,
+)
+from meadow.converters.wikitext import split_sections, strip_markup, wikitext_to_text
+from meadow.errors import RawFileError
+from meadow.schema import Record
+from meadow.sources import register_source
+from meadow.sources.base import Skip, Source
+
+PATIENT_SUFFIX = " (patient information)"
+
+# Lines and phrases WikiDoc puts on pages that are not part of what a section says. They
+# are removed wherever they appear, from HTML and wikitext alike; keep them all here. Each
+# pattern comes with the lowercase words it needs, so that text without them is not scanned.
+BOILERPLATE: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] = tuple(
+    (needles, re.compile(pattern, re.IGNORECASE | re.MULTILINE))
+    for needles, pattern in (
+        (("click here",), r"For the WikiDoc page for this topic,?\s*click here\.?"),
+        (("chief",), r"\b(?:Associate\s+)?Editors?(?:\s*\(s\))?[\s-]+in[\s-]+Chief\s*:.*$"),
+        (("join in",), r"Please\s+Join\s+in\s+Editing\s+This\s+Page\b.*$"),
+        (("help wikidoc",), r"Please\s+help\s+WikiDoc\s+by\s+adding\b.*$"),
+        (("template:",), r"^[ \t]*Template:\S.*$"),
+        (("synonyms and keywords",), r"^[ \t]*Synonyms\s+and\s+keywords\s*:.*$"),
+        (("wikidoc resources",), r"^[ \t]*WikiDoc\s+Resources\s+for\b.*$"),
+        (
+            ("main article", "main page", "further article", "further page"),
+            r"^[ \t]*(?:Main|Further)\s+(?:article|page)s?\s*:.*$",
+        ),
+        (("category",), r"^[ \t]*(?:CME\s+)?Categor(?:y|ies)\s*::?.*$"),
+        (("retrieved from",), r"^[ \t]*Retrieved\s+from\s+\S.*$"),
+        (("edit]", "edit source]"), r"\[\s*edit(?:\s+source)?\s*\]"),
+    )
+)
+_BOILERPLATE_BY_NEEDLE = tuple(
+    (needle, pattern) for needles, pattern in BOILERPLATE for needle in needles
+)
+_MARKUP_HINTS = ("{{", "}}", "[[", "]]", "<ref", "<REF", "<!--", "''", "{|")
+_SPACE_BEFORE_PUNCT = re.compile(r"[ \t]+([,.;:!?])(?=\s|$)")
+_SPACE_BEFORE_PUNCT_HINT = re.compile(r" [,.;:!?]")
+_HAS_WORD = re.compile(r"\w")
+_NON_ALNUM = re.compile(r"[^0-9a-z]+")
+
+# Sections that hold no answer: lists of links, references, navigation.
+NON_CONTENT_HEADINGS = frozenset(
+    {
+        "references",
+        "reference",
+        "notes",
+        "footnotes",
+        "notes and references",
+        "references and notes",
+        "citations",
+        "bibliography",
+        "sources",
+        "source",
+        "external links",
+        "external link",
+        "external links and references",
+        "links",
+        "web links",
+        "see also",
+        "related chapters",
+        "related chapter",
+        "related articles",
+        "related topics",
+        "related pages",
+        "further reading",
+        "suggested reading",
+        "additional resources",
+        "resources",
+        "gallery",
+        "images",
+        "videos",
+        "navigation",
+        "contents",
+        "table of contents",
+        "acknowledgements",
+        "acknowledgments",
+        "categories",
+        "template",
+    }
+)
+_NON_CONTENT_PREFIXES = ("directions to hospitals", "wikidoc resources", "template ")
+
+# Title prefixes of pages that are not articles (MediaWiki namespaces other than main).
+_NAMESPACES = frozenset(
+    {
+        *("talk", "user", "wikidoc", "project", "file", "image", "mediawiki", "template"),
+        *("help", "category", "special", "portal", "module", "media", "draft"),
+    }
+)
+
+# What is dropped from a saved page before reading its text.
+_DROP_CLASSES = frozenset(
+    {
+        "mw-editsection",
+        "editsection",
+        "reference",
+        "references",
+        "mw-references-wrap",
+        "reflist",
+        "mw-cite-backlink",
+        "infobox",
+        "navbox",
+        "vertical-navbox",
+        "toc",
+        "toccolours",
+        "mw-empty-elt",
+        "noprint",
+        "metadata",
+        "ambox",
+        "hatnote",
+        "rellink",
+        "dablink",
+        "thumb",
+        "gallery",
+        "mw-jump-link",
+        "printfooter",
+        "catlinks",
+    }
+)
+_DROP_IDS = frozenset({"toc", "catlinks", "siteSub", "contentSub", "jump-to-nav"})
+_DROP_TAGS = frozenset({"script", "style", "noscript", "link", "meta", "figure", "template"})
+_HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+
+_TITLE_SUFFIX = re.compile(r"\s+[-–—|]\s+wikidoc\s*$", re.IGNORECASE)
+
+
+def _html_parser(encoding: str | None) -> etree.HTMLParser:
+    # lxml.html's own parser looks up every element's class in Python, which doubles the
+    # cost of walking a page; a C-level default lookup gives the same HtmlElement class.
+    parser = etree.HTMLParser(
+        encoding=encoding, remove_comments=True, remove_pis=True, no_network=True
+    )
+    parser.set_element_class_lookup(etree.ElementDefaultClassLookup(element=lxml.html.HtmlElement))
+    return parser
+
+
+_UTF8_PARSER = _html_parser("utf-8")
+_DECLARED_PARSER = _html_parser(None)  # for pages that are not UTF-8: trust <meta charset>
+
+_MAX_STEM = 180
+
+
+@register_source
+class WikidocSource(Source):
+    """WikiDoc pages, one question/answer record per section.
+
+    Subsets: `patient_information` (pages titled "X (patient information)") and
+    `textbook` (every other article). Reads a folder of saved pages (`.html`/`.htm`) or
+    MediaWiki XML exports (`.xml`, from Special:Export).
+    """
+
+    name = "wikidoc"
+    description = (
+        "WikiDoc medical wiki: patient information pages and textbook chapters, one "
+        "question/answer pair per section (the question made from the heading by template)."
+    )
+    homepage = "https://www.wikidoc.org"
+    license = "CC-BY-SA-3.0"
+    citation = r"""@article{han2023medalpaca,
+  title   = {MedAlpaca -- An Open-Source Collection of Medical Conversational AI Models and Training Data},
+  author  = {Han, Tianyu and Adams, Lisa C. and Papaioannou, Jens-Michalis and Grundmann, Paul and Oberhauser, Tom and L{\"o}ser, Alexander and Truhn, Daniel and Bressem, Keno K.},
+  journal = {arXiv preprint arXiv:2304.08247},
+  year    = {2023}
+}
+@misc{wikidoc,
+  title        = {WikiDoc: the free medical textbook},
+  howpublished = {\url{https://www.wikidoc.org}},
+  note         = {Content licensed CC BY-SA 3.0}
+}"""  # noqa: E501
+    subsets = ("patient_information", "textbook")
+    raw_files = ()
+    how_to_get = (
+        "WikiDoc pages cannot be downloaded as one file: run "
+        "`meadow fetch wikidoc --pages PAGES.txt --out DIR` (PAGES.txt lists page titles, "
+        "one per line), or save pages from https://www.wikidoc.org yourself (or a "
+        "Special:Export XML file) into one folder."
+    )
+    file_suffixes = (".html", ".htm", ".xml")
+    version = "1"
+    options: ClassVar[dict[str, Any]] = {}
+
+    page_url: ClassVar[str] = "https://www.wikidoc.org/index.php/{title}"
+
+    @staticmethod
+    def page_filename(title: str) -> str:
+        """A safe, reversible file name for a saved page.
+
+        "Asthma (patient information)" -> "Asthma_(patient_information).html": spaces
+        become "_", "/" and other unsafe characters are %-escaped (so the title can be read
+        back from the name), and names too long for a file system are cut and made unique
+        with a hash after a "~".
+        """
+        stem = quote(" ".join(title.split()).replace(" ", "_"), safe="_-.,()'")
+        stem = stem.replace("~", "%7E")
+        if stem.startswith("."):
+            stem = "%2E" + stem[1:]
+        if len(stem) > _MAX_STEM:
+            cut = stem[:_MAX_STEM]
+            if "%" in cut[-2:]:  # do not split a %XX escape
+                cut = cut[: cut.rindex("%")]
+            digest = hashlib.blake2b(title.encode(), digest_size=6).hexdigest()
+            stem = f"{cut}~{digest}"
+        return stem + ".html"
+
+    # -- parsing ------------------------------------------------------------------------
+
+    def parse(self, path: Path) -> Iterator[dict[str, Any] | Skip]:
+        """Raw pages of one file: `{"title", "sections": [(heading, text), …], "file"}`."""
+        path = Path(path)
+        if path.suffix.lower() == ".xml":
+            yield from _parse_export(path)
+        else:
+            yield _parse_saved_page(path)
+
+    # -- mapping ------------------------------------------------------------------------
+
+    def to_records(self, item: dict[str, Any]) -> Iterable[Record | Skip]:
+        """One record per section; the heading, made a question, is the input."""
+        title: str = item["title"]
+        sections: list[tuple[str, str]] = item["sections"]
+        if title.casefold().endswith(PATIENT_SUFFIX):
+            subset = "patient_information"
+            topic, subject = title[: -len(PATIENT_SUFFIX)].strip(), ""
+        else:
+            subset = "textbook"
+            topic, subject = split_title(title, [heading for heading, _ in sections])
+        texts = [clean_section_text(text) for _, text in sections]
+        context = "\n".join(texts)
+
+        seen_headings: dict[str, int] = {}
+        planned: list[tuple[str, str, str] | Skip] = []  # (source_id, question, text)
+        for (heading, raw), text in zip(sections, texts, strict=True):
+            count = seen_headings[heading] = seen_headings.get(heading, 0) + 1
+            source_id = f"{title}#{heading}" + (f" ({count})" if count > 1 else "")
+            if heading and is_non_content_heading(heading):
+                planned.append(Skip("non_content_section"))
+            elif heading == "" and raw.strip() and len(text.split()) < 4:
+                planned.append(Skip("page_intro"))  # nothing but editor boilerplate
+            elif not text:
+                planned.append(Skip("empty_section"))
+            elif heading == "":
+                question = intro_question(topic, subject, context=context)
+                planned.append((source_id, question, text))
+            else:
+                question = question_from_heading(
+                    heading, topic, context=context, title=title, subject=subject
+                )
+                planned.append((source_id, question, text))
+
+        # The first section asking a question keeps it; the lead yields to any heading.
+        order = sorted(range(len(planned)), key=lambda i: sections[i][0] == "")
+        asked: set[str] = set()
+        for i in order:
+            entry = planned[i]
+            if isinstance(entry, Skip):
+                continue
+            key = entry[1].casefold()
+            if key in asked:
+                planned[i] = Skip("duplicate_question")
+            asked.add(key)
+        for entry in planned:
+            if isinstance(entry, Skip):
+                yield entry
+            else:
+                source_id, question, text = entry
+                yield self.record(input=question, output=text, source_id=source_id, subset=subset)
+
+
+# -- mapping helpers ----------------------------------------------------------------------
+
+
+def clean_section_text(text: str) -> str:
+    """Section text without boilerplate, stray wikitext or lines left with no words."""
+    original = text
+    if ("{" in text or "[" in text or "<" in text or "''" in text) and any(
+        hint in text for hint in _MARKUP_HINTS
+    ):
+        text = strip_markup(text)
+    lowered = text.lower()
+    applied = None
+    for needle, pattern in _BOILERPLATE_BY_NEEDLE:
+        if needle in lowered and pattern is not applied:
+            text = pattern.sub("", text)
+            applied = pattern
+    if text is original and not _SPACE_BEFORE_PUNCT_HINT.search(text):
+        # Already normalised by element_to_text / wikitext_to_text.
+        return text if _HAS_WORD.search(text) else ""
+    lines = [line for line in text.split("\n") if not line or _HAS_WORD.search(line)]
+    return normalize_whitespace(_SPACE_BEFORE_PUNCT.sub(r"\1", "\n".join(lines)))
+
+
+def is_non_content_heading(heading: str) -> bool:
+    """Whether a section holds references, links or navigation rather than an answer."""
+    key = _NON_ALNUM.sub(" ", heading.lower()).strip()
+    return key in NON_CONTENT_HEADINGS or key.startswith(_NON_CONTENT_PREFIXES)
+
+
+def _is_article(title: str) -> bool:
+    prefix, colon, _ = title.partition(":")
+    if not colon:
+        return True
+    prefix = prefix.strip().lower()
+    return prefix not in _NAMESPACES and not prefix.endswith(" talk")
+
+
+def _title_from_filename(path: Path) -> str:
+    return unquote(path.stem.split("~", 1)[0]).replace("_", " ").strip()
+
+
+# -- saved HTML pages ---------------------------------------------------------------------
+
+
+def _parse_saved_page(path: Path) -> dict[str, Any] | Skip:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise RawFileError(path, f"cannot read the file: {exc.strerror or exc}") from None
+    if not data.strip():
+        raise RawFileError(path, "empty file: remove it from the folder or save the page again")
+    try:
+        data.decode("utf-8")
+        parser = _UTF8_PARSER
+    except UnicodeDecodeError:
+        parser = _DECLARED_PARSER  # not UTF-8: trust the page's own <meta charset>
+    try:
+        root = etree.fromstring(data, parser)
+    except (etree.ParserError, etree.XMLSyntaxError, ValueError) as exc:
+        raise RawFileError(path, f"cannot be parsed as HTML ({exc}): save the page again") from None
+    content = _content_root(root) if root is not None else None
+    if content is None:
+        raise RawFileError(
+            path,
+            "not a saved wikidoc page (no div.mw-parser-output): "
+            "remove it from the folder or save the page again",
+        )
+    title = _page_title(root) or _title_from_filename(path)
+    namespace = _page_namespace(root)
+    if not (namespace == "0" if namespace is not None else _is_article(title)):
+        return Skip("not_an_article")
+    _drop_non_content(content)
+    sections = _sections_of(content)
+    if not sections:
+        return Skip("empty_page")
+    return {"title": title, "sections": sections, "file": str(path)}
+
+
+def _content_root(root: lxml.html.HtmlElement) -> lxml.html.HtmlElement | None:
+    """The element holding the article: `.mw-parser-output`, else `#mw-content-text`."""
+    for element in root.iter("div", "body", "main", "section", "article"):
+        classes = element.get("class")
+        if classes and "mw-parser-output" in classes and "mw-parser-output" in classes.split():
+            return element
+    for element in root.iter(etree.Element):
+        if element.get("id") == "mw-content-text":
+            return element
+    return None
+
+
+def _page_namespace(root: lxml.html.HtmlElement) -> str | None:
+    """The page's namespace number as the page states it (body class, Parsoid meta)."""
+    for body in root.iter("body"):
+        for token in (body.get("class") or "").split():
+            if token.startswith("ns-") and token[3:].lstrip("-").isdigit():
+                return token[3:]
+        break
+    for meta in root.iter("meta"):
+        if meta.get("property") == "mw:pageNamespace":
+            return (meta.get("content") or "").strip() or None
+    return None
+
+
+def _page_title(root: lxml.html.HtmlElement) -> str:
+    for h1 in root.iter("h1"):
+        if h1.get("id") == "firstHeading":
+            title = " ".join(h1.text_content().split())
+            if title:
+                return title
+    for element in root.iter("title"):
+        title = _TITLE_SUFFIX.sub("", " ".join(element.text_content().split()))
+        if title:
+            return title
+    return ""
+
+
+def _drop_non_content(content: lxml.html.HtmlElement) -> None:
+    """Remove edit links, references, boxes and scripts (not looking inside what goes)."""
+    doomed = []
+    stack = list(content)
+    while stack:
+        element = stack.pop()
+        if element.tag in _DROP_TAGS:
+            doomed.append(element)
+            continue
+        classes = element.get("class")
+        if (classes is not None and not _DROP_CLASSES.isdisjoint(classes.split())) or (
+            element.get("id") in _DROP_IDS
+        ):
+            doomed.append(element)
+        elif len(element):
+            stack.extend(element)
+    for element in doomed:
+        element.drop_tree()  # keeps the text that follows it
+
+
+def _has_heading(element: lxml.html.HtmlElement) -> bool:
+    return next(element.iter(_HEADINGS), None) is not None
+
+
+class _SectionBuilder:
+    """Moves the blocks of a page into one container per section, in document order."""
+
+    def __init__(self, content: lxml.html.HtmlElement):
+        self._make = content.makeelement
+        self.sections: list[tuple[str, lxml.html.HtmlElement]] = [("", self._make("div"))]
+
+    def add_text(self, text: str | None) -> None:
+        if not text or not text.strip():
+            return
+        box = self.sections[-1][1]
+        if len(box):
+            box[-1].tail = (box[-1].tail or "") + text
+        else:
+            box.text = (box.text or "") + text
+
+    def add_block(self, element: lxml.html.HtmlElement) -> None:
+        self.sections[-1][1].append(element)  # moves it, tail included
+
+    def start(self, heading: lxml.html.HtmlElement) -> None:
+        title = " ".join(heading.text_content().split())
+        self.sections.append((title, self._make("div")))
+        self.add_text(heading.tail)
+
+    def walk(self, container: lxml.html.HtmlElement) -> None:
+        self.add_text(container.text)
+        for child in list(container):
+            if not isinstance(child.tag, str):  # a comment or processing instruction
+                self.add_text(child.tail)
+            elif child.tag in _HEADINGS:
+                self.start(child)
+            elif _has_heading(child):  # <section>, <div class="mw-heading">, wrappers
+                tail = child.tail
+                self.walk(child)
+                self.add_text(tail)
+            else:
+                self.add_block(child)
+
+
+def _sections_of(content: lxml.html.HtmlElement) -> list[tuple[str, str]]:
+    builder = _SectionBuilder(content)
+    builder.walk(content)
+    sections = []
+    for heading, box in builder.sections:
+        text = element_to_text(box)
+        if heading or text:
+            sections.append((heading, text))
+    return sections
+
+
+# -- MediaWiki XML exports ----------------------------------------------------------------
+
+
+def _local(tag: Any) -> str:
+    return tag.rpartition("}")[2] if isinstance(tag, str) else ""
+
+
+def _parse_export(path: Path) -> Iterator[dict[str, Any] | Skip]:
+    try:
+        with open(path, "rb") as stream:
+            events = etree.iterparse(
+                stream,
+                events=("start", "end"),
+                resolve_entities=False,
+                no_network=True,
+                load_dtd=False,
+                remove_comments=True,
+                remove_pis=True,
+                huge_tree=True,
+            )
+            root_seen = False
+            for event, element in events:
+                if not root_seen:
+                    root_seen = True
+                    if _local(element.tag) != "mediawiki":
+                        raise RawFileError(
+                            path,
+                            f"not a MediaWiki XML export (its root element is "
+                            f"<{_local(element.tag)}>, not <mediawiki>): export the pages "
+                            "with Special:Export, or remove the file from the folder",
+                        )
+                    continue
+                if event != "end" or _local(element.tag) != "page":
+                    continue
+                yield _export_page(element, path)
+                element.clear()
+                parent = element.getparent()
+                while element.getprevious() is not None:
+                    del parent[0]
+    except etree.XMLSyntaxError as exc:
+        raise RawFileError(
+            path,
+            f"malformed XML at line {exc.lineno}: {exc.msg}; the export is damaged or "
+            "truncated: export it again",
+        ) from None
+    except OSError as exc:
+        raise RawFileError(path, f"cannot read the file: {exc.strerror or exc}") from None
+
+
+def _export_page(page: etree._Element, path: Path) -> dict[str, Any] | Skip:
+    title, namespace, redirect, text = "", None, False, ""
+    for child in page:
+        name = _local(child.tag)
+        if name == "title":
+            title = " ".join((child.text or "").split())
+        elif name == "ns":
+            namespace = (child.text or "").strip()
+        elif name == "redirect":
+            redirect = True
+        elif name == "revision":  # a full-history export: the last revision wins
+            for part in child:
+                if _local(part.tag) == "text":  # entity references (unresolved) split it
+                    text = "".join(part.itertext()) if len(part) else part.text or ""
+    if redirect or text.lstrip()[:9].upper() == "#REDIRECT":
+        return Skip("redirect")
+    if not (namespace == "0" if namespace is not None else _is_article(title)):
+        return Skip("not_an_article")
+    sections = [(heading, wikitext_to_text(body)) for heading, body in split_sections(text)]
+    if sections and sections[0] == ("", ""):  # a lead of templates only, as in saved pages
+        del sections[0]
+    if not title or not sections:
+        return Skip("empty_page")
+    return {"title": title, "sections": sections, "file": str(path)}

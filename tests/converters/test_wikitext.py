@@ -1,0 +1,122 @@
+"""The wikitext cleaner: what a reader of the rendered page would keep."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from meadow.converters.wikitext import split_sections, strip_markup, wikitext_to_text
+
+
+@pytest.mark.parametrize(
+    ("wikitext", "text"),
+    [
+        ("'''Gout''' is ''common''.", "Gout is common."),
+        ("Pain{{cn}} in {{nowrap|{{small|the}}}} toe.", "Pain in toe."),
+        ("Uric acid{{{1|}}} and {{{2|urate}}}.", "Uric acid and urate."),
+        ('Gout.<ref name="a">Smith {{cite|x={{y}}}}</ref> More.', "Gout. More."),
+        ('Gout.<ref name="a" /> More.<ref name=b/>', "Gout. More."),
+        ("Gout.<REF>Shouting</REF> More.", "Gout. More."),
+        ("Gout <!-- hidden\nnote --> hurts.", "Gout hurts."),
+        ("The [[kidney]]s and [[uric acid|urate]].", "The kidneys and urate."),
+        ("[[Gout (disease)|]] and [[:Category:Arthritis]].", "Gout and Category:Arthritis."),
+        ("[[File:Toe.jpg|thumb|A [[toe]] with [[gout]]]]Text.", "Text."),
+        ("[[Image:Toe.jpg]][[Category:Rheumatology]]Text.", "Text."),
+        (
+            "[http://example.org Arthritis Foundation] and [https://example.org].",
+            "Arthritis Foundation and.",
+        ),
+        ("x&nbsp;&lt;5&gt; &amp; <b>y</b>", "x <5> & y"),
+        ("Line<br/>break", "Line\nbreak"),
+        ("__NOTOC__\nText.", "Text."),
+        ("<gallery>\nA.jpg|a\n</gallery>\nText.", "Text."),
+    ],
+)
+def test_inline_markup(wikitext: str, text: str) -> None:
+    assert wikitext_to_text(wikitext) == text
+
+
+def test_lines_become_paragraphs_and_lists() -> None:
+    wikitext = textwrap.dedent(
+        """\
+        Gout is a kind
+        of arthritis.
+
+        Common causes:
+        * A diet rich in purines
+        ** Red meat
+        # Kidneys removing too little
+        : An indented note
+        ; Term
+        ----
+        Last paragraph.
+        """
+    )
+    assert wikitext_to_text(wikitext) == (
+        "Gout is a kind of arthritis.\n\n"
+        "Common causes:\n\n"
+        "- A diet rich in purines\n- Red meat\n- Kidneys removing too little\n\n"
+        "An indented note\n\nTerm\n\nLast paragraph."
+    )
+
+
+def test_tables_are_removed_even_nested() -> None:
+    wikitext = textwrap.dedent(
+        """\
+        Before.
+        {| class="wikitable"
+        |-
+        ! A !! B
+        |-
+        | 1 ||
+        {|
+        | inner
+        |}
+        |}
+        After.
+        {| unclosed
+        | cell
+        """
+    )
+    assert wikitext_to_text(wikitext) == "Before.\n\nAfter."
+
+
+def test_unbalanced_braces_do_not_swallow_text() -> None:
+    assert wikitext_to_text("Gout }} hurts {{ a lot.") == "Gout hurts a lot."
+
+
+def test_strip_markup_keeps_lines() -> None:
+    text = "First line {{tpl}}\n- item [[a|b]]\n\nLast<ref>x</ref>"
+    assert strip_markup(text) == "First line \n- item b\n\nLast"
+    assert strip_markup("plain text") == "plain text"
+
+
+def test_split_sections() -> None:
+    wikitext = textwrap.dedent(
+        """\
+        {{Infobox}}
+        Lead text.
+        == What is Gout? ==
+        Body one.
+        ===Causes===
+        Body two.
+        ==== '''Diet''' <!-- c --> ====
+        ====== Deep ======
+        Body three.
+        = Not a heading
+        """
+    )
+    sections = split_sections(wikitext)
+    assert [heading for heading, _ in sections] == ["", "What is Gout?", "Causes", "Diet", "Deep"]
+    assert [wikitext_to_text(body) for _, body in sections] == [
+        "Lead text.",
+        "Body one.",
+        "Body two.",
+        "",
+        "Body three. = Not a heading",
+    ]
+
+
+def test_split_sections_without_lead() -> None:
+    assert split_sections("==A==\nx\n==B==\n") == [("A", "\nx\n"), ("B", "\n")]
