@@ -9,18 +9,12 @@ The calls most users need:
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("meadow")
-except PackageNotFoundError:  # running from a source checkout
-    __version__ = "0.0.0.dev0"
-
-from meadow.pipeline import BuildResult, build  # noqa: E402
-from meadow.schema import Record, record_id  # noqa: E402
-from meadow.sources import get_source, list_sources, register_source  # noqa: E402
-from meadow.sources.base import RawFile, Skip, Source  # noqa: E402
-from meadow.store import list_mixtures, load_mixture  # noqa: E402
+from meadow._version import __version__
+from meadow.pipeline import BuildResult, build
+from meadow.schema import Record, record_id
+from meadow.sources import get_source, list_sources, register_source
+from meadow.sources.base import RawFile, Skip, Source
+from meadow.store import list_mixtures, load_mixture
 
 __all__ = [
     "BuildResult",

@@ -14,22 +14,14 @@ import random
 import time
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
-from importlib import metadata
 from urllib.parse import urlsplit
 
 import httpx
 
+from meadow._version import __version__
 from meadow.errors import MeadowError
 
-
-def _version() -> str:
-    try:
-        return metadata.version("meadow")
-    except metadata.PackageNotFoundError:  # running from a source tree
-        return "dev"
-
-
-USER_AGENT = f"meadow/{_version()} (+https://github.com/meadow-ml/meadow)"
+USER_AGENT = f"meadow/{__version__} (+https://github.com/meadow-ml/meadow)"
 
 MAX_WAIT = 60.0
 """Longest single wait between tries, whatever `Retry-After` or the backoff asks for."""

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from meadow import __version__
+from meadow._version import __version__
 from meadow.card import render_dataset_card
 from meadow.errors import RecipeError
 from meadow.mixture import MIXER_VERSION, Recipe, adhoc_recipe, load_recipe, select

@@ -11,7 +11,7 @@ import sys
 
 import typer
 
-from meadow import __version__
+from meadow._version import __version__
 from meadow.cli._common import err_console
 from meadow.cli.build import build_command
 from meadow.cli.fetch import fetch_command

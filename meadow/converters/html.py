@@ -24,8 +24,7 @@ DROP_TAGS = ("script", "style", "noscript", "template")
 # Private-use characters as markers: inserted while walking the tree and turned into newlines
 # at the end, so whitespace from the HTML source collapses without losing our breaks.
 _PARA, _LINE, _SPACE = "\ue000", "\ue001", "\ue002"
-_BREAKS = re.compile(f"[ {_PARA}{_LINE}]*[{_PARA}{_LINE}][ {_PARA}{_LINE}]*")
-_SPACES = re.compile(r"\s+")
+_BREAK_RUN = re.compile(f"[{_PARA}{_LINE}][ {_PARA}{_LINE}]*")
 _BLANK_LINES = re.compile(r"\n{3,}")
 _HTMLISH = re.compile(r"[<&]")
 # A tag (attribute values may hold ">"), a comment, a doctype or processing instruction.
@@ -79,8 +78,10 @@ def element_to_text(root: etree._Element) -> str:
 
 
 def _finish(text: str) -> str:
-    text = _SPACES.sub(" ", text.replace("\xa0", " "))
-    return _BREAKS.sub(_break, text).replace(_SPACE, " ").strip()
+    # str.split() collapses every whitespace run (\xa0 included); a break run then eats
+    # the spaces after it, and the one space that can stand before it goes too.
+    text = _BREAK_RUN.sub(_break, " ".join(text.split()))
+    return text.replace(" \n", "\n").replace(_SPACE, " ").strip()
 
 
 def _tag_marker(match: re.Match[str]) -> str:
