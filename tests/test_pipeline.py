@@ -239,8 +239,13 @@ def test_source_with_a_public_url_is_downloaded_once(tmp_path, monkeypatch):
 
         class HostedToy(ToySource):
             name = "hosted_toy"
-            raw_files = (RawFile("toy.jsonl", url=server.url("/files/toy.jsonl"),
-                                 sha256=hashlib.sha256(payload).hexdigest()),)
+            raw_files = (
+                RawFile(
+                    "toy.jsonl",
+                    url=server.url("/files/toy.jsonl"),
+                    sha256=hashlib.sha256(payload).hexdigest(),
+                ),
+            )
 
         monkeypatch.setitem(registry._REGISTRY, "hosted_toy", HostedToy)
         first = build(sources=["hosted_toy"], name="hosted")
@@ -249,5 +254,6 @@ def test_source_with_a_public_url_is_downloaded_once(tmp_path, monkeypatch):
     assert first.revision == second.revision
     assert first.manifest["sources"]["hosted_toy"]["taken"] == 20
     raw = first.manifest["sources"]["hosted_toy"]["raw_files"]
-    assert raw == [{"name": "toy.jsonl", "sha256": hashlib.sha256(payload).hexdigest(),
-                    "size": len(payload)}]
+    assert raw == [
+        {"name": "toy.jsonl", "sha256": hashlib.sha256(payload).hexdigest(), "size": len(payload)}
+    ]
