@@ -1,7 +1,8 @@
 """Build speed and peak memory of the anki and wikidoc sources, against their ceilings.
 
 Generates large inputs once (100k Anki notes, 20k Wikidoc pages; cached in --work) and
-measures, each in a fresh process so peak memory is its own:
+measures, each in a fresh process so peak memory is its own, every route --repeat times
+interleaved (median time, largest peak):
 
 * ceiling: the bare streaming parse of the same files (SQLite row scan of the collection;
   lxml parse + text of every page) — the fastest a reader of that format can go here;
@@ -92,7 +93,7 @@ def measure_meadow(source_name: str, raw: Path, num_proc: int) -> dict[str, int]
     from meadow.sources import get_source
 
     with tempfile.TemporaryDirectory() as cache:
-        plan = plan_source(get_source(source_name)(), raw, Path(cache))
+        plan = plan_source(get_source(source_name)(), raw, Path(cache), workers=num_proc)
         started = time.perf_counter()
         built = run_plans([plan], num_proc=num_proc, bars=ProgressBars(enabled=False))
         elapsed = time.perf_counter() - started
@@ -106,7 +107,15 @@ def measure_meadow(source_name: str, raw: Path, num_proc: int) -> dict[str, int]
 
 
 def _child(args: argparse.Namespace) -> None:
-    import meadow.source_cache  # noqa: F401  (imports are not part of any route's time)
+    import multiprocessing
+
+    import meadow.source_cache
+
+    # Workers as direct children (not forkserver's), so RUSAGE_CHILDREN sees their memory.
+    meadow.source_cache._mp_context = lambda: multiprocessing.get_context("spawn")
+    from meadow.sources import list_sources
+
+    list_sources()  # imports every adapter: not part of any route's time
 
     raw = Path(args.input)
     started = time.perf_counter()
@@ -155,6 +164,23 @@ def run_child(measure: str, raw: Path, *, num_proc: int = 1, limit: int = 0) -> 
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def run_routes(routes: dict[str, tuple], repeat: int) -> dict[str, dict]:
+    """Run every route `repeat` times, interleaved so that machine noise hits all alike;
+    keep the median time and the largest peak memory."""
+    runs: dict[str, list[dict]] = {name: [] for name in routes}
+    for _ in range(repeat):
+        for name, (measure, raw, kwargs) in routes.items():
+            runs[name].append(run_child(measure, raw, **kwargs))
+    medians = {}
+    for name, results in runs.items():
+        results.sort(key=lambda r: r["seconds"])
+        median = dict(results[len(results) // 2])
+        median["peak_mib"] = max(r["peak_mib"] for r in results)
+        median["workers_peak_mib"] = max(r["workers_peak_mib"] for r in results)
+        medians[name] = median
+    return medians
+
+
 # -- the report ----------------------------------------------------------------------------
 
 
@@ -179,6 +205,7 @@ def main() -> None:
     parser.add_argument("--naive-pages", type=int, default=1_000)
     parser.add_argument("--work", type=Path, default=HERE.parent / ".bench")
     parser.add_argument("--only", choices=["anki", "wikidoc"])
+    parser.add_argument("--repeat", type=int, default=3, help="runs per route (median)")
     parser.add_argument("--measure", help=argparse.SUPPRESS)
     parser.add_argument("--input", help=argparse.SUPPRESS)
     parser.add_argument("--num-proc", type=int, default=1, help=argparse.SUPPRESS)
@@ -202,10 +229,12 @@ def main() -> None:
                 make_deck(deck, notes)
             mb = _input_bytes(deck) / 1e6
             label = f"anki {notes:,} notes ({mb:.0f} MB)"
-            ceiling = run_child("anki-ceiling", deck)
-            lines.append(_row(label, "ceiling: SQLite scan", ceiling, mb, None, "notes"))
-            meadow = run_child("meadow-anki", deck)
-            lines.append(_row(label, "meadow build", meadow, mb, ceiling, "rows"))
+            got = run_routes(
+                {"ceiling": ("anki-ceiling", deck, {}), "meadow": ("meadow-anki", deck, {})},
+                args.repeat,
+            )
+            lines.append(_row(label, "ceiling: SQLite scan", got["ceiling"], mb, None, "notes"))
+            lines.append(_row(label, "meadow build", got["meadow"], mb, got["ceiling"], "rows"))
             print("\n".join(lines[-2:]), flush=True)
     if args.only in (None, "wikidoc"):
         from gen_wikidoc import make_pages
@@ -216,9 +245,17 @@ def main() -> None:
             make_pages(folder, args.pages)
         mb = _input_bytes(folder) / 1e6
         label = f"wikidoc {args.pages:,} pages ({mb:.0f} MB)"
-        ceiling = run_child("wikidoc-ceiling", folder)
+        got = run_routes(
+            {
+                "ceiling": ("wikidoc-ceiling", folder, {}),
+                "naive": ("wikidoc-naive", folder, {"limit": args.naive_pages}),
+                "one": ("meadow-wikidoc", folder, {}),
+                "two": ("meadow-wikidoc", folder, {"num_proc": 2}),
+            },
+            args.repeat,
+        )
+        ceiling, naive, one, two = got["ceiling"], got["naive"], got["one"], got["two"]
         lines.append(_row(label, "ceiling: lxml parse + text", ceiling, mb, None, "pages"))
-        naive = run_child("wikidoc-naive", folder, limit=args.naive_pages)
         naive_mb = mb * naive["rows"] / args.pages
         lines.append(
             _row(
@@ -230,9 +267,7 @@ def main() -> None:
                 "pages",
             )
         )
-        one = run_child("meadow-wikidoc", folder)
         lines.append(_row(label, "meadow build", one, mb, ceiling, "rows"))
-        two = run_child("meadow-wikidoc", folder, num_proc=2)
         lines.append(_row(label, "meadow build --num-proc 2", two, mb, ceiling, "rows"))
         pages_per_s = {
             "ceiling": args.pages / ceiling["seconds"],

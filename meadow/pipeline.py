@@ -132,7 +132,10 @@ def build(
         n: resolve_raw(adapter, Path(raw[n]) if n in raw else recipe.sources[n].raw)
         for n, adapter in adapters.items()
     }
-    plans = [plan_source(adapters[n], raw_paths[n], source_cache_root()) for n in adapters]
+    plans = [
+        plan_source(adapters[n], raw_paths[n], source_cache_root(), workers=num_proc)
+        for n in adapters
+    ]
     with ProgressBars(enabled=progress) as bars:
         caches = run_plans(plans, num_proc=num_proc, bars=bars)
 

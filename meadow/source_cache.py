@@ -17,7 +17,13 @@ import queue
 import shutil
 from collections import Counter
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import (
+    FIRST_COMPLETED,
+    Future,
+    ProcessPoolExecutor,
+    ThreadPoolExecutor,
+    wait,
+)
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,8 +39,10 @@ from meadow.sources.base import Skip, Source
 
 CACHE_FORMAT = "1"
 BATCH_ROWS = 10_000
-GROUP_BYTES = 32 * 1024 * 1024
-GROUP_FILES = 2_000
+# Small enough that two workers finish together (a group is the unit of parallel work),
+# large enough that a group's parquet part is not tiny.
+GROUP_BYTES = 8 * 1024 * 1024
+GROUP_FILES = 500
 _PROGRESS_EVERY = 2_000
 
 
@@ -104,12 +112,14 @@ def _relative_name(shard: Path, raw: Path) -> str:
     return shard.name if raw.is_file() else shard.relative_to(raw).as_posix()
 
 
-def plan_source(source: Source, raw: Path, cache_root: Path) -> SourcePlan:
+def plan_source(source: Source, raw: Path, cache_root: Path, *, workers: int = 1) -> SourcePlan:
     """Hash the raw files and work out the cache key of `source` over `raw`."""
     shards = source.shards(raw)
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:  # hashlib frees the GIL
+        hashes = list(pool.map(sha256_file, shards))
     raw_files = [
-        {"name": _relative_name(s, raw), "sha256": sha256_file(s), "size": s.stat().st_size}
-        for s in shards
+        {"name": _relative_name(s, raw), "sha256": digest, "size": s.stat().st_size}
+        for s, digest in zip(shards, hashes, strict=True)
     ]
     key = json.dumps(
         {"format": CACHE_FORMAT, "source": source.fingerprint_data(), "raw_files": raw_files},
