@@ -56,25 +56,23 @@ def _revision(recipe: Recipe, caches: Mapping[str, SourceCache]) -> str:
 
 
 def _rebuild_command(recipe: Recipe) -> str:
+    """A command that rebuilds this recipe: every quota spelled out, raw paths to fill in."""
     parts = ["meadow", "build"]
     if recipe.origin.startswith("builtin:"):
         parts += ["--mixture", recipe.origin.removeprefix("builtin:")]
-    else:
-        parts += ["--sources", ",".join(recipe.sources)]
-        for name, spec in recipe.sources.items():
-            if spec.quota != "all":
-                parts += ["--quota", f"{name}={spec.quota}"]
-            for subset, quota in (spec.subsets or {}).items():
-                parts += ["--quota", f"{name}.{subset}={quota}"]
-    parts += ["--seed", str(recipe.seed), "--name", recipe.name]
-    if recipe.validation:
-        parts += ["--validation", str(recipe.validation)]
-    if recipe.test:
-        parts += ["--test", str(recipe.test)]
+    elif recipe.origin and recipe.origin != "--sources":
+        parts += ["--mixture", recipe.origin]
+    parts += ["--sources", ",".join(recipe.sources)]
     for name, spec in recipe.sources.items():
-        if spec.raw is None or not recipe.origin.startswith("builtin:"):
+        parts += ["--quota", f"{name}={spec.quota}"]
+        for subset, quota in (spec.subsets or {}).items():
+            parts += ["--quota", f"{name}.{subset}={quota}"]
+    parts += ["--seed", str(recipe.seed), "--name", recipe.name]
+    parts += ["--validation", str(recipe.validation), "--test", str(recipe.test)]
+    for name, spec in recipe.sources.items():
+        if spec.raw is None:
             parts += ["--raw", f"{name}=PATH"]
-    return shlex.join(parts).replace("=PATH'", "=PATH").replace("'--raw'", "--raw")
+    return shlex.join(parts)
 
 
 def build(

@@ -257,3 +257,17 @@ def test_source_with_a_public_url_is_downloaded_once(tmp_path, monkeypatch):
     assert raw == [
         {"name": "toy.jsonl", "sha256": hashlib.sha256(payload).hexdigest(), "size": len(payload)}
     ]
+
+
+def test_card_rebuild_command_rebuilds_the_same_revision(toy_files, capsys):
+    import re
+
+    from meadow.cli import main
+
+    first = build(_recipe(quota=300, subsets={"hard": 40, "easy": "all"}), raw={"toy": toy_files})
+    card = (first.path / "README.md").read_text()
+    command = re.search(r"```\n(meadow build .*)\n```", card).group(1)
+    assert "--raw toy=PATH" in command
+    argv = command.replace("toy=PATH", f"toy={toy_files}").split()[1:]
+    assert main(argv + ["--name", "again"]) == 0, capsys.readouterr().err
+    assert read_manifest("again")["revision"] == first.revision
