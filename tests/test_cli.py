@@ -84,6 +84,10 @@ def test_build_show_list_flow(capsys, tmp_path):
             "error: --raw anki: source 'anki' is not in this build",
         ),
         (["build", "--mixture", "nosuch"], "error: --mixture: no built-in recipe 'nosuch'"),
+        (
+            ["build", "--mixture", "small"],
+            "error: source 'wikidoc' needs its raw files: WikiDoc pages cannot be",
+        ),
         (["build"], "error: --mixture: give a recipe"),
         (["show", "never-built"], "error: no mixture named 'never-built'"),
         (

@@ -271,3 +271,9 @@ def test_card_rebuild_command_rebuilds_the_same_revision(toy_files, capsys):
     argv = command.replace("toy=PATH", f"toy={toy_files}").split()[1:]
     assert main(argv + ["--name", "again"]) == 0, capsys.readouterr().err
     assert read_manifest("again")["revision"] == first.revision
+
+
+def test_progress_bars_show_rows_per_source(toy_files, capsys):
+    build(_recipe(), raw={"toy": toy_files}, progress=True)
+    err = capsys.readouterr().err
+    assert "toy" in err and "rows" in err and "1,000" in err

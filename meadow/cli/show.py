@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from meadow.cli._common import console, fmt
+from meadow.mixture import SPLITS
 from meadow.store import list_mixtures, list_revisions, read_manifest
 
 
@@ -34,7 +35,8 @@ def show_command(
         f"[bold]{manifest['name']}[/bold] revision {manifest['revision']} "
         f"(meadow {manifest['meadow_version']}, seed {recipe['seed']})"
     )
-    console.print("splits: " + ", ".join(f"{s} {fmt(n)}" for s, n in manifest["splits"].items()))
+    splits = manifest["splits"]
+    console.print("splits: " + ", ".join(f"{s} {fmt(splits[s])}" for s in SPLITS if s in splits))
     table = Table(show_lines=True)
     for column in ("source", "subset", "available", "quota", "taken", "skipped", "raw files"):
         table.add_column(column, overflow="fold")
