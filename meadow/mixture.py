@@ -34,7 +34,7 @@ MIXER_VERSION = "1"
 Quota = int | float | str  # a count, a fraction in (0, 1], or "all"
 
 _RECIPE_KEYS = ("name", "description", "seed", "splits", "sources")
-_SOURCE_KEYS = ("quota", "subsets", "options", "instruction", "raw")
+_SOURCE_KEYS = ("quota", "subsets", "options", "instruction", "raw", "train_on_evaluation")
 _SPLIT_KEYS = ("validation", "test")
 
 
@@ -88,6 +88,7 @@ class SourceSpec:
     options: dict[str, Any] = field(default_factory=dict)
     instruction: str | None = None
     raw: Path | None = None
+    train_on_evaluation: bool = False
 
     def canonical(self) -> dict[str, Any]:
         return {
@@ -95,6 +96,7 @@ class SourceSpec:
             "subsets": dict(sorted(self.subsets.items())) if self.subsets else None,
             "options": dict(sorted(self.options.items())),
             "instruction": self.instruction,
+            "train_on_evaluation": self.train_on_evaluation,
         }
 
 
@@ -421,8 +423,17 @@ def _select_source(spec: SourceSpec, cache: SourceCache, recipe: Recipe) -> Sour
     available = int(candidate.sum())
     pooled = len(chosen)
     chosen = np.sort(smallest(chosen, quota_count(spec.quota, len(chosen))))
+    held_out = {name for name in names if get_source(spec.name).is_evaluation_only(name)}
+    if spec.train_on_evaluation:
+        held_out = set()
+    test_code = SPLITS.index("test")
     split_codes = np.array(
-        [SPLITS.index(split_of(ids[i], recipe.validation, recipe.test)) for i in chosen],
+        [
+            test_code
+            if subsets[i] in held_out
+            else SPLITS.index(split_of(ids[i], recipe.validation, recipe.test))
+            for i in chosen
+        ],
         dtype=np.int8,
     )
     for name in names:  # what was left of each subset after the source-level quota
@@ -445,6 +456,8 @@ def _select_source(spec: SourceSpec, cache: SourceCache, recipe: Recipe) -> Sour
         "splits": {s: int((split_codes == c).sum()) for c, s in enumerate(SPLITS)},
         "licenses": dict(sorted(Counter(licenses.tolist()).items())),
     }
+    if held_out:
+        stats["evaluation_only"] = sorted(held_out)
     if isinstance(spec.quota, int) and spec.quota > pooled:
         stats["quota_exceeds_available"] = True
     return SourceSelection(spec=spec, cache=cache, rows=chosen, splits=split_codes, stats=stats)
@@ -461,8 +474,15 @@ class Selection:
         return {s: sum(sel.stats["splits"][s] for sel in self.sources) for s in self.splits()}
 
     def splits(self) -> list[str]:
-        """Splits the recipe asks for (train always; others when their fraction is > 0)."""
-        return [s for s in SPLITS if s == "train" or getattr(self.recipe, s) > 0]
+        """Train always; validation and test when the recipe asks for them or rows are there
+        (evaluation-only rows land in test whatever the fractions)."""
+        return [
+            s
+            for s in SPLITS
+            if s == "train"
+            or getattr(self.recipe, s) > 0
+            or any(sel.stats["splits"][s] for sel in self.sources)
+        ]
 
     def iter_tables(self, batch_rows: int = 10_000) -> Iterator[tuple[str, pa.Table]]:
         """(split, rows) pieces in a fixed order: recipe source order, then cache order."""

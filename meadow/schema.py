@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import pyarrow as pa
 
@@ -50,6 +51,32 @@ class Record:
 
     def to_row(self) -> dict[str, str]:
         return {"id": self.id, **{name: getattr(self, name) for name in RECORD_FIELDS}}
+
+
+@dataclass(slots=True)
+class EvalItem:
+    """One multiple-choice benchmark item, in the structured form evaluation needs.
+
+    Attributes:
+        source, subset, source_id: as in `Record`; `id` is derived the same way, so an item
+            and the record made from it share an id.
+        question: the question text (no options).
+        options: letter → option text, in letter order.
+        answer: the correct letter (upper case).
+        meta: anything else the benchmark reports by (e.g. `{"step": 1}`).
+    """
+
+    source: str
+    subset: str
+    source_id: str
+    question: str
+    options: dict[str, str]
+    answer: str
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        return record_id(self.source, self.subset, self.source_id)
 
 
 def dataset_features():

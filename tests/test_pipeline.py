@@ -277,3 +277,37 @@ def test_progress_bars_show_rows_per_source(toy_files, capsys):
     build(_recipe(), raw={"toy": toy_files}, progress=True)
     err = capsys.readouterr().err
     assert "toy" in err and "rows" in err and "1,000" in err
+
+
+def test_evaluation_only_subsets_stay_in_the_test_split(toy_files, monkeypatch):
+    import meadow.sources as registry
+    from tests.toy_source import ToySource
+
+    class BenchToy(ToySource):
+        name = "bench_toy"
+        evaluation_subsets = ("hard",)
+
+    monkeypatch.setitem(registry._REGISTRY, "bench_toy", BenchToy)
+    recipe = Recipe(
+        name="held",
+        sources={"bench_toy": SourceSpec("bench_toy")},
+        seed=1,
+        validation=0.2,
+        test=0.0,
+    )
+    result = build(recipe, raw={"bench_toy": toy_files})
+    loaded = load_mixture("held")
+    assert {r["subset"] for r in loaded["test"]} == {"hard"}
+    assert len(loaded["test"]) == 334
+    assert all(r["subset"] == "easy" for s in ("train", "validation") for r in loaded[s])
+    assert result.manifest["sources"]["bench_toy"]["evaluation_only"] == ["hard"]
+
+    trained = Recipe(
+        name="trained",
+        seed=1,
+        validation=0.2,
+        test=0.0,
+        sources={"bench_toy": SourceSpec("bench_toy", train_on_evaluation=True)},
+    )
+    build(trained, raw={"bench_toy": toy_files})
+    assert "hard" in {r["subset"] for r in load_mixture("trained")["train"]}

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from meadow.errors import RawFileError, RecipeError
-from meadow.schema import Record
+from meadow.schema import EvalItem, Record
 
 
 @dataclass(frozen=True)
@@ -53,6 +53,8 @@ class Source(ABC):
         version: the adapter version; bump it when the output for the same raw files
             changes, so cached per-source builds are not reused.
         options: recipe-settable options and their defaults.
+        evaluation_subsets: subsets that are benchmarks (`"*"` for all): the mixer puts
+            their rows only in the test split unless a recipe sets `train_on_evaluation`.
     """
 
     name: ClassVar[str]
@@ -67,6 +69,7 @@ class Source(ABC):
     file_suffixes: ClassVar[tuple[str, ...]] = ()
     version: ClassVar[str] = "1"
     options: ClassVar[dict[str, Any]] = {}
+    evaluation_subsets: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, *, instruction: str | None = None, **options: Any):
         unknown = sorted(set(options) - set(self.options))
@@ -136,6 +139,15 @@ class Source(ABC):
             license=license or self.license,
         )
 
+    @classmethod
+    def is_evaluation_only(cls, subset: str) -> bool:
+        """Whether rows of `subset` are benchmark items that must not be trained on."""
+        return "*" in cls.evaluation_subsets or subset in cls.evaluation_subsets
+
+    def evaluation_items(self, path: Path) -> Iterator[EvalItem | Skip]:
+        """Benchmark items of one raw file, for sources that are benchmarks."""
+        raise NotImplementedError(f"source {self.name!r} has no evaluation items")
+
     def fingerprint_data(self) -> dict[str, Any]:
         """What, besides the raw files, decides this source's output."""
         return {
@@ -160,4 +172,5 @@ class Source(ABC):
                 {"name": f.name, "url": f.url, "sha256": f.sha256} for f in cls.raw_files
             ],
             "how_to_get": cls.how_to_get,
+            "evaluation_subsets": list(cls.evaluation_subsets),
         }
