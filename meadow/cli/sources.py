@@ -32,9 +32,13 @@ def sources_command(
             raw = "\n".join(f"{f['name']}: {f['url'] or 'manual'}" for f in info["raw_files"])
         else:
             raw = f"--raw {info['name']}=PATH. {info['how_to_get']}"
+        subsets = ", ".join(info["subsets"]) or "(from the data)"
+        if info["evaluation_subsets"]:
+            held = ", ".join(info["evaluation_subsets"]).replace("*", "all")
+            subsets += f"\nbenchmark, test split only: {held}"
         table.add_row(
             info["name"],
-            ", ".join(info["subsets"]) or "(from the data)",
+            subsets,
             info["license"],
             info["homepage"],
             raw,
