@@ -99,7 +99,7 @@ def _group_shards(shards: list[Path]) -> list[list[Path]]:
     size = 0
     for shard in shards:
         current.append(shard)
-        size += shard.stat().st_size
+        size += _shard_size(shard)
         if size >= GROUP_BYTES or len(current) >= GROUP_FILES:
             groups.append(current)
             current, size = [], 0
@@ -109,16 +109,39 @@ def _group_shards(shards: list[Path]) -> list[list[Path]]:
 
 
 def _relative_name(shard: Path, raw: Path) -> str:
+    if shard == raw:
+        return raw.name
     return shard.name if raw.is_file() else shard.relative_to(raw).as_posix()
+
+
+def _folder_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.is_file())
+
+
+def _shard_size(shard: Path) -> int:
+    """Bytes of a shard; a source may parse a whole folder as one shard."""
+    if shard.is_dir():
+        return sum(p.stat().st_size for p in _folder_files(shard))
+    return shard.stat().st_size
+
+
+def _shard_digest(shard: Path) -> str:
+    """sha256 of a file, or of a folder's (relative name, file sha256) list."""
+    if not shard.is_dir():
+        return sha256_file(shard)
+    listing = "".join(
+        f"{p.relative_to(shard).as_posix()}\0{sha256_file(p)}\n" for p in _folder_files(shard)
+    )
+    return hashlib.sha256(listing.encode()).hexdigest()
 
 
 def plan_source(source: Source, raw: Path, cache_root: Path, *, workers: int = 1) -> SourcePlan:
     """Hash the raw files and work out the cache key of `source` over `raw`."""
     shards = source.shards(raw)
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:  # hashlib frees the GIL
-        hashes = list(pool.map(sha256_file, shards))
+        hashes = list(pool.map(_shard_digest, shards))
     raw_files = [
-        {"name": _relative_name(s, raw), "sha256": digest, "size": s.stat().st_size}
+        {"name": _relative_name(s, raw), "sha256": digest, "size": _shard_size(s)}
         for s, digest in zip(shards, hashes, strict=True)
     ]
     key = json.dumps(

@@ -233,7 +233,7 @@ def load_mixture(name_or_repo: str, *, name: str | None = None, revision: str | 
 
     The same revision always gives the same rows in the same order.
     """
-    from datasets import load_dataset
+    from datasets import Dataset, DatasetDict, load_dataset
 
     if name is not None and name != name_or_repo:
         raise MeadowError(
@@ -246,9 +246,25 @@ def load_mixture(name_or_repo: str, *, name: str | None = None, revision: str | 
             "the local store (build it with `meadow build`)"
         )
     folder = revision_dir(name_or_repo, revision)
+    splits = json.loads((folder / "manifest.json").read_text())["splits"]
     data_files = {
         split: sorted(str(p) for p in (folder / "data").glob(f"{split}-*.parquet"))
         for split in SPLITS
+        if splits.get(split)
     }
-    data_files = {split: files for split, files in data_files.items() if files}
-    return load_dataset("parquet", data_files=data_files, features=dataset_features())
+    features = dataset_features()
+    loaded = (
+        load_dataset("parquet", data_files=data_files, features=features)
+        if data_files
+        else DatasetDict()
+    )
+    # datasets cannot read a 0-row parquet file: an empty split is made, not loaded
+    return DatasetDict(
+        {
+            split: loaded[split]
+            if split in loaded
+            else Dataset.from_dict({name: [] for name in features}, features=features)
+            for split in SPLITS
+            if split in splits
+        }
+    )

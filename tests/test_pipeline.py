@@ -311,3 +311,40 @@ def test_evaluation_only_subsets_stay_in_the_test_split(toy_files, monkeypatch):
     )
     build(trained, raw={"bench_toy": toy_files})
     assert "hard" in {r["subset"] for r in load_mixture("trained")["train"]}
+
+
+def test_mixture_with_an_empty_split_loads(tmp_path):
+    write_toy(tmp_path / "t.jsonl", range(3))
+    recipe = Recipe(name="tiny", sources={"toy": SourceSpec("toy")}, seed=1, validation=0.01)
+    result = build(recipe, raw={"toy": tmp_path / "t.jsonl"})
+    assert result.splits["validation"] == 0
+    loaded = load_mixture("tiny")
+    assert len(loaded["train"]) == 3 and len(loaded["validation"]) == 0
+    assert loaded["validation"].features == loaded["train"].features
+
+
+def test_a_source_may_parse_a_folder_as_one_shard(tmp_path, monkeypatch):
+    import meadow.sources as registry
+    from tests.toy_source import ToySource
+
+    class FolderToy(ToySource):
+        name = "folder_toy"
+
+        def shards(self, raw):
+            return [raw]
+
+        def parse(self, path):
+            for part in sorted(path.glob("*.jsonl")):
+                yield from super().parse(part)
+
+    monkeypatch.setitem(registry._REGISTRY, "folder_toy", FolderToy)
+    write_toy(tmp_path / "f" / "a.jsonl", range(5))
+    write_toy(tmp_path / "f" / "b.jsonl", range(5, 9))
+    first = build(sources=["folder_toy"], raw={"folder_toy": tmp_path / "f"}, name="folder")
+    [raw] = first.manifest["sources"]["folder_toy"]["raw_files"]
+    assert raw["name"] == "f" and raw["size"] > 0 and len(raw["sha256"]) == 64
+    assert first.manifest["sources"]["folder_toy"]["taken"] == 9
+    write_toy(tmp_path / "f" / "b.jsonl", range(5, 10))  # a changed file changes the key
+    second = build(sources=["folder_toy"], raw={"folder_toy": tmp_path / "f"}, name="folder")
+    assert second.manifest["sources"]["folder_toy"]["taken"] == 10
+    assert second.revision != first.revision
