@@ -1,0 +1,471 @@
+"""USMLE self-assessment: the sample questions of Steps 1, 2 CK and 3, a benchmark.
+
+medAlpaca evaluated on these questions and never trained on them; so does meadow (every
+subset is an evaluation subset). The raw files are the ones medAlpaca published, all in
+one folder:
+
+* `step1.json`, `step2.json`, `step3.json`: a JSON list of `{no, question, options}`,
+  `options` an object `{"A": …, "B": …}` (empty for a few questions);
+* `step1_solutions.json`, …: `{"<no>": "C"}` (letters sometimes lower case);
+* `question_with_images.json`: `{"step1": [0-based positions into step1.json], …}`:
+  questions that show a picture the text cannot replace.
+
+`parse(stepN.json)` reads that step's questions together with its solutions file and
+the image list (its sibling files) and streams one raw item per question; the solutions
+and image files themselves parse to nothing, they are shards only so that their hashes
+are part of the cache key. `to_records` and `evaluation_items` share one mapping, so a
+record and the benchmark item of the same question share an id.
+
+Of the 119/120/135 questions of the real files, 92/110/122 remain once image questions
+(`has_image`) and questions without options (`empty_options`) are dropped.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any, BinaryIO, ClassVar
+
+import ijson
+
+from meadow.converters.html import normalize_whitespace
+from meadow.converters.multiple_choice import (
+    MULTIPLE_CHOICE_INSTRUCTION,
+    format_answer,
+    format_question,
+)
+from meadow.errors import RawFileError
+from meadow.schema import EvalItem, Record
+from meadow.sources import register_source
+from meadow.sources.base import Skip, Source
+
+STEPS = (1, 2, 3)
+IMAGES_FILE = "question_with_images.json"
+QUESTION_KEYS = ("no", "question", "options")
+
+_STEP_FILE = re.compile(r"step([123])\.json")
+_BOM = codecs.BOM_UTF8
+_WHITESPACE = b" \t\r\n"
+_CHUNK = 1 << 16
+
+CITATION = """\
+@article{han2023medalpaca,
+  title={MedAlpaca -- An Open-Source Collection of Medical Conversational AI Models and Training Data},
+  author={Han, Tianyu and Adams, Lisa C. and Papaioannou, Jens-Michalis and Grundmann, Paul and Oberhauser, Tom and L{\\"o}ser, Alexander and Truhn, Daniel and Bressem, Keno K.},
+  journal={arXiv preprint arXiv:2304.08247},
+  year={2023}
+}"""  # noqa: E501
+
+
+def step_file(step: int) -> str:
+    """File name of a step's questions: `step1.json`."""
+    return f"step{step}.json"
+
+
+def solutions_file(step: int) -> str:
+    """File name of a step's answer key: `step1_solutions.json`."""
+    return f"step{step}_solutions.json"
+
+
+@register_source
+class UsmleSource(Source):
+    """USMLE Step 1/2/3 sample questions as multiple-choice records (test split only).
+
+    Options:
+        include_image_questions: keep questions listed in `question_with_images.json`
+            (medAlpaca dropped them: their picture is not in the text). Default False.
+    """
+
+    name = "usmle"
+    description = (
+        "USMLE self-assessment sample questions (Steps 1, 2 CK and 3) as medAlpaca used "
+        "them: multiple-choice benchmark items, kept in the test split. The questions are "
+        "USMLE sample test materials (c) NBME/FSMB, not openly licensed (license: other)."
+    )
+    homepage = "https://www.usmle.org/prepare-your-exam"
+    license = "other"  # USMLE sample test materials, (c) FSMB and NBME
+    citation = CITATION
+    subsets = ("step1", "step2", "step3")
+    default_instruction = MULTIPLE_CHOICE_INSTRUCTION
+    raw_files = ()
+    how_to_get = (
+        "Get medAlpaca's USMLE self-assessment files (question_with_images.json, "
+        "step1.json, step1_solutions.json, step2.json, step2_solutions.json, step3.json, "
+        "step3_solutions.json) from the Hugging Face dataset "
+        "medalpaca/medical_meadow_usmle_self_assessment (linked from the medical_meadow "
+        "section of github.com/kbressem/medAlpaca), or the sample questions from "
+        "https://www.usmle.org, and put them in one folder."
+    )
+    file_suffixes = (".json",)
+    version = "1"
+    options: ClassVar[dict[str, Any]] = {"include_image_questions": False}
+    evaluation_subsets = ("*",)
+
+    # -- raw files ----------------------------------------------------------------------
+
+    def shards(self, raw: Path) -> list[Path]:
+        """Each present step's questions and solutions, then the image list.
+
+        A single `stepN.json` may be given instead of the folder; its siblings are used.
+        """
+        raw = Path(raw)
+        if raw.is_file():
+            match = _STEP_FILE.fullmatch(raw.name)
+            if not match:
+                raise RawFileError(
+                    raw,
+                    "not a USMLE questions file: pass the folder holding step1.json, "
+                    "step2.json, step3.json (or one of them)",
+                )
+            folder, steps = raw.parent, [int(match.group(1))]
+        elif raw.is_dir():
+            folder = raw
+            steps = [step for step in STEPS if (folder / step_file(step)).is_file()]
+            if not steps:
+                raise RawFileError(
+                    folder,
+                    "folder holds none of step1.json, step2.json, step3.json (expected with "
+                    f"step1_solutions.json, step2_solutions.json, step3_solutions.json and "
+                    f"{IMAGES_FILE})",
+                )
+        else:
+            raise RawFileError(raw, "no such file or folder")
+        files: list[Path] = []
+        for step in steps:
+            files.append(folder / step_file(step))
+            files.append(_required(folder / solutions_file(step), step))
+        files.append(_required(folder / IMAGES_FILE, steps[0]))
+        return files
+
+    # -- parsing --------------------------------------------------------------------------
+
+    def parse(self, path: Path) -> Iterator[dict[str, Any] | Skip]:
+        """Questions of one `stepN.json`, each joined with its solution and image flag.
+
+        Items: `{step, position, no, question, options, answer, has_image}`, `answer` the
+        raw letter (None when the key has none). A solutions file or the image list
+        parses to nothing: `stepN.json` reads them. A solution whose number no question
+        has is a `solution_without_question` skip; a repeated number is `duplicate_no`.
+        """
+        path = Path(path)
+        match = _STEP_FILE.fullmatch(path.name)
+        if not match:
+            if path.name == IMAGES_FILE or re.fullmatch(r"step[123]_solutions\.json", path.name):
+                return
+            raise RawFileError(
+                path,
+                "not a USMLE self-assessment file; expected step1.json, step2.json, "
+                f"step3.json, their stepN_solutions.json or {IMAGES_FILE}",
+            )
+        step = int(match.group(1))
+        images = read_image_positions(_required(path.parent / IMAGES_FILE, step), step)
+        solutions = read_solutions(_required(path.parent / solutions_file(step), step))
+        seen: set[str] = set()
+        count = 0
+        for position, raw in enumerate(_stream_list(path)):
+            count += 1
+            item = _question_item(path, position, raw)
+            if item["no"] in seen:
+                yield Skip("duplicate_no")
+                continue
+            seen.add(item["no"])
+            item["step"] = step
+            item["answer"] = solutions.get(item["no"])
+            item["has_image"] = position in images
+            yield item
+        _check_images_fit(path, step, images, count)
+        if solutions and seen and seen.isdisjoint(solutions):
+            raise RawFileError(
+                path.parent / solutions_file(step),
+                f"none of its question numbers is in {path.name}: is it the solutions file "
+                "of another step? Put the matching file in its place",
+            )
+        for _ in set(solutions) - seen:
+            yield Skip("solution_without_question")
+
+    # -- mapping --------------------------------------------------------------------------
+
+    def to_records(self, item: dict[str, Any]) -> Iterable[Record | Skip]:
+        """One multiple-choice record, or the reason the question is left out."""
+        checked = self._checked(item)
+        if isinstance(checked, Skip):
+            return [checked]
+        question, options, answer = checked
+        return [
+            self.record(
+                input=format_question(question, options),
+                output=format_answer(answer, options),
+                source_id=_source_id(item),
+                subset=_subset(item),
+            )
+        ]
+
+    def evaluation_items(self, path: Path) -> Iterator[EvalItem | Skip]:
+        """The benchmark items of one raw file, left out for the same reasons as records."""
+        for item in self.parse(path):
+            if isinstance(item, Skip):
+                yield item
+                continue
+            checked = self._checked(item)
+            if isinstance(checked, Skip):
+                yield checked
+                continue
+            question, options, answer = checked
+            yield EvalItem(
+                source=self.name,
+                subset=_subset(item),
+                source_id=_source_id(item),
+                question=normalize_whitespace(question),
+                options={letter: normalize_whitespace(text) for letter, text in options.items()},
+                answer=answer,
+                meta={"step": item["step"], "no": _number(item["no"])},
+            )
+
+    def _checked(self, item: dict[str, Any]) -> tuple[str, dict[str, str], str] | Skip:
+        """(question, options by upper-case letter, answer letter), or why it is left out."""
+        if item["has_image"] and not self.settings["include_image_questions"]:
+            return Skip("has_image")
+        options = {letter.strip().upper(): text for letter, text in item["options"].items()}
+        if not options or any(not text.strip() for text in options.values()):
+            return Skip("empty_options")  # option texts lost (in a picture, or never written)
+        if not item["question"].strip():
+            return Skip("empty_question")
+        answer = item["answer"]
+        if answer is None or not str(answer).strip():
+            return Skip("no_solution")
+        answer = str(answer).strip().upper()
+        if answer not in options:
+            return Skip("answer_not_an_option")
+        return item["question"], options, answer
+
+
+# -- item helpers -----------------------------------------------------------------------------
+
+
+def _subset(item: dict[str, Any]) -> str:
+    return f"step{item['step']}"
+
+
+def _source_id(item: dict[str, Any]) -> str:
+    return f"step{item['step']}/{item['no']}"
+
+
+def _number(no: str) -> int | str:
+    return int(no) if no.isdigit() else no
+
+
+def normalize_no(value: Any) -> str | None:
+    """A question number as the solutions file keys it: `12`, `"12"`, `12.0` -> `"12"`."""
+    if type(value) is int:  # the common cases, made cheap
+        return str(value)
+    if type(value) is str and value.isdigit() and value[0] != "0":
+        return value
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = str(value).strip()
+    if text.isdigit():
+        return str(int(text))
+    return text or None
+
+
+def _question_item(path: Path, position: int, raw: Any) -> dict[str, Any]:
+    row = position + 1
+    if not isinstance(raw, dict):
+        raise RawFileError(
+            path,
+            f"question is a JSON {type(raw).__name__}, not an object with "
+            f"{', '.join(QUESTION_KEYS)}; is this a USMLE self-assessment file?",
+            row=row,
+        )
+    try:
+        no, question, options = raw["no"], raw["question"], raw["options"]
+    except KeyError:
+        missing = next(key for key in QUESTION_KEYS if key not in raw)
+        raise RawFileError(
+            path,
+            f"question has no {missing!r} key (expected keys: {', '.join(QUESTION_KEYS)})",
+            row=row,
+        ) from None
+    number = normalize_no(no)
+    if number is None:
+        raise RawFileError(path, f"question has no number ('no' is {no!r})", row=row)
+    return {
+        "position": position,
+        "no": number,
+        "question": _text(question),
+        "options": _options(options),
+    }
+
+
+def _options(value: Any) -> dict[str, str]:
+    """Options as letter -> text; a plain list (unverified shape) gets letters A, B, …"""
+    if isinstance(value, dict):
+        if all(type(v) is str for v in value.values()):
+            return value
+        return {str(k): _text(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return {chr(ord("A") + i): _text(v) for i, v in enumerate(value)}
+    return {}
+
+
+def _text(value: Any) -> str:
+    return value if type(value) is str else "" if value is None else str(value)
+
+
+# -- the two side files ----------------------------------------------------------------------
+
+
+def read_solutions(path: Path) -> dict[str, str | None]:
+    """`{"<no>": "C"}` as normalized number -> raw letter (None when not a string)."""
+    solutions: dict[str, str | None] = {}
+    for key, value in _stream_object(path):
+        no = normalize_no(key)
+        if no is not None:
+            solutions[no] = value if isinstance(value, str) else None
+    return solutions
+
+
+def read_image_positions(path: Path, step: int) -> set[int]:
+    """The 0-based positions of `step`'s questions that show a picture."""
+    key = f"step{step}"
+    for name, value in _stream_object(path):
+        if name != key:
+            continue
+        if not isinstance(value, list):
+            raise RawFileError(path, f"{key!r} is not a list of question positions")
+        positions: set[int] = set()
+        for entry in value:
+            if isinstance(entry, bool) or not (
+                isinstance(entry, int) or (isinstance(entry, str) and entry.strip().isdigit())
+            ):
+                raise RawFileError(path, f"{key!r} holds {entry!r}, not a 0-based position")
+            positions.add(int(entry))
+        return positions
+    raise RawFileError(
+        path,
+        f"has no {key!r} key (expected keys step1, step2, step3, each a list of the "
+        "positions of questions with images)",
+    )
+
+
+def _check_images_fit(path: Path, step: int, images: set[int], count: int) -> None:
+    beyond = sorted(p for p in images if p >= count)
+    if beyond:
+        raise RawFileError(
+            path.parent / IMAGES_FILE,
+            f"lists position {beyond[0]} for step{step}, but {path.name} has only {count} "
+            "questions (positions are 0-based): the files do not belong together",
+        )
+
+
+def _required(path: Path, step: int) -> Path:
+    if not path.is_file():
+        raise RawFileError(
+            path.parent,
+            f"{path.name} is missing: it is needed next to {step_file(step)} "
+            f"(the USMLE self-assessment files come as stepN.json, stepN_solutions.json "
+            f"and {IMAGES_FILE})",
+        )
+    return path
+
+
+# -- JSON, streamed -----------------------------------------------------------------------------
+
+
+def _stream_list(path: Path) -> Iterator[Any]:
+    """The elements of a top-level JSON list, one at a time (ijson, C backend)."""
+    with _open_json(path, b"[", "a list of questions") as f:
+        try:
+            yield from ijson.items(f, "item", use_float=True)
+        except ijson.JSONError as exc:
+            raise _json_error(path, exc) from None
+
+
+def _stream_object(path: Path) -> Iterator[tuple[str, Any]]:
+    """The members of a top-level JSON object, one at a time."""
+    with _open_json(path, b"{", "an object") as f:
+        try:
+            yield from ijson.kvitems(f, "", use_float=True)
+        except ijson.JSONError as exc:
+            raise _json_error(path, exc) from None
+
+
+def _open_json(path: Path, opener: bytes, what: str) -> BinaryIO:
+    """The file positioned at its first JSON byte (after a BOM), checked to open `what`."""
+    try:
+        f = path.open("rb")
+    except OSError as exc:
+        raise RawFileError(path, f"cannot read the file: {exc.strerror or exc}") from None
+    try:
+        start = len(_BOM) if f.read(len(_BOM)) == _BOM else 0
+        f.seek(start)
+        offset = start
+        while chunk := f.read(_CHUNK):
+            stripped = chunk.lstrip(_WHITESPACE)
+            if stripped:
+                first = stripped[:1]
+                offset += len(chunk) - len(stripped)
+                break
+            offset += len(chunk)
+        else:
+            raise RawFileError(path, "empty file: download it again")
+        if first != opener:
+            bad = _first_bad_utf8(path)
+            if bad is not None:
+                raise _encoding_error(path, *bad)
+            raise RawFileError(
+                path,
+                f"expected a JSON file holding {what} (starting with "
+                f"{opener.decode()!r}), found {first.decode(errors='replace')!r}",
+            )
+        f.seek(offset)
+        return f
+    except BaseException:
+        f.close()
+        raise
+
+
+def _json_error(path: Path, exc: Exception) -> RawFileError:
+    bad = _first_bad_utf8(path)
+    if bad is not None:
+        return _encoding_error(path, *bad)
+    detail = exc.args[0] if exc.args else ""
+    if isinstance(detail, bytes):
+        detail = detail.decode("utf-8", "replace")
+    first_line = str(detail).strip().splitlines()[0] if str(detail).strip() else "no detail"
+    if "premature EOF" in first_line or "Incomplete" in first_line:
+        return RawFileError(path, f"truncated JSON ({first_line}): download the file again")
+    return RawFileError(path, f"malformed JSON ({first_line}): download the file again")
+
+
+def _encoding_error(path: Path, line: int, byte: int) -> RawFileError:
+    return RawFileError(
+        path,
+        f"not UTF-8 text (byte 0x{byte:02x} at line {line}): re-save the file as UTF-8",
+    )
+
+
+def _first_bad_utf8(path: Path) -> tuple[int, int] | None:
+    """(1-based line, value) of the first byte that is not UTF-8, or None if all is UTF-8."""
+    line = 1
+    carry = b""
+    with path.open("rb") as f:
+        while True:
+            chunk = f.read(_CHUNK)
+            data = carry + chunk
+            try:
+                data.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                if chunk and exc.reason == "unexpected end of data":
+                    carry = data[exc.start :]  # a character cut by the chunk boundary
+                    line += data.count(b"\n", 0, exc.start)
+                    continue
+                return line + data.count(b"\n", 0, exc.start), data[exc.start]
+            if not chunk:
+                return None
+            carry = b""
+            line += data.count(b"\n")
