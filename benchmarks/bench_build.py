@@ -10,7 +10,11 @@ interleaved (median time, largest peak):
   one process and with --num-proc 2 where there are many files;
 * naive (wikidoc): BeautifulSoup's get_text, what a user would write instead (on a slice).
 
-Run:  python benchmarks/bench_build.py [--notes 100000] [--pages 20000] [--work .bench]
+Also (issue 3): a 1 GB Stack Exchange Posts.xml (plain and .7z) against a bare lxml
+iterparse and pandas.read_xml, and a 1M-row CORD-19 metadata.csv against a bare
+pyarrow.csv stream, csv.reader and pandas.read_csv.
+
+Run:  python benchmarks/bench_build.py [--only anki|wikidoc|stackexchange|cord19] [--repeat 3]
 """
 
 from __future__ import annotations
@@ -86,6 +90,57 @@ def measure_wikidoc_naive(folder: Path, limit: int) -> int:
     return pages
 
 
+def measure_posts_ceiling(path: Path) -> int:
+    """lxml iterparse over the rows, clearing as it goes: the streaming XML ceiling."""
+    from lxml import etree
+
+    rows = 0
+    for _, elem in etree.iterparse(str(path), tag="row", resolve_entities=False):
+        elem.get("Body")
+        rows += 1
+        elem.clear()
+        while elem.getprevious() is not None:
+            del elem.getparent()[0]
+    return rows
+
+
+def measure_posts_naive(path: Path) -> int:
+    """pandas.read_xml, what a user would write instead."""
+    import pandas
+
+    return len(pandas.read_xml(path, xpath="//row", parser="lxml"))
+
+
+def measure_csv_ceiling(path: Path) -> int:
+    """pyarrow's streaming CSV reader, every column as text: the CSV ceiling."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    names = pacsv.open_csv(path).schema.names
+    reader = pacsv.open_csv(
+        path,
+        read_options=pacsv.ReadOptions(block_size=16 << 20),
+        parse_options=pacsv.ParseOptions(newlines_in_values=True),
+        convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names}),
+    )
+    return sum(batch.num_rows for batch in reader)
+
+
+def measure_csv_reader(path: Path) -> int:
+    """Python's csv module, one row at a time."""
+    import csv
+
+    with path.open(newline="", encoding="utf-8") as f:
+        return sum(1 for _ in csv.reader(f)) - 1
+
+
+def measure_csv_naive(path: Path) -> int:
+    """pandas.read_csv of the whole file, what a user would write instead."""
+    import pandas
+
+    return len(pandas.read_csv(path, dtype=str, keep_default_na=False))
+
+
 def measure_meadow(source_name: str, raw: Path, num_proc: int) -> dict[str, int]:
     """The real per-source build into a fresh cache: parse, map, clean, write parquet."""
     from meadow.progress import ProgressBars
@@ -126,6 +181,16 @@ def _child(args: argparse.Namespace) -> None:
         rows = measure_wikidoc_ceiling(raw)
     elif args.measure == "wikidoc-naive":
         rows = measure_wikidoc_naive(raw, args.limit)
+    elif args.measure == "posts-ceiling":
+        rows = measure_posts_ceiling(raw)
+    elif args.measure == "posts-naive":
+        rows = measure_posts_naive(raw)
+    elif args.measure == "csv-ceiling":
+        rows = measure_csv_ceiling(raw)
+    elif args.measure == "csv-reader":
+        rows = measure_csv_reader(raw)
+    elif args.measure == "csv-naive":
+        rows = measure_csv_naive(raw)
     else:
         source = args.measure.split("-")[1]
         extra = measure_meadow(source, raw, args.num_proc)
@@ -204,7 +269,10 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=20_000)
     parser.add_argument("--naive-pages", type=int, default=1_000)
     parser.add_argument("--work", type=Path, default=HERE.parent / ".bench")
-    parser.add_argument("--only", choices=["anki", "wikidoc"])
+    parser.add_argument("--posts-mb", type=int, default=1000, help="Posts.xml size")
+    parser.add_argument("--naive-posts-mb", type=int, default=100)
+    parser.add_argument("--cord-rows", type=int, default=1_000_000)
+    parser.add_argument("--only", choices=["anki", "wikidoc", "stackexchange", "cord19"])
     parser.add_argument("--repeat", type=int, default=3, help="runs per route (median)")
     parser.add_argument("--measure", help=argparse.SUPPRESS)
     parser.add_argument("--input", help=argparse.SUPPRESS)
@@ -281,7 +349,85 @@ def main() -> None:
             f"meadow/naive {pages_per_s['meadow'] / pages_per_s['naive']:.1f}x; "
             f"--num-proc 2 speed-up {one['seconds'] / two['seconds']:.2f}x"
         )
+    if args.only in (None, "stackexchange"):
+        lines += bench_stackexchange(args)
+    if args.only in (None, "cord19"):
+        lines += bench_cord19(args)
     print("\n" + "\n".join(lines))
+
+
+def bench_stackexchange(args: argparse.Namespace) -> list[str]:
+    from gen_stackexchange import make_archive, make_posts
+
+    site = "biology.stackexchange.com"
+    folder = args.work / f"se-{args.posts_mb}mb"
+    posts = folder / "xml" / site / "Posts.xml"
+    archive = folder / "7z" / f"{site}.7z"
+    if not posts.exists():
+        posts.parent.mkdir(parents=True, exist_ok=True)
+        make_posts(posts, args.posts_mb * 1_000_000)
+    if not archive.exists():
+        archive.parent.mkdir(parents=True, exist_ok=True)
+        make_archive(posts, archive)
+    small = args.work / f"se-{args.naive_posts_mb}mb" / "Posts.xml"
+    if not small.exists():
+        small.parent.mkdir(parents=True, exist_ok=True)
+        make_posts(small, args.naive_posts_mb * 1_000_000)
+    mb = posts.stat().st_size / 1e6
+    label = f"Posts.xml ({mb:,.0f} MB)"
+    got = run_routes(
+        {
+            "ceiling": ("posts-ceiling", posts, {}),
+            "xml": ("meadow-stackexchange", posts.parent.parent, {}),
+            "7z": ("meadow-stackexchange", archive.parent, {}),
+        },
+        args.repeat,
+    )
+    naive = run_routes({"naive": ("posts-naive", small, {})}, 1)["naive"]
+    small_mb = small.stat().st_size / 1e6
+    lines = [
+        _row(label, "ceiling: lxml iterparse", got["ceiling"], mb, None, "posts"),
+        _row(label, "meadow build (Posts.xml)", got["xml"], mb, got["ceiling"], "pairs"),
+        _row(label, "meadow build (.7z)", got["7z"], mb, got["ceiling"], "pairs"),
+        _row(
+            f"Posts.xml ({small_mb:,.0f} MB)",
+            "naive: pandas.read_xml",
+            naive,
+            small_mb,
+            None,
+            "posts",
+        ),
+    ]
+    print("\n".join(lines), flush=True)
+    return lines
+
+
+def bench_cord19(args: argparse.Namespace) -> list[str]:
+    from gen_cord19 import make_metadata
+
+    csv_path = args.work / f"cord19-{args.cord_rows}" / "metadata.csv"
+    if not csv_path.exists():
+        csv_path.parent.mkdir(parents=True, exist_ok=True)
+        make_metadata(csv_path, args.cord_rows)
+    mb = csv_path.stat().st_size / 1e6
+    label = f"metadata.csv ({args.cord_rows:,} rows, {mb:,.0f} MB)"
+    got = run_routes(
+        {
+            "ceiling": ("csv-ceiling", csv_path, {}),
+            "reader": ("csv-reader", csv_path, {}),
+            "meadow": ("meadow-cord19", csv_path, {}),
+        },
+        args.repeat,
+    )
+    naive = run_routes({"naive": ("csv-naive", csv_path, {})}, 1)["naive"]
+    lines = [
+        _row(label, "ceiling: pyarrow.csv stream", got["ceiling"], mb, None, "rows"),
+        _row(label, "csv.reader", got["reader"], mb, got["ceiling"], "rows"),
+        _row(label, "meadow build", got["meadow"], mb, got["ceiling"], "records"),
+        _row(label, "naive: pandas.read_csv", naive, mb, None, "rows"),
+    ]
+    print("\n".join(lines), flush=True)
+    return lines
 
 
 if __name__ == "__main__":
