@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 
 import pytest
@@ -19,9 +20,20 @@ def meadow_home(tmp_path_factory, monkeypatch):
     return home
 
 
+_HF_CACHE: str | None = None
+
+
 def pytest_configure(config):
     # datasets reads its cache folder once, at import: keep it out of the user's cache.
-    os.environ.setdefault("HF_DATASETS_CACHE", tempfile.mkdtemp(prefix="meadow-hf-datasets-"))
+    global _HF_CACHE
+    if "HF_DATASETS_CACHE" not in os.environ:
+        _HF_CACHE = tempfile.mkdtemp(prefix="meadow-hf-datasets-")
+        os.environ["HF_DATASETS_CACHE"] = _HF_CACHE
+
+
+def pytest_unconfigure(config):
+    if _HF_CACHE is not None:
+        shutil.rmtree(_HF_CACHE, ignore_errors=True)
 
 
 @pytest.fixture
