@@ -123,12 +123,13 @@ def test_usage_errors_exit_2(capsys):
 
 def test_sample_mixture_builds_offline_and_loads(capsys):
     from meadow import load_mixture
+    from meadow.mixture import load_recipe
 
     code, out, err = run(capsys, "build", "--mixture", "sample")
     assert code == 0, err
     loaded = load_mixture("sample")
     rows = [row for split in loaded.values() for row in split]
-    assert {row["source"] for row in rows} == {"anki", "wikidoc"}
+    assert {row["source"] for row in rows} == set(load_recipe("sample").sources)
     assert {row["subset"] for row in rows if row["source"] == "wikidoc"} == {
         "patient_information",
         "textbook",
@@ -196,3 +197,25 @@ def test_fetch_refuses_a_source_without_pages(capsys, tmp_path):
     assert code == 1 and "source 'anki' has no page crawler" in err
     code, _, err = run(capsys, "fetch", "wikidoc", "--pages", str(tmp_path / "none.txt"))
     assert code == 1 and "none.txt: no such file" in err
+
+
+def test_medalpaca_recipe_builds_with_every_raw_file_given(capsys):
+    from meadow.mixture import load_recipe
+    from meadow.store import read_manifest
+
+    sample = load_recipe("sample")
+    medalpaca = load_recipe("medalpaca")
+    assert set(medalpaca.sources) == set(sample.sources)
+    raw = [f"--raw={name}={spec.raw}" for name, spec in sample.sources.items()]
+    code, _, err = run(capsys, "build", "--mixture", "medalpaca", *raw)
+    assert code == 0, err
+    manifest = read_manifest("medalpaca")
+    se = manifest["sources"]["stackexchange"]
+    assert se["subsets"]["academia"]["quota"] == 40865
+    assert se["subsets"]["academia"]["quota_exceeds_available"] is True
+    assert manifest["sources"]["cord19"]["quota"] == 50000
+    assert manifest["sources"]["wikidoc"]["subsets"]["textbook"]["quota"] == 10000
+    for stats in manifest["sources"].values():
+        assert {"available", "taken", "skipped", "subsets", "raw_files"} <= set(stats)
+    assert manifest["sources"]["usmle"]["evaluation_only"] == ["step1", "step2", "step3"]
+    assert manifest["sources"]["usmle"]["splits"]["train"] == 0

@@ -175,3 +175,14 @@ def test_split_depends_on_the_id_only():
     assert 0.08 < splits.count("validation") / 4000 < 0.12
     assert 0.18 < splits.count("test") / 4000 < 0.22
     assert set(split_of(i, 0.0, 0.0) for i in ids) == {"train"}
+
+
+def test_sample_recipe_covers_every_built_in_source():
+    import meadow.sources as registry
+
+    built_in = {
+        name
+        for name, cls in registry._REGISTRY.items()
+        if cls.__module__.startswith("meadow.sources.")
+    }
+    assert built_in and set(load_recipe("sample").sources) == built_in
