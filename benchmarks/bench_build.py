@@ -226,7 +226,10 @@ def run_child(measure: str, raw: Path, *, num_proc: int = 1, limit: int = 0) -> 
     done = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise SystemExit(f"{measure} failed:\n{done.stderr}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    if num_proc <= 1:  # children seen then are not workers (imports may start helpers)
+        result["workers_peak_mib"] = 0
+    return result
 
 
 def run_routes(routes: dict[str, tuple], repeat: int) -> dict[str, dict]:
