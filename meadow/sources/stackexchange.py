@@ -382,6 +382,8 @@ _END = object()
 
 def _open_archive(path: Path) -> py7zr.SevenZipFile:
     try:
+        if path.stat().st_size == 0:
+            raise RawFileError(path, f"empty file: download the dump again ({_EXPECTED})")
         return py7zr.SevenZipFile(path, "r")
     except _ARCHIVE_ERRORS as exc:
         raise RawFileError(
@@ -639,16 +641,23 @@ class _Pending:
         self._db: sqlite3.Connection | None = None
         self._on_disk = 0
 
+    @staticmethod
+    def _size(value: dict[str, Any]) -> int:
+        return len(value["body"]) + len(value.get("title", "")) + 200
+
     def put(self, key: int, value: dict[str, Any]) -> None:
         self._memory[key] = value
-        self._bytes += len(value.get("body", "")) + len(value.get("title", "")) + 200
+        self._bytes += self._size(value)
         if self._bytes > self._budget:
             self._spill()
 
     def pop(self, key: int) -> dict[str, Any] | None:
         value = self._memory.pop(key, None)
-        if value is not None or not self._on_disk:
+        if value is not None:
+            self._bytes -= self._size(value)
             return value
+        if not self._on_disk:
+            return None
         assert self._db is not None
         found = self._db.execute("SELECT value FROM pending WHERE key = ?", (key,)).fetchone()
         if found is None:

@@ -419,6 +419,9 @@ def test_empty_file(tmp_path: Path) -> None:
     write(path, b"\xef\xbb\xbf\r\n")
     with pytest.raises(RawFileError, match="empty file"):
         list(StackexchangeSource().parse(path))
+    archive = write(tmp_path / "biology.stackexchange.com.7z", b"")
+    with pytest.raises(RawFileError, match=r"biology.stackexchange.com.7z: empty file"):
+        list(StackexchangeSource().parse(archive))
 
 
 def test_truncated_posts_xml(tmp_path: Path) -> None:
