@@ -32,27 +32,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-COLUMNS = (
-    "cord_uid",
-    "sha",
-    "source_x",
-    "title",
-    "doi",
-    "pmcid",
-    "pubmed_id",
-    "license",
-    "abstract",
-    "publish_time",
-    "authors",
-    "journal",
-    "mag_id",
-    "who_covidence_id",
-    "arxiv_id",
-    "pdf_json_files",
-    "pmc_json_files",
-    "url",
-    "s2_id",
-)
+from meadow.sources.cord19 import COLUMNS  # noqa: E402  (the one list of columns)
+
 POOL = 4096
 LICENSES = (
     ("cc-by", 20),
