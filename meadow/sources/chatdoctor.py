@@ -37,6 +37,7 @@ from meadow.converters.html import normalize_whitespace
 from meadow.errors import RawFileError, RecipeError
 from meadow.schema import Record
 from meadow.sources import register_source
+from meadow.sources._readers import json_line_error
 from meadow.sources.base import Skip, Source
 
 logger = logging.getLogger(__name__)
@@ -369,19 +370,8 @@ def _json_lines(path: Path, f: IO[bytes]) -> Iterator[Any]:
         try:
             row = orjson.loads(line)
         except orjson.JSONDecodeError as exc:
-            try:
-                line.decode("utf-8")
-            except UnicodeDecodeError as bad:
-                raise RawFileError(
-                    path,
-                    f"not valid UTF-8 (byte 0x{line[bad.start]:02x} on line {number}): "
-                    "re-save the file as UTF-8",
-                    row=index,
-                ) from None
-            if not line.endswith(b"\n"):
-                problem = "is cut short (the file ends inside it): download the file again"
-            else:
-                problem = f"is not valid JSON ({exc}); expected a JSON array or JSON lines"
-            raise RawFileError(path, f"line {number} {problem}", row=index) from None
+            raise json_line_error(
+                path, line, number, exc, row=index, expected="a JSON array or JSON lines"
+            ) from None
         yield row
         index += 1

@@ -52,6 +52,7 @@ from meadow.converters.html import normalize_whitespace
 from meadow.errors import RawFileError, RecipeError
 from meadow.schema import Record
 from meadow.sources import register_source
+from meadow.sources._readers import safe_iterparse
 from meadow.sources.base import Skip, Source
 
 logger = logging.getLogger(__name__)
@@ -383,16 +384,7 @@ def _parse_qa(path: Path) -> Iterator[dict[str, Any]]:
     questions = 0
     try:
         with path.open("rb") as stream:
-            events = etree.iterparse(
-                stream,
-                events=("start", "end"),
-                resolve_entities=False,
-                no_network=True,
-                load_dtd=False,
-                remove_comments=True,
-                remove_pis=True,
-                huge_tree=True,
-            )
+            events = safe_iterparse(stream, events=("start", "end"))
             for event, element in events:
                 if set_name is None:
                     set_name = _SET_VERSION.sub("", element.tag)

@@ -41,6 +41,7 @@ import orjson
 from meadow.errors import RawFileError, RecipeError
 from meadow.schema import Record
 from meadow.sources import register_source
+from meadow.sources._readers import json_line_error
 from meadow.sources.base import RawFile, Skip, Source
 
 HF_FILES = "https://huggingface.co/datasets/OpenAssistant/oasst1/resolve/main"
@@ -336,20 +337,9 @@ def _load(path: Path, number: int, line: bytes) -> dict[str, Any]:
     try:
         obj = orjson.loads(line)
     except orjson.JSONDecodeError as exc:
-        try:
-            line.decode("utf-8")
-        except UnicodeDecodeError as bad:
-            raise RawFileError(
-                path,
-                f"not valid UTF-8 (byte 0x{line[bad.start]:02x} on line {number}): "
-                "re-save the file as UTF-8",
-                row=number,
-            ) from None
-        if not line.endswith(b"\n"):
-            problem = f"line {number} is cut short (the file ends inside it): download it again"
-        else:
-            problem = f"line {number} is not valid JSON ({exc}); expected one object per line"
-        raise RawFileError(path, problem, row=number) from None
+        raise json_line_error(
+            path, line, number, exc, row=number, expected="one object per line"
+        ) from None
     if not isinstance(obj, dict):
         raise RawFileError(
             path,

@@ -39,6 +39,7 @@ from meadow.converters.html import html_to_text, normalize_whitespace
 from meadow.errors import RawFileError
 from meadow.schema import Record
 from meadow.sources import register_source
+from meadow.sources._readers import safe_iterparse
 from meadow.sources.base import RawFile, Skip, Source
 
 # Host name prefix of each site read -> subset. Health was renamed Medical Sciences.
@@ -779,13 +780,8 @@ def _posts_rows(path: Path) -> Iterator[etree._Element]:
 def _file_rows(path: Path) -> Iterator[etree._Element]:
     try:
         with path.open("rb") as stream:
-            events = etree.iterparse(
-                stream,
-                events=("end",),
-                tag="row",
-                resolve_entities=False,
-                no_network=True,
-                load_dtd=False,
+            events = safe_iterparse(
+                stream, events=("end",), tag="row", remove_comments=False, remove_pis=False
             )
             checked = False
             for _, element in events:

@@ -34,6 +34,7 @@ from meadow.converters.wikitext import split_sections, strip_markup, wikitext_to
 from meadow.errors import RawFileError
 from meadow.schema import Record
 from meadow.sources import register_source
+from meadow.sources._readers import safe_iterparse
 from meadow.sources.base import Skip, Source
 
 PATIENT_SUFFIX = " (patient information)"
@@ -497,16 +498,7 @@ def _local(tag: Any) -> str:
 def _parse_export(path: Path) -> Iterator[dict[str, Any] | Skip]:
     try:
         with open(path, "rb") as stream:
-            events = etree.iterparse(
-                stream,
-                events=("start", "end"),
-                resolve_entities=False,
-                no_network=True,
-                load_dtd=False,
-                remove_comments=True,
-                remove_pis=True,
-                huge_tree=True,
-            )
+            events = safe_iterparse(stream, events=("start", "end"))
             root_seen = False
             for event, element in events:
                 if not root_seen:
