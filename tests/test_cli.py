@@ -152,35 +152,13 @@ def test_fetch_saves_pages_politely_and_they_build(capsys, tmp_path):
     with LocalServer() as server:
         server.route("/robots.txt", Reply(body=b"User-agent: *\nDisallow: /index.php/Private\n"))
         server.route("/index.php/Asthma_(patient_information)", Reply(body=page))
-        code, out, err = run(
-            capsys,
-            "fetch",
-            "wikidoc",
-            "--pages",
-            str(titles),
-            "--out",
-            str(out_dir),
-            "--delay",
-            "0",
-            "--base-url",
-            server.url("/"),
-        )
+        fetch = ["fetch", "wikidoc", "--pages", str(titles), "--out", str(out_dir)]
+        fetch += ["--delay", "0", "--base-url", server.url("/")]
+        code, out, err = run(capsys, *fetch)
         assert code == 0, err
         assert "saved 1" in out and "disallowed by robots.txt 1" in out and "failed 1" in out
         assert not server.requests_to("/index.php/Private_page")
-        code, out, _ = run(
-            capsys,
-            "fetch",
-            "wikidoc",
-            "--pages",
-            str(titles),
-            "--out",
-            str(out_dir),
-            "--delay",
-            "0",
-            "--base-url",
-            server.url("/"),
-        )
+        code, out, _ = run(capsys, *fetch)
         assert "already there 1" in out
         assert len(server.requests_to("/index.php/Asthma_(patient_information)")) == 1
     code, out, err = run(

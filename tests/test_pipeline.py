@@ -100,9 +100,9 @@ def test_quota_larger_than_available_takes_all_and_says_so(toy_files):
     result = build(_recipe(quota=5000), raw={"toy": toy_files})
     toy = result.manifest["sources"]["toy"]
     assert toy["taken"] == 1000 and toy["quota_exceeds_available"] is True
+    card = (result.path / "README.md").read_text()
     assert (
-        "more than the 1,000 rows available" in (result.path / "README.md").read_text()
-        or "larger than the 1,000 rows available" in (result.path / "README.md").read_text()
+        "`toy`: the quota (5000) is larger than the 1,000 rows available, so all were taken" in card
     )
 
 
