@@ -34,7 +34,15 @@ MIXER_VERSION = "1"
 Quota = int | float | str  # a count, a fraction in (0, 1], or "all"
 
 _RECIPE_KEYS = ("name", "description", "seed", "splits", "sources")
-_SOURCE_KEYS = ("quota", "subsets", "options", "instruction", "raw", "train_on_evaluation")
+_SOURCE_KEYS = (
+    "quota",
+    "subsets",
+    "options",
+    "instruction",
+    "paraphrase",
+    "raw",
+    "train_on_evaluation",
+)
 _SPLIT_KEYS = ("validation", "test")
 
 
@@ -87,6 +95,7 @@ class SourceSpec:
     subsets: dict[str, Quota] | None = None
     options: dict[str, Any] = field(default_factory=dict)
     instruction: str | None = None
+    paraphrase: bool = True
     raw: Path | None = None
     train_on_evaluation: bool = False
 
@@ -97,7 +106,17 @@ class SourceSpec:
             "options": dict(sorted(self.options.items())),
             "instruction": self.instruction,
             "train_on_evaluation": self.train_on_evaluation,
+            **({} if self.paraphrase else {"paraphrase": False}),
         }
+
+    def paraphrases(self, subset: str) -> tuple[str, ...]:
+        """The instruction variants rows of `subset` are given, or () for a fixed one.
+
+        A recipe that names an `instruction`, or sets `paraphrase: false`, fixes it.
+        """
+        if self.instruction is not None or not self.paraphrase:
+            return ()
+        return get_source(self.name).paraphrases_for(subset)
 
 
 @dataclass
@@ -242,6 +261,17 @@ def _source_spec(name: str, body: Any, origin: str, base_dir: Path | None) -> So
     options = body.get("options") or {}
     if not isinstance(options, dict):
         raise RecipeError(f"{key}.options", "expected a mapping", recipe=origin)
+    instruction = body.get("instruction")
+    if instruction is not None and (not isinstance(instruction, str) or not instruction.strip()):
+        raise RecipeError(f"{key}.instruction", "expected a non-empty text", recipe=origin)
+    flags = {}
+    for flag, default in (("paraphrase", True), ("train_on_evaluation", False)):
+        value = body.get(flag, default)
+        if not isinstance(value, bool):
+            raise RecipeError(
+                f"{key}.{flag}", f"expected true or false, got {value!r}", recipe=origin
+            )
+        flags[flag] = value
     raw = body.get("raw")
     raw_path = None
     if raw is not None:
@@ -253,8 +283,9 @@ def _source_spec(name: str, body: Any, origin: str, base_dir: Path | None) -> So
         quota=quota,
         subsets=subsets,
         options=options,
-        instruction=body.get("instruction"),
+        instruction=instruction,
         raw=raw_path,
+        **flags,
     )
 
 
@@ -458,6 +489,9 @@ def _select_source(spec: SourceSpec, cache: SourceCache, recipe: Recipe) -> Sour
     }
     if held_out:
         stats["evaluation_only"] = sorted(held_out)
+    paraphrased = {name: len(spec.paraphrases(name)) for name in names if spec.paraphrases(name)}
+    if paraphrased:
+        stats["instruction_paraphrases"] = paraphrased
     if isinstance(spec.quota, int) and spec.quota > pooled:
         stats["quota_exceeds_available"] = True
     return SourceSelection(spec=spec, cache=cache, rows=chosen, splits=split_codes, stats=stats)
@@ -498,11 +532,31 @@ class Selection:
                         table = pa.Table.from_batches([batch])
                         local = sel.rows[lo:hi] - start
                         codes = sel.splits[lo:hi]
+                        table = self._with_instructions(sel.spec, table.take(pa.array(local)))
                         for c, split in enumerate(SPLITS):
                             mask = codes == c
                             if mask.any():
-                                yield split, table.take(pa.array(local[mask]))
+                                yield split, table.filter(pa.array(mask))
                     start = end
+
+    def _with_instructions(self, spec: SourceSpec, table: pa.Table) -> pa.Table:
+        """Rows whose subset has instruction paraphrases get one, by seed and id."""
+        subsets = table.column("subset").to_pylist()
+        variants = {name: spec.paraphrases(name) for name in set(subsets)}
+        if not any(variants.values()):
+            return table
+        prefix = f"{self.recipe.seed}\x1finstruction\x1f"
+        instructions = [
+            pick[_hash64(prefix + row_id) % len(pick)] if (pick := variants[subset]) else old
+            for row_id, subset, old in zip(
+                table.column("id").to_pylist(),
+                subsets,
+                table.column("instruction").to_pylist(),
+                strict=True,
+            )
+        ]
+        index = table.schema.get_field_index("instruction")
+        return table.set_column(index, table.field(index), pa.array(instructions, pa.string()))
 
 
 def select(recipe: Recipe, caches: Mapping[str, SourceCache]) -> Selection:

@@ -195,7 +195,7 @@ def _write_group(
             try:
                 for item in source.records(shard):
                     if isinstance(item, Skip):
-                        skipped[item.reason] += 1
+                        skipped[item.reason] += item.count
                         continue
                     if not item.output.strip():
                         skipped["empty_output"] += 1

@@ -72,6 +72,8 @@ def test_recipe_from_dict_reads_every_key(tmp_path):
                     "subsets": {"easy": 5, "hard": "all"},
                     "options": {"upper": True},
                     "instruction": "Be brief",
+                    "paraphrase": False,
+                    "train_on_evaluation": True,
                     "raw": "data",
                 },
             },
@@ -84,6 +86,7 @@ def test_recipe_from_dict_reads_every_key(tmp_path):
     assert spec.quota == 100 and spec.subsets == {"easy": 5, "hard": ALL}
     assert spec.options == {"upper": True} and spec.instruction == "Be brief"
     assert spec.raw == (tmp_path / "data").resolve()
+    assert spec.paraphrase is False and spec.train_on_evaluation is True
 
 
 def test_recipe_sources_may_be_a_list():
@@ -122,6 +125,15 @@ def test_recipe_sources_may_be_a_list():
         ),
         ({"name": "m", "splits": {"dev": 0.1}, "sources": ["toy"]}, r"splits\.dev: unknown split"),
         ({"name": "m", "sources": {"toy": {"options": {"lower": 1}}}}, None),
+        (
+            {"name": "m", "sources": {"toy": {"paraphrase": "no"}}},
+            r"sources\.toy\.paraphrase: expected true or false, got 'no'",
+        ),
+        (
+            {"name": "m", "sources": {"toy": {"train_on_evaluation": 1}}},
+            r"sources\.toy\.train_on_evaluation: expected true or false",
+        ),
+        ({"name": "m", "sources": {"toy": {"instruction": ""}}}, r"instruction: expected a non"),
         (["toy"], r"\(top level\): a recipe is a mapping"),
     ],
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter
 
 import pyarrow.parquet as pq
 import pytest
@@ -348,3 +349,57 @@ def test_a_source_may_parse_a_folder_as_one_shard(tmp_path, monkeypatch):
     second = build(sources=["folder_toy"], raw={"folder_toy": tmp_path / "f"}, name="folder")
     assert second.manifest["sources"]["folder_toy"]["taken"] == 10
     assert second.revision != first.revision
+
+
+@pytest.fixture
+def paraphrasing_toy(monkeypatch):
+    import meadow.sources as registry
+    from tests.toy_source import ToySource
+
+    class ParaphrasingToy(ToySource):
+        name = "para_toy"
+        instruction_paraphrases = {"hard": ("Say it.", "Tell me.", "Answer this.")}
+
+    monkeypatch.setitem(registry._REGISTRY, "para_toy", ParaphrasingToy)
+    return ParaphrasingToy
+
+
+def _para_recipe(name="para", seed=5, **spec):
+    return Recipe(name=name, seed=seed, sources={"para_toy": SourceSpec("para_toy", **spec)})
+
+
+def _instructions(name):
+    rows = load_mixture(name)["train"]
+    return {(r["id"], r["subset"]): r["instruction"] for r in rows}
+
+
+def test_paraphrased_instructions_vary_by_id_and_seed(tmp_path, paraphrasing_toy):
+    rows = [
+        {"id": i, "q": f"q{i}", "a": f"a{i}", "subset": ["easy", "hard"][i % 2]} for i in range(300)
+    ]
+    raw = write_toy(tmp_path / "t.jsonl", rows)
+    result = build(_para_recipe(), raw={"para_toy": raw})
+    first = _instructions("para")
+    hard = [text for (_, subset), text in first.items() if subset == "hard"]
+    assert set(hard) == {"Say it.", "Tell me.", "Answer this."}
+    assert all(n > 25 for n in Counter(hard).values())
+    easy = {text for (_, subset), text in first.items() if subset == "easy"}
+    assert easy == {"Answer this question truthfully"}  # a subset without variants keeps its own
+    assert result.manifest["sources"]["para_toy"]["instruction_paraphrases"] == {"hard": 3}
+
+    build(_para_recipe(), raw={"para_toy": raw})
+    assert _instructions("para") == first  # the same seed picks the same wording again
+    build(_para_recipe(name="other_seed", seed=6), raw={"para_toy": raw})
+    other = _instructions("other_seed")
+    changed = [key for key in first if key in other and other[key] != first[key]]
+    assert changed and all(subset == "hard" for _, subset in changed)
+
+
+@pytest.mark.parametrize("spec", [{"paraphrase": False}, {"instruction": "Fixed."}])
+def test_recipe_can_fix_a_single_instruction(tmp_path, paraphrasing_toy, spec):
+    rows = [{"id": i, "q": f"q{i}", "a": f"a{i}", "subset": "hard"} for i in range(60)]
+    raw = write_toy(tmp_path / "t.jsonl", rows)
+    result = build(_para_recipe(name="fixed", **spec), raw={"para_toy": raw})
+    expected = spec.get("instruction", "Answer this question truthfully")
+    assert set(_instructions("fixed").values()) == {expected}
+    assert "instruction_paraphrases" not in result.manifest["sources"]["para_toy"]

@@ -34,9 +34,14 @@ class RawFile:
 
 @dataclass(frozen=True, slots=True)
 class Skip:
-    """A raw row that was dropped, and why (a short snake_case reason)."""
+    """Raw rows that were dropped, and why (a short snake_case reason).
+
+    `count` lets a source that filters whole batches (UMLS's RRF files) report many
+    dropped rows at once instead of yielding millions of single skips.
+    """
 
     reason: str
+    count: int = 1
 
 
 class Source(ABC):
@@ -55,6 +60,10 @@ class Source(ABC):
         options: recipe-settable options and their defaults.
         evaluation_subsets: subsets that are benchmarks (`"*"` for all): the mixer puts
             their rows only in the test split unless a recipe sets `train_on_evaluation`.
+        instruction_paraphrases: per subset (`"*"` for all), wordings of the instruction
+            that mean the same; the mixer gives each row one of them, chosen from the
+            recipe's seed and the row's id (PMC-LLaMA varied its instructions this way).
+            A recipe's `instruction:` or `paraphrase: false` fixes a single one.
     """
 
     name: ClassVar[str]
@@ -70,6 +79,7 @@ class Source(ABC):
     version: ClassVar[str] = "1"
     options: ClassVar[dict[str, Any]] = {}
     evaluation_subsets: ClassVar[tuple[str, ...]] = ()
+    instruction_paraphrases: ClassVar[dict[str, tuple[str, ...]]] = {}
 
     def __init__(self, *, instruction: str | None = None, **options: Any):
         unknown = sorted(set(options) - set(self.options))
@@ -144,18 +154,30 @@ class Source(ABC):
         """Whether rows of `subset` are benchmark items that must not be trained on."""
         return "*" in cls.evaluation_subsets or subset in cls.evaluation_subsets
 
+    @classmethod
+    def paraphrases_for(cls, subset: str) -> tuple[str, ...]:
+        """The instruction wordings of `subset`'s rows; () when the source has none."""
+        found = cls.instruction_paraphrases
+        return found.get(subset) or found.get("*") or ()
+
     def evaluation_items(self, path: Path) -> Iterator[EvalItem | Skip]:
         """Benchmark items of one raw file, for sources that are benchmarks."""
         raise NotImplementedError(f"source {self.name!r} has no evaluation items")
 
     def fingerprint_data(self) -> dict[str, Any]:
         """What, besides the raw files, decides this source's output."""
-        return {
+        data = {
             "source": self.name,
             "version": self.version,
             "instruction": self.instruction,
             "options": self.settings,
         }
+        if self.instruction_paraphrases:  # they decide the mixture's instruction column
+            data["instruction_paraphrases"] = {
+                subset: list(texts)
+                for subset, texts in sorted(self.instruction_paraphrases.items())
+            }
+        return data
 
     @classmethod
     def info(cls) -> dict[str, Any]:
@@ -173,4 +195,7 @@ class Source(ABC):
             ],
             "how_to_get": cls.how_to_get,
             "evaluation_subsets": list(cls.evaluation_subsets),
+            "instruction_paraphrases": {
+                subset: list(texts) for subset, texts in cls.instruction_paraphrases.items()
+            },
         }

@@ -22,13 +22,10 @@ Of the 119/120/135 questions of the real files, 92/110/122 remain once image que
 
 from __future__ import annotations
 
-import codecs
 import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, BinaryIO, ClassVar
-
-import ijson
+from typing import Any, ClassVar
 
 from meadow.converters.html import normalize_whitespace
 from meadow.converters.multiple_choice import (
@@ -39,6 +36,7 @@ from meadow.converters.multiple_choice import (
 from meadow.errors import RawFileError
 from meadow.schema import EvalItem, Record
 from meadow.sources import register_source
+from meadow.sources._json import stream_array, stream_object
 from meadow.sources.base import Skip, Source
 
 STEPS = (1, 2, 3)
@@ -46,9 +44,6 @@ IMAGES_FILE = "question_with_images.json"
 QUESTION_KEYS = ("no", "question", "options")
 
 _STEP_FILE = re.compile(r"step([123])\.json")
-_BOM = codecs.BOM_UTF8
-_WHITESPACE = b" \t\r\n"
-_CHUNK = 1 << 16
 
 CITATION = """\
 @article{han2023medalpaca,
@@ -164,7 +159,7 @@ class UsmleSource(Source):
         solutions = read_solutions(_required(path.parent / solutions_file(step), step))
         seen: set[str] = set()
         count = 0
-        for position, raw in enumerate(_stream_list(path)):
+        for position, raw in enumerate(stream_array(path, "a list of questions")):
             count += 1
             item = _question_item(path, position, raw)
             if item["no"] in seen:
@@ -322,7 +317,7 @@ def _text(value: Any) -> str:
 def read_solutions(path: Path) -> dict[str, str | None]:
     """`{"<no>": "C"}` as normalized number -> raw letter (None when not a string)."""
     solutions: dict[str, str | None] = {}
-    for key, value in _stream_object(path):
+    for key, value in stream_object(path):
         no = normalize_no(key)
         if no is not None:
             solutions[no] = value if isinstance(value, str) else None
@@ -332,7 +327,7 @@ def read_solutions(path: Path) -> dict[str, str | None]:
 def read_image_positions(path: Path, step: int) -> set[int]:
     """The 0-based positions of `step`'s questions that show a picture."""
     key = f"step{step}"
-    for name, value in _stream_object(path):
+    for name, value in stream_object(path):
         if name != key:
             continue
         if not isinstance(value, list):
@@ -371,101 +366,3 @@ def _required(path: Path, step: int) -> Path:
             f"and {IMAGES_FILE})",
         )
     return path
-
-
-# -- JSON, streamed -----------------------------------------------------------------------------
-
-
-def _stream_list(path: Path) -> Iterator[Any]:
-    """The elements of a top-level JSON list, one at a time (ijson, C backend)."""
-    with _open_json(path, b"[", "a list of questions") as f:
-        try:
-            yield from ijson.items(f, "item", use_float=True)
-        except ijson.JSONError as exc:
-            raise _json_error(path, exc) from None
-
-
-def _stream_object(path: Path) -> Iterator[tuple[str, Any]]:
-    """The members of a top-level JSON object, one at a time."""
-    with _open_json(path, b"{", "an object") as f:
-        try:
-            yield from ijson.kvitems(f, "", use_float=True)
-        except ijson.JSONError as exc:
-            raise _json_error(path, exc) from None
-
-
-def _open_json(path: Path, opener: bytes, what: str) -> BinaryIO:
-    """The file positioned at its first JSON byte (after a BOM), checked to open `what`."""
-    try:
-        f = path.open("rb")
-    except OSError as exc:
-        raise RawFileError(path, f"cannot read the file: {exc.strerror or exc}") from None
-    try:
-        start = len(_BOM) if f.read(len(_BOM)) == _BOM else 0
-        f.seek(start)
-        offset = start
-        while chunk := f.read(_CHUNK):
-            stripped = chunk.lstrip(_WHITESPACE)
-            if stripped:
-                first = stripped[:1]
-                offset += len(chunk) - len(stripped)
-                break
-            offset += len(chunk)
-        else:
-            raise RawFileError(path, "empty file: download it again")
-        if first != opener:
-            bad = _first_bad_utf8(path)
-            if bad is not None:
-                raise _encoding_error(path, *bad)
-            raise RawFileError(
-                path,
-                f"expected a JSON file holding {what} (starting with "
-                f"{opener.decode()!r}), found {first.decode(errors='replace')!r}",
-            )
-        f.seek(offset)
-        return f
-    except BaseException:
-        f.close()
-        raise
-
-
-def _json_error(path: Path, exc: Exception) -> RawFileError:
-    bad = _first_bad_utf8(path)
-    if bad is not None:
-        return _encoding_error(path, *bad)
-    detail = exc.args[0] if exc.args else ""
-    if isinstance(detail, bytes):
-        detail = detail.decode("utf-8", "replace")
-    first_line = str(detail).strip().splitlines()[0] if str(detail).strip() else "no detail"
-    if "premature EOF" in first_line or "Incomplete" in first_line:
-        return RawFileError(path, f"truncated JSON ({first_line}): download the file again")
-    return RawFileError(path, f"malformed JSON ({first_line}): download the file again")
-
-
-def _encoding_error(path: Path, line: int, byte: int) -> RawFileError:
-    return RawFileError(
-        path,
-        f"not UTF-8 text (byte 0x{byte:02x} at line {line}): re-save the file as UTF-8",
-    )
-
-
-def _first_bad_utf8(path: Path) -> tuple[int, int] | None:
-    """(1-based line, value) of the first byte that is not UTF-8, or None if all is UTF-8."""
-    line = 1
-    carry = b""
-    with path.open("rb") as f:
-        while True:
-            chunk = f.read(_CHUNK)
-            data = carry + chunk
-            try:
-                data.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                if chunk and exc.reason == "unexpected end of data":
-                    carry = data[exc.start :]  # a character cut by the chunk boundary
-                    line += data.count(b"\n", 0, exc.start)
-                    continue
-                return line + data.count(b"\n", 0, exc.start), data[exc.start]
-            if not chunk:
-                return None
-            carry = b""
-            line += data.count(b"\n")

@@ -349,14 +349,17 @@ def test_truncated_step_file(medalpaca_folder: Path) -> None:
     path = medalpaca_folder / "step3.json"
     path.write_bytes(path.read_bytes()[:150])
     with pytest.raises(
-        RawFileError, match=r"step3\.json: truncated JSON .*download the file again"
+        RawFileError,
+        match=r"step3\.json, row \d+: the JSON is cut short after \d+ items .*download the file again",
     ):
         list(UsmleSource().parse(path))
 
 
 def test_truncated_solutions_file(medalpaca_folder: Path) -> None:
     write(medalpaca_folder, "step1_solutions.json", '{"1": "b", "2": ')
-    with pytest.raises(RawFileError, match=r"step1_solutions\.json: truncated JSON"):
+    with pytest.raises(
+        RawFileError, match=r"step1_solutions\.json, row \d+: the JSON is cut short"
+    ):
         list(UsmleSource().parse(medalpaca_folder / "step1.json"))
 
 
@@ -367,7 +370,7 @@ def test_wrong_encoding_names_file_and_line(tmp_path: Path) -> None:
     write(tmp_path, "question_with_images.json", '{"step1": []}')
     with pytest.raises(
         RawFileError,
-        match=r"step1\.json: not UTF-8 text \(byte 0xe9 at line 3\): re-save the file as UTF-8",
+        match=r"step1\.json, row \d+: not valid UTF-8 \(byte 0xe9 on line 3\): re-save the file as UTF-8",
     ):
         list(UsmleSource().parse(tmp_path / "step1.json"))
 
@@ -376,7 +379,7 @@ def test_utf16_file_is_an_encoding_error(tmp_path: Path) -> None:
     (tmp_path / "step1.json").write_text('[{"no": 1}]', encoding="utf-16")
     write(tmp_path, "step1_solutions.json", '{"1": "A"}')
     write(tmp_path, "question_with_images.json", '{"step1": []}')
-    with pytest.raises(RawFileError, match=r"not UTF-8 text \(byte 0xff at line 1\)"):
+    with pytest.raises(RawFileError, match=r"the file is UTF-16, not UTF-8: re-save it as UTF-8"):
         list(UsmleSource().parse(tmp_path / "step1.json"))
 
 
