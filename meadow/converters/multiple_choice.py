@@ -13,6 +13,24 @@ from meadow.converters.html import normalize_whitespace
 LETTERS = "ABCDEFGHIJ"
 # medAlpaca's wording for its MedQA set, kept verbatim so rebuilt rows match the published ones.
 MULTIPLE_CHOICE_INSTRUCTION = "Please answer with one of the option in the bracket"
+# Wordings that ask for the same thing, for sources that vary their instructions the way
+# PMC-LLaMA did (a source lists them in `instruction_paraphrases`; the mixer picks one per
+# row). The first is the fixed instruction above, so `paraphrase: false` keeps medAlpaca's.
+MULTIPLE_CHOICE_PARAPHRASES = (
+    MULTIPLE_CHOICE_INSTRUCTION,
+    "Choose the correct option and give its letter and text.",
+    "Which of the options answers the question? Reply with the letter and the option.",
+    "Answer the multiple-choice question below with the single best option.",
+    "Pick the one correct answer from the lettered options.",
+    "Read the question and select the best answer among the options.",
+)
+# For rows whose answer is followed by its explanation (MedMCQA's rationale subset).
+RATIONALE_PARAPHRASES = (
+    "Answer the multiple-choice question and explain why the answer is correct.",
+    "Choose the correct option, then give the reasoning behind it.",
+    "Select the best answer from the options and justify your choice.",
+    "Give the correct option for this question followed by an explanation.",
+)
 
 
 def option_letters(n: int) -> str:
