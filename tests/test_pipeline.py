@@ -302,6 +302,8 @@ def test_evaluation_only_subsets_stay_in_the_test_split(toy_files, monkeypatch):
     assert len(loaded["test"]) == 334
     assert all(r["subset"] == "easy" for s in ("train", "validation") for r in loaded[s])
     assert result.manifest["sources"]["bench_toy"]["evaluation_only"] == ["hard"]
+    card = (result.path / "README.md").read_text()
+    assert "- `bench_toy`: hard is a benchmark subset, kept in the test split only" in card
 
     trained = Recipe(
         name="trained",
@@ -403,3 +405,13 @@ def test_recipe_can_fix_a_single_instruction(tmp_path, paraphrasing_toy, spec):
     expected = spec.get("instruction", "Answer this question truthfully")
     assert set(_instructions("fixed").values()) == {expected}
     assert "instruction_paraphrases" not in result.manifest["sources"]["para_toy"]
+
+
+def test_card_says_which_rows_are_held_out_and_paraphrased(tmp_path, paraphrasing_toy):
+    rows = [{"id": i, "q": f"q{i}", "a": f"a{i}", "subset": "hard"} for i in range(20)]
+    result = build(
+        _para_recipe(name="carded"), raw={"para_toy": write_toy(tmp_path / "t.jsonl", rows)}
+    )
+    card = (result.path / "README.md").read_text()
+    assert "- `para_toy`: each row's instruction is one of several wordings" in card
+    assert "(hard: 3 wordings)" in card
