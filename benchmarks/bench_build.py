@@ -14,7 +14,13 @@ Also (issue 3): a 1 GB Stack Exchange Posts.xml (plain and .7z) against a bare l
 iterparse and pandas.read_xml, and a 1M-row CORD-19 metadata.csv against a bare
 pyarrow.csv stream, csv.reader and pandas.read_csv.
 
-Run:  python benchmarks/bench_build.py [--only anki|wikidoc|stackexchange|cord19] [--repeat 3]
+Also (issue 4): PubMedQA's `ori_pqaa.json` (211k items) against a bare ijson pass and
+json.load; UMLS RRF files with a 5M-line MRREL (and 1M, to show memory stays flat) against
+a bare Python line split, pyarrow.csv and pandas.read_csv; a full-size PMC-LLaMA
+`release.json` against a bare ijson pass, json.load and datasets.load_dataset("json").
+
+Run:  python benchmarks/bench_build.py [--only NAME] [--repeat 3]
+      (NAME: anki, wikidoc, stackexchange, cord19, pubmedqa, umls, pmc_llama)
 """
 
 from __future__ import annotations
@@ -141,6 +147,84 @@ def measure_csv_naive(path: Path) -> int:
     return len(pandas.read_csv(path, dtype=str, keep_default_na=False))
 
 
+def measure_json_object_ceiling(path: Path) -> int:
+    """ijson's C backend over a top-level object's members: the streaming JSON ceiling."""
+    import ijson
+
+    with path.open("rb") as f:
+        return sum(1 for _ in ijson.kvitems(f, "", use_float=True))
+
+
+def measure_json_array_ceiling(path: Path) -> int:
+    """ijson's C backend over a top-level array's items: the streaming JSON ceiling."""
+    import ijson
+
+    with path.open("rb") as f:
+        return sum(1 for _ in ijson.items(f, "item", use_float=True))
+
+
+def measure_json_load(path: Path) -> int:
+    """json.load of the whole file, what a user would write instead."""
+    with path.open("rb") as f:
+        return len(json.load(f))
+
+
+def measure_datasets_json(path: Path) -> int:
+    """datasets.load_dataset("json") of a JSON array, the other route users take."""
+    import datasets
+
+    with tempfile.TemporaryDirectory() as cache:
+        loaded = datasets.load_dataset("json", data_files=str(path), cache_dir=cache)
+        return loaded["train"].num_rows
+
+
+RRF_FILES = ("MRCONSO.RRF", "MRDEF.RRF", "MRREL.RRF")
+
+
+def measure_rrf_split_ceiling(folder: Path) -> int:
+    """Every line of the three RRF files split on '|': the bare Python line parse."""
+    lines = 0
+    for name in RRF_FILES:
+        with (folder / name).open(encoding="utf-8") as f:
+            for line in f:
+                line.split("|")
+                lines += 1
+    return lines
+
+
+def measure_rrf_arrow_ceiling(folder: Path) -> int:
+    """pyarrow's streaming CSV reader over the three RRF files, every field as text."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    lines = 0
+    for name in RRF_FILES:
+        path = folder / name
+        with path.open("rb") as f:
+            width = f.readline().count(b"|") + 1
+        names = [f"f{i}" for i in range(width)]
+        reader = pacsv.open_csv(
+            path,
+            read_options=pacsv.ReadOptions(column_names=names, block_size=16 << 20),
+            parse_options=pacsv.ParseOptions(delimiter="|", quote_char=False),
+            convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names}),
+        )
+        lines += sum(batch.num_rows for batch in reader)
+    return lines
+
+
+def measure_rrf_pandas(folder: Path) -> int:
+    """pandas.read_csv of MRREL.RRF, what a user would write instead."""
+    import csv
+
+    import pandas
+
+    frame = pandas.read_csv(
+        folder / "MRREL.RRF", sep="|", header=None, dtype=str, quoting=csv.QUOTE_NONE
+    )
+    return len(frame)
+
+
 def measure_meadow(source_name: str, raw: Path, num_proc: int) -> dict[str, int]:
     """The real per-source build into a fresh cache: parse, map, clean, write parquet."""
     from meadow.progress import ProgressBars
@@ -161,6 +245,24 @@ def measure_meadow(source_name: str, raw: Path, num_proc: int) -> dict[str, int]
         }
 
 
+MEASURES = {
+    "anki-ceiling": measure_anki_ceiling,
+    "wikidoc-ceiling": measure_wikidoc_ceiling,
+    "posts-ceiling": measure_posts_ceiling,
+    "posts-naive": measure_posts_naive,
+    "csv-ceiling": measure_csv_ceiling,
+    "csv-reader": measure_csv_reader,
+    "csv-naive": measure_csv_naive,
+    "json-object-ceiling": measure_json_object_ceiling,
+    "json-array-ceiling": measure_json_array_ceiling,
+    "json-load": measure_json_load,
+    "datasets-json": measure_datasets_json,
+    "rrf-split-ceiling": measure_rrf_split_ceiling,
+    "rrf-arrow-ceiling": measure_rrf_arrow_ceiling,
+    "rrf-pandas": measure_rrf_pandas,
+}
+
+
 def _child(args: argparse.Namespace) -> None:
     import multiprocessing
 
@@ -175,24 +277,12 @@ def _child(args: argparse.Namespace) -> None:
     raw = Path(args.input)
     started = time.perf_counter()
     extra: dict = {}
-    if args.measure == "anki-ceiling":
-        rows = measure_anki_ceiling(raw)
-    elif args.measure == "wikidoc-ceiling":
-        rows = measure_wikidoc_ceiling(raw)
+    if args.measure in MEASURES:
+        rows = MEASURES[args.measure](raw)
     elif args.measure == "wikidoc-naive":
         rows = measure_wikidoc_naive(raw, args.limit)
-    elif args.measure == "posts-ceiling":
-        rows = measure_posts_ceiling(raw)
-    elif args.measure == "posts-naive":
-        rows = measure_posts_naive(raw)
-    elif args.measure == "csv-ceiling":
-        rows = measure_csv_ceiling(raw)
-    elif args.measure == "csv-reader":
-        rows = measure_csv_reader(raw)
-    elif args.measure == "csv-naive":
-        rows = measure_csv_naive(raw)
     else:
-        source = args.measure.split("-")[1]
+        source = args.measure.split("-", 1)[1]
         extra = measure_meadow(source, raw, args.num_proc)
         rows = extra["rows"]
     seconds = time.perf_counter() - started
@@ -275,7 +365,11 @@ def main() -> None:
     parser.add_argument("--posts-mb", type=int, default=1000, help="Posts.xml size")
     parser.add_argument("--naive-posts-mb", type=int, default=100)
     parser.add_argument("--cord-rows", type=int, default=1_000_000)
-    parser.add_argument("--only", choices=["anki", "wikidoc", "stackexchange", "cord19"])
+    parser.add_argument("--pqaa-items", type=int, default=211_269, help="ori_pqaa.json items")
+    parser.add_argument("--mrrel-lines", type=int, default=5_000_000)
+    parser.add_argument("--umls-concepts", type=int, default=500_000)
+    parser.add_argument("--release-rows", type=int, default=513_999, help="PMC-LLaMA rows")
+    parser.add_argument("--only", choices=[*BENCHES, "anki", "wikidoc"])
     parser.add_argument("--repeat", type=int, default=3, help="runs per route (median)")
     parser.add_argument("--measure", help=argparse.SUPPRESS)
     parser.add_argument("--input", help=argparse.SUPPRESS)
@@ -352,10 +446,9 @@ def main() -> None:
             f"meadow/naive {pages_per_s['meadow'] / pages_per_s['naive']:.1f}x; "
             f"--num-proc 2 speed-up {one['seconds'] / two['seconds']:.2f}x"
         )
-    if args.only in (None, "stackexchange"):
-        lines += bench_stackexchange(args)
-    if args.only in (None, "cord19"):
-        lines += bench_cord19(args)
+    for name, bench in BENCHES.items():
+        if args.only in (None, name):
+            lines += bench(args)
     print("\n" + "\n".join(lines))
 
 
@@ -431,6 +524,105 @@ def bench_cord19(args: argparse.Namespace) -> list[str]:
     ]
     print("\n".join(lines), flush=True)
     return lines
+
+
+def _generate(script: str, target: Path, *options: str) -> None:
+    """Run a generator script once; its output is kept in --work for later runs."""
+    if target.exists():
+        return
+    command = [sys.executable, str(HERE / script), str(target.parent), *options]
+    subprocess.run(command, check=True)
+
+
+def bench_pubmedqa(args: argparse.Namespace) -> list[str]:
+    folder = args.work / f"pubmedqa-{args.pqaa_items}"
+    path = folder / "ori_pqaa.json"
+    _generate("gen_pubmedqa.py", path, "--items", str(args.pqaa_items))
+    mb = path.stat().st_size / 1e6
+    label = f"ori_pqaa.json ({args.pqaa_items:,} items, {mb:,.0f} MB)"
+    got = run_routes(
+        {
+            "ceiling": ("json-object-ceiling", path, {}),
+            "meadow": ("meadow-pubmedqa", path, {}),
+        },
+        args.repeat,
+    )
+    naive = run_routes({"naive": ("json-load", path, {})}, 1)["naive"]
+    lines = [
+        _row(label, "ceiling: ijson kvitems (yajl2_c)", got["ceiling"], mb, None, "items"),
+        _row(label, "meadow build", got["meadow"], mb, got["ceiling"], "records"),
+        _row(label, "naive: json.load", naive, mb, None, "items"),
+    ]
+    print("\n".join(lines), flush=True)
+    return lines
+
+
+def bench_umls(args: argparse.Namespace) -> list[str]:
+    lines = []
+    for mrrel in sorted({args.mrrel_lines // 5, args.mrrel_lines}):
+        folder = args.work / f"umls-{args.umls_concepts}-{mrrel}"
+        _generate(
+            "gen_umls.py",
+            folder / "MRREL.RRF",
+            "--concepts",
+            str(args.umls_concepts),
+            "--mrrel-lines",
+            str(mrrel),
+        )
+        mb = sum((folder / name).stat().st_size for name in RRF_FILES) / 1e6
+        label = f"UMLS RRF, MRREL {mrrel:,} lines ({mb:,.0f} MB in all)"
+        got = run_routes(
+            {
+                "split": ("rrf-split-ceiling", folder, {}),
+                "arrow": ("rrf-arrow-ceiling", folder, {}),
+                "meadow": ("meadow-umls", folder, {}),
+            },
+            args.repeat,
+        )
+        lines += [
+            _row(label, "ceiling: Python line split", got["split"], mb, None, "lines"),
+            _row(label, "ceiling: pyarrow.csv stream", got["arrow"], mb, None, "lines"),
+            _row(label, "meadow build", got["meadow"], mb, got["split"], "records"),
+        ]
+        if mrrel == args.mrrel_lines:
+            naive = run_routes({"naive": ("rrf-pandas", folder, {})}, 1)["naive"]
+            lines.append(_row(label, "naive: pandas.read_csv(MRREL)", naive, mb, None, "lines"))
+        print("\n".join(lines[-4:]), flush=True)
+    return lines
+
+
+def bench_pmc_llama(args: argparse.Namespace) -> list[str]:
+    path = args.work / f"pmc_llama-{args.release_rows}" / "release.json"
+    _generate("gen_pmc_llama.py", path, "--rows", str(args.release_rows))
+    mb = path.stat().st_size / 1e6
+    label = f"release.json ({args.release_rows:,} rows, {mb:,.0f} MB)"
+    got = run_routes(
+        {
+            "ceiling": ("json-array-ceiling", path, {}),
+            "meadow": ("meadow-pmc_llama", path, {}),
+        },
+        args.repeat,
+    )
+    naive = run_routes(
+        {"load": ("json-load", path, {}), "datasets": ("datasets-json", path, {})}, 1
+    )
+    lines = [
+        _row(label, "ceiling: ijson items (yajl2_c)", got["ceiling"], mb, None, "rows"),
+        _row(label, "meadow build", got["meadow"], mb, got["ceiling"], "rows"),
+        _row(label, "naive: json.load", naive["load"], mb, None, "rows"),
+        _row(label, 'naive: load_dataset("json")', naive["datasets"], mb, None, "rows"),
+    ]
+    print("\n".join(lines), flush=True)
+    return lines
+
+
+BENCHES = {
+    "stackexchange": bench_stackexchange,
+    "cord19": bench_cord19,
+    "pubmedqa": bench_pubmedqa,
+    "umls": bench_umls,
+    "pmc_llama": bench_pmc_llama,
+}
 
 
 if __name__ == "__main__":
