@@ -1,9 +1,9 @@
 """Streaming JSON for every source that reads it: arrays, objects and JSON lines.
 
-Large JSON files (PubMedQA's artificial set, the PMC-LLaMA release, ChatDoctor dumps) are
-read item by item with ijson's C backend, so memory stays flat; JSON lines go through
-orjson one line at a time. All errors are `RawFileError`s that say where the file broke
-(item or line) and what to do, so every source reports a bad file the same way.
+Large JSON files (PubMedQA's artificial set, the PMC-LLaMA release, ChatDoctor dumps,
+MEDIQA-AnS) are read item by item with ijson's C backend, so memory stays flat; JSON lines
+go through orjson one line at a time. All errors are `RawFileError`s that say where the
+file broke (item or line) and what to do, so every source reports a bad file the same way.
 """
 
 from __future__ import annotations
@@ -71,18 +71,40 @@ def json_lines(path: Path, expected: str) -> Iterator[tuple[int, Any]]:
     """(line number, value) of every non-blank line of a JSON-lines file."""
     with _open(path) as f:
         first_byte(path, f)
-        for number, line in enumerate(f, start=1):
-            if number == 1:
-                line = line.removeprefix(_UTF8_BOM)
-            if not line.strip():
-                continue
-            try:
-                value = orjson.loads(line)
-            except orjson.JSONDecodeError as exc:
-                raise json_line_error(
-                    path, line, number, exc, row=number, expected=expected
-                ) from None
-            yield number, value
+        yield from _lines(path, f, expected)
+
+
+def stream_array_or_lines(path: Path, what: str = "a list of items") -> Iterator[Any]:
+    """The items of a top-level JSON array, or of JSON lines when the file starts with `{`.
+
+    For corpora published as one JSON array whose re-uploads are JSON lines: the first
+    byte tells which, and either is streamed (ijson's C backend, or orjson per line).
+    """
+    with _open(path) as f:
+        first = first_byte(path, f)
+        if first == b"[":
+            yield from _stream(path, ijson.items(f, "item", use_float=True))
+        elif first == b"{":
+            expected = f"{what}: a JSON array, or JSON lines (one item per line)"
+            for _, value in _lines(path, f, expected):
+                yield value
+        else:
+            raise _wrong_start(
+                path, first, what, "a JSON array starting with '[', or JSON lines starting with '{'"
+            )
+
+
+def _lines(path: Path, f: IO[bytes], expected: str) -> Iterator[tuple[int, Any]]:
+    for number, line in enumerate(f, start=1):
+        if number == 1:
+            line = line.removeprefix(_UTF8_BOM)
+        if not line.strip():
+            continue
+        try:
+            value = orjson.loads(line)
+        except orjson.JSONDecodeError as exc:
+            raise json_line_error(path, line, number, exc, row=number, expected=expected) from None
+        yield number, value
 
 
 def open_json(path: Path, opener: bytes, what: str) -> IO[bytes]:
@@ -91,18 +113,22 @@ def open_json(path: Path, opener: bytes, what: str) -> IO[bytes]:
     try:
         first = first_byte(path, f)
         if first != opener:
-            bad = first_bad_utf8(path)
-            if bad is not None:
-                raise encoding_error(path, *bad)
-            raise RawFileError(
-                path,
-                f"expected a JSON file holding {what} (starting with {opener.decode()!r}), "
-                f"found {first.decode(errors='replace')!r}",
-            )
+            raise _wrong_start(path, first, what, f"starting with {opener.decode()!r}")
         return f
     except BaseException:
         f.close()
         raise
+
+
+def _wrong_start(path: Path, first: bytes, what: str, start: str) -> RawFileError:
+    """The error for a file whose first byte opens something else than `what`."""
+    bad = first_bad_utf8(path)
+    if bad is not None:
+        return encoding_error(path, *bad)
+    return RawFileError(
+        path,
+        f"expected a JSON file holding {what} ({start}), found {first.decode(errors='replace')!r}",
+    )
 
 
 def first_byte(path: Path, f: IO[bytes]) -> bytes:

@@ -11,9 +11,10 @@ README; medAlpaca's Medical Meadow took 10,000 of their ~215,000 pairs:
   answer_chatdoctor}`; the real doctor's answer (`answer_icliniq`) is the output.
 
 The subset comes from the file name; the files carry no ids, so a row's `source_id` is
-`"{subset}/{position in the array}"`. Arrays are streamed with ijson (C backend), so memory
-stays flat whatever the file size. A file that is JSON lines instead (one object per line,
-as some re-uploads are) is read too.
+`"{subset}/{position in the array}"`. Files are read with meadow's shared streaming JSON
+reader (`meadow.sources._json`: ijson's C backend), so memory stays flat whatever the file
+size, and a broken file is reported as for every JSON source. A file that is JSON lines
+instead (one object per line, as some re-uploads are) is read too.
 
 The texts are real consultations and may still carry personal details (names, ages,
 places) despite the authors' anonymisation: they are passed through as they are here;
@@ -22,22 +23,18 @@ PII scrubbing is a separate quality step of the mixer.
 
 from __future__ import annotations
 
-import codecs
 import hashlib
 import logging
 import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import IO, Any, ClassVar
-
-import ijson
-import orjson
+from typing import Any, ClassVar
 
 from meadow.converters.html import normalize_whitespace
 from meadow.errors import RawFileError, RecipeError
 from meadow.schema import Record
 from meadow.sources import register_source
-from meadow.sources._readers import json_line_error
+from meadow.sources._json import stream_array_or_lines
 from meadow.sources.base import Skip, Source
 
 logger = logging.getLogger(__name__)
@@ -55,12 +52,7 @@ SUBSET_FILES: dict[str, tuple[str, tuple[str, ...]]] = {
 EXPECTED_NAMES = "HealthCareMagic-100k.json, iCliniq.json or GenMedGPT-5k.json (chatdoctor5k.json)"
 ICLINIQ_ANSWERS = ("answer_icliniq", "answer_chatgpt", "answer_chatdoctor")
 
-_C_BACKENDS = frozenset({"yajl2_c", "yajl2_cffi"})
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
-_UTF8_BOM = codecs.BOM_UTF8
-_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
-_CHUNK = 1 << 20
-_backend_checked = False
 
 CITATION = """\
 @article{li2023chatdoctor,
@@ -167,38 +159,24 @@ class ChatDoctorSource(Source):
             )
         answer_key = self.settings["icliniq_answer"] if subset == "icliniq" else "output"
         required = ("input", answer_key)
-        try:
-            f = path.open("rb")
-        except OSError as exc:
-            raise RawFileError(path, f"cannot read the file: {exc.strerror or exc}") from None
-        with f:
-            first = _first_byte(path, f)
-            if first == b"[":
-                rows = _array_rows(path, f)
-            elif first == b"{":
-                rows = _json_lines(path, f)
-            else:
+        rows = stream_array_or_lines(path, "a list of ChatDoctor conversations")
+        for index, row in enumerate(rows):
+            if not isinstance(row, dict):
                 raise RawFileError(
-                    path, "not JSON (expected a JSON array of objects): not a ChatDoctor file"
+                    path,
+                    f"item {index} is {_json_kind(row)}, not an object with "
+                    f"{' and '.join(required)}: not a ChatDoctor file",
+                    row=index,
                 )
-            for index, row in enumerate(rows):
-                if not isinstance(row, dict):
+            for key in required:
+                if key not in row:
                     raise RawFileError(
                         path,
-                        f"item {index} is {_json_kind(row)}, not an object with "
-                        f"{' and '.join(required)}: not a ChatDoctor file",
+                        f"item {index} has no key {key!r} (keys: {', '.join(row) or 'none'})"
+                        f"; a ChatDoctor {SUBSET_FILES[subset][0]} has {', '.join(required)}",
                         row=index,
                     )
-                for key in required:
-                    if key not in row:
-                        raise RawFileError(
-                            path,
-                            f"item {index} has no key {key!r} (keys: {', '.join(row) or 'none'})"
-                            f"; a ChatDoctor {SUBSET_FILES[subset][0]} has "
-                            f"{', '.join(required)}",
-                            row=index,
-                        )
-                yield {"subset": subset, "index": index, "row": row}
+            yield {"subset": subset, "index": index, "row": row}
 
     # -- mapping --------------------------------------------------------------------------
 
@@ -275,103 +253,3 @@ def _json_kind(value: Any) -> str:
     if value is None:
         return "null"
     return "a number" if not isinstance(value, bool) else "a boolean"
-
-
-def _check_backend() -> None:
-    global _backend_checked
-    if not _backend_checked:
-        _backend_checked = True
-        if ijson.backend not in _C_BACKENDS:
-            logger.warning(
-                "ijson uses its %r backend, about 15x slower than its C backend (yajl2_c): "
-                "reinstall ijson from a wheel for your platform to read ChatDoctor faster",
-                ijson.backend,
-            )
-
-
-def _first_byte(path: Path, f: IO[bytes]) -> bytes:
-    """The first byte of JSON text (after any UTF-8 BOM and whitespace).
-
-    `f` is left just after the BOM, so line numbers of JSON lines stay right.
-    """
-    head = f.read(4)
-    if head.startswith(_UTF16_BOMS):
-        raise RawFileError(path, "the file is UTF-16, not UTF-8: re-save it as UTF-8")
-    start = len(_UTF8_BOM) if head.startswith(_UTF8_BOM) else 0
-    f.seek(start)
-    while chunk := f.read(_CHUNK):
-        stripped = chunk.lstrip()
-        if stripped:
-            f.seek(start)
-            return stripped[:1]
-    raise RawFileError(path, "empty file: download it again")
-
-
-def _array_rows(path: Path, f: IO[bytes]) -> Iterator[Any]:
-    """Items of a JSON array, streamed; errors name the item they stopped at."""
-    _check_backend()
-    index = 0
-    try:
-        for row in ijson.items(f, "item"):
-            yield row
-            index += 1
-    except ijson.JSONError as exc:
-        raise _json_error(path, exc, index) from None
-
-
-def _json_error(path: Path, exc: Exception, index: int) -> RawFileError:
-    message = exc.args[0] if exc.args else str(exc)
-    if isinstance(message, bytes):
-        message = message.decode("utf-8", "replace")
-    message = str(message).strip().splitlines()[0] if str(message).strip() else "invalid JSON"
-    if "UTF8" in message or "UTF-8" in message:
-        return _encoding_error(path, index)
-    if "premature EOF" in message:
-        return RawFileError(
-            path,
-            f"the JSON array is cut short after {index} items (premature end of file): "
-            "download the file again",
-            row=index,
-        )
-    return RawFileError(path, f"not valid JSON at item {index} ({message})", row=index)
-
-
-def _encoding_error(path: Path, index: int) -> RawFileError:
-    where = _first_bad_utf8(path)
-    detail = f" (byte 0x{where[1]:02x} on line {where[0]})" if where else ""
-    return RawFileError(path, f"not valid UTF-8{detail}: re-save the file as UTF-8", row=index)
-
-
-def _first_bad_utf8(path: Path) -> tuple[int, int] | None:
-    """(line, byte) of the first byte that is not UTF-8, read only when an error occurred."""
-    line, carry = 1, b""
-    with path.open("rb") as f:
-        while chunk := f.read(_CHUNK):
-            data = carry + chunk
-            try:
-                data.decode("utf-8")
-                carry = b""
-            except UnicodeDecodeError as exc:
-                if exc.reason == "unexpected end of data" and len(data) - exc.start < 4:
-                    carry = data[exc.start :]  # a character split by the chunk boundary
-                    data = data[: exc.start]
-                else:
-                    return line + data.count(b"\n", 0, exc.start), data[exc.start]
-            line += data.count(b"\n")
-    return (line, carry[0]) if carry else None
-
-
-def _json_lines(path: Path, f: IO[bytes]) -> Iterator[Any]:
-    """Objects of a JSON-lines file (one per line; blank lines ignored)."""
-    index = 0
-    for number, line in enumerate(f, start=1):
-        if not line.strip():
-            continue
-        try:
-            row = orjson.loads(line)
-        except orjson.JSONDecodeError as exc:
-            raise json_line_error(
-                path, line, number, exc, row=index, expected="a JSON array or JSON lines"
-            ) from None
-        yield row
-        index += 1

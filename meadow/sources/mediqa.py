@@ -31,31 +31,27 @@ Two subsets, one per upstream collection:
   (the `-V2` file, which sorts first in a folder); likewise the labelled test set
   (`…-TestSet-wLabels.xml`) and the unlabelled one share their root tag.
 
-JSON is streamed with `ijson` (its C backend; a warning says when only the slow pure-Python
-one is installed), XML with `lxml.etree.iterparse` without resolving entities or loading
-DTDs.
+JSON is streamed with meadow's shared JSON reader (`meadow.sources._json`: ijson's C
+backend, the same errors as every JSON source), XML with `lxml.etree.iterparse` without
+resolving entities or loading DTDs.
 """
 
 from __future__ import annotations
 
-import codecs
-import logging
 import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
-import ijson
 from lxml import etree
 
 from meadow.converters.html import normalize_whitespace
 from meadow.errors import RawFileError, RecipeError
 from meadow.schema import Record
 from meadow.sources import register_source
+from meadow.sources._json import stream_object
 from meadow.sources._readers import safe_iterparse
 from meadow.sources.base import Skip, Source
-
-logger = logging.getLogger(__name__)
 
 ANS = "answer_summarization"
 QA = "qa"
@@ -69,8 +65,6 @@ SUMMARY_KINDS = {"abstractive": "abs", "extractive": "ext"}
 _DERIVED_JSON = ("page2answer_", "section2answer_")
 _OTHER_TASKS = re.compile(r"Task[12]\b", re.IGNORECASE)
 _SET_VERSION = re.compile(r"-V\d+$", re.IGNORECASE)
-
-_backend_checked = False
 
 CITATION = r"""@article{savery2020question,
   title     = {Question-driven summarization of answers to consumer health questions},
@@ -255,60 +249,24 @@ def _ignored(path: Path) -> bool:
 # -- MEDIQA-AnS (JSON) ------------------------------------------------------------------------
 
 
-def _check_backend() -> None:
-    """Warn once when ijson runs its pure-Python backend (about 15 times slower)."""
-    global _backend_checked
-    if not _backend_checked:
-        _backend_checked = True
-        if ijson.backend != "yajl2_c":
-            logger.warning(
-                "ijson is using its slow %r backend (no yajl2_c): JSON sources will read "
-                "about 15x slower; reinstall ijson from a wheel that ships the C backend",
-                ijson.backend,
-            )
-
-
 def _parse_answer_summarization(path: Path) -> Iterator[dict[str, Any]]:
-    _check_backend()
+    """One item per AnS question, streamed from the object keyed by question id."""
+    for qid, entry in _questions(path):
+        yield _ans_question(path, qid, entry)
+
+
+def _questions(path: Path) -> Iterator[tuple[str, Any]]:
+    """(qid, entry) of the AnS object; a broken file's error names the last question read."""
     qid = None
     try:
-        with path.open("rb") as f:
-            start = _json_start(path, f)
-            f.seek(start)
-            for qid, entry in ijson.kvitems(f, "", use_float=True):
-                yield _ans_question(path, qid, entry)
-    except ijson.JSONError as exc:
-        message = str(exc)
-        if "UTF8" in message or "UTF-8" in message:
-            line, byte = _invalid_utf8_at(path)
-            raise RawFileError(
-                path,
-                f"not UTF-8 text: byte 0x{byte:02x} at line {line} cannot be decoded; "
-                "re-save the file as UTF-8",
-            ) from None
-        where = f" after question {qid!r}" if qid is not None else ""
-        first = " ".join(message.split("\n", 1)[0].split())
+        for qid, entry in stream_object(path, "MEDIQA-AnS questions keyed by question id"):
+            yield qid, entry
+    except RawFileError as exc:
+        if qid is None:
+            raise
         raise RawFileError(
-            path, f"malformed or truncated JSON{where} ({first}): download the file again"
+            path, f"stopped after question {qid!r}: {exc.problem}", row=exc.row
         ) from None
-    except OSError as exc:
-        raise RawFileError(path, f"cannot read the file: {exc.strerror or exc}") from None
-
-
-def _json_start(path: Path, f: Any) -> int:
-    """Offset of the JSON text (after a BOM); RawFileError unless it is a JSON object."""
-    head = f.read(4096)
-    start = len(codecs.BOM_UTF8) if head.startswith(codecs.BOM_UTF8) else 0
-    body = head[start:].lstrip()
-    if not body:
-        raise RawFileError(path, f"empty file: not the MEDIQA-AnS {ANS_FILE}; download it again")
-    if not body.startswith(b"{"):
-        raise RawFileError(
-            path,
-            "not the MEDIQA-AnS collection: expected a JSON object keyed by question id, "
-            f"found {body[:1].decode('ascii', 'replace')!r} at the start",
-        )
-    return start
 
 
 def _ans_question(path: Path, qid: str, entry: Any) -> dict[str, Any]:
@@ -360,18 +318,6 @@ def _text(value: Any) -> str:
     if isinstance(value, list):
         return " ".join(str(v) for v in value if v is not None)
     return str(value)
-
-
-def _invalid_utf8_at(path: Path) -> tuple[int, int]:
-    """(1-based line, byte) of the first byte that is not UTF-8 (line by line, any size)."""
-    line_no = 0
-    with path.open("rb") as f:
-        for line_no, raw in enumerate(f, 1):
-            try:
-                raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                return line_no, raw[exc.start]
-    return line_no, 0
 
 
 # -- MEDIQA 2019 task 3 (XML) -----------------------------------------------------------------

@@ -14,8 +14,7 @@ import pytest
 
 import meadow
 from meadow.errors import RawFileError, RecipeError
-from meadow.sources import Skip, get_source
-from meadow.sources import chatdoctor as chatdoctor_module
+from meadow.sources import Skip, _json, get_source
 from meadow.sources.chatdoctor import CHATDOCTOR_INSTRUCTION, ChatDoctorSource, subset_of
 
 SAMPLES = Path(__file__).resolve().parents[2] / "meadow" / "samples" / "chatdoctor"
@@ -339,7 +338,7 @@ def test_truncated_file_is_refused(healthcaremagic_json: Path) -> None:
     data = healthcaremagic_json.read_bytes()
     healthcaremagic_json.write_bytes(data[: data.index(b'"input": "Hi, my 4 year old')])
     with pytest.raises(
-        RawFileError, match=r"row 5: the JSON array is cut short after 5 items"
+        RawFileError, match=r"row 5: the JSON is cut short after 5 items .*download the file again"
     ) as e:
         list(ChatDoctorSource().parse(healthcaremagic_json))
     assert e.value.path == healthcaremagic_json
@@ -348,7 +347,7 @@ def test_truncated_file_is_refused(healthcaremagic_json: Path) -> None:
 def test_truncated_json_lines_file_is_refused(healthcaremagic_jsonl: Path) -> None:
     data = healthcaremagic_jsonl.read_bytes()
     healthcaremagic_jsonl.write_bytes(data[:-20])
-    with pytest.raises(RawFileError, match=r"row 1: line 3 is cut short"):
+    with pytest.raises(RawFileError, match=r"row 3: line 3 is cut short"):
         list(ChatDoctorSource().parse(healthcaremagic_jsonl))
 
 
@@ -369,6 +368,24 @@ def test_json_lines_not_in_utf8_names_the_line(healthcaremagic_jsonl: Path) -> N
     healthcaremagic_jsonl.write_bytes(text.encode("latin-1"))
     with pytest.raises(RawFileError, match=r"not valid UTF-8 \(byte 0xfc on line 3\): re-save"):
         list(ChatDoctorSource().parse(healthcaremagic_jsonl))
+
+
+def test_file_that_is_neither_json_nor_utf8_names_the_byte(tmp_path: Path) -> None:
+    path = tmp_path / "GenMedGPT-5k.json"
+    path.write_bytes("input;output\nFièvre;Repos\n".encode("latin-1"))
+    with pytest.raises(RawFileError, match=r"not valid UTF-8 \(byte 0xe8 on line 2\): re-save"):
+        list(ChatDoctorSource().parse(path))
+
+
+def test_json_lines_with_utf8_bom_is_accepted(tmp_path: Path) -> None:
+    path = tmp_path / "iCliniq.jsonl"
+    path.write_bytes(
+        b'\xef\xbb\xbf{"input": "Hi doctor, I have a stye.", "answer_icliniq": "Use warm compresses."}\n'
+    )
+    records, _ = run(path)
+    assert rows(records) == [
+        ("icliniq", "icliniq/0", "Hi doctor, I have a stye.", "Use warm compresses.")
+    ]
 
 
 def test_utf16_file_is_refused(tmp_path: Path) -> None:
@@ -413,8 +430,12 @@ def test_item_that_is_not_an_object_is_refused(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("content", "problem"),
     [
-        ("instruction,input,output\n", r"not JSON \(expected a JSON array of objects\)"),
-        ('[{"input": "q", "output": "a"},]', r"not valid JSON at item 1 \(parse error"),
+        (
+            "instruction,input,output\n",
+            r"expected a JSON file holding a list of ChatDoctor conversations \(a JSON array "
+            r"starting with '\[', or JSON lines starting with '\{'\), found 'i'",
+        ),
+        ('[{"input": "q", "output": "a"},]', r"row 1: not valid JSON after 1 items \(parse error"),
         ('{\n  "input": "q",\n  "output": "a"\n}\n', r"line 1 is not valid JSON"),
     ],
     ids=["csv", "trailing-comma", "one-indented-object"],
@@ -428,9 +449,9 @@ def test_text_that_is_not_a_json_array_is_refused(
 
 
 def test_slow_ijson_backend_is_warned_about_once(genmedgpt_json: Path, monkeypatch, caplog) -> None:
-    monkeypatch.setattr(chatdoctor_module.ijson, "backend", "python")
-    monkeypatch.setattr(chatdoctor_module, "_backend_checked", False)
-    with caplog.at_level(logging.WARNING, logger="meadow.sources.chatdoctor"):
+    monkeypatch.setattr(_json.ijson, "backend", "python")
+    monkeypatch.setattr(_json, "_backend_checked", False)
+    with caplog.at_level(logging.WARNING, logger="meadow.sources"):
         list(ChatDoctorSource().parse(genmedgpt_json))
         list(ChatDoctorSource().parse(genmedgpt_json))
     assert caplog.text.count("'python' backend, about 15x slower") == 1

@@ -17,9 +17,8 @@ from pathlib import Path
 import pytest
 
 import meadow
-import meadow.sources.mediqa as mediqa
 from meadow.errors import RawFileError, RecipeError
-from meadow.sources import get_source
+from meadow.sources import _json, get_source
 from meadow.sources.base import Skip
 from meadow.sources.mediqa import SUMMARIZE_INSTRUCTION, MediqaSource
 
@@ -340,13 +339,13 @@ def test_entities_are_not_resolved(tmp_path: Path) -> None:
 def test_slow_ijson_backend_warns_once(
     ans_json: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    monkeypatch.setattr(mediqa, "_backend_checked", False)
-    monkeypatch.setattr(mediqa.ijson, "backend", "python")
-    with caplog.at_level(logging.WARNING, logger="meadow.sources.mediqa"):
+    monkeypatch.setattr(_json, "_backend_checked", False)
+    monkeypatch.setattr(_json.ijson, "backend", "python")
+    with caplog.at_level(logging.WARNING, logger="meadow.sources"):
         run(ans_json)
         run(ans_json)
     warnings = [r.getMessage() for r in caplog.records]
-    assert len(warnings) == 1 and "slow 'python' backend" in warnings[0]
+    assert len(warnings) == 1 and "'python' backend, about 15x slower" in warnings[0]
 
 
 # -- files that cannot be read --------------------------------------------------------------
@@ -355,11 +354,14 @@ def test_slow_ijson_backend_warns_once(
 @pytest.mark.parametrize(
     ("text", "match"),
     [
-        ("", r"empty file: not the MEDIQA-AnS"),
-        ('[{"question": "q"}]', r"expected a JSON object keyed by question id, found '\['"),
+        ("", r"empty file: download it again"),
+        (
+            '[{"question": "q"}]',
+            r"holding MEDIQA-AnS questions keyed by question id \(starting with '\{'\), found '\['",
+        ),
         (
             '{"1": {"question": "q", "multi_abs_summ": "s", "multi_ext_summ": "s", "answers": {}}, "2": {"question": "q2", "multi_',
-            r"malformed or truncated JSON after question '1' \(parse error: premature EOF\): download the file again",
+            r"row 1: stopped after question '1': the JSON is cut short after 1 items \(premature end of file\): download the file again",
         ),
         (
             '{"1": {"question": "q", "multi_ext_summ": "s", "answers": {}}}',
@@ -387,7 +389,7 @@ def test_json_in_the_wrong_encoding_names_the_line(tmp_path: Path) -> None:
     text = '{\n    "1": {\n        "question": "Is caf\u00e9 coffee safe in pregnancy?",\n'
     path.write_bytes(text.encode("latin-1"))
     with pytest.raises(
-        RawFileError, match=r"not UTF-8 text: byte 0xe9 at line 3 .*re-save the file as UTF-8"
+        RawFileError, match=r"not valid UTF-8 \(byte 0xe9 on line 3\): re-save the file as UTF-8"
     ):
         list(MediqaSource().parse(path))
 
@@ -416,6 +418,35 @@ def test_unreadable_xml(tmp_path: Path, text: str, match: str) -> None:
     path.write_text(text, encoding="utf-8")
     with pytest.raises(RawFileError, match=match):
         list(MediqaSource().parse(path))
+
+
+def test_json_broken_after_a_question_names_that_question(tmp_path: Path) -> None:
+    path = tmp_path / "question_driven_answer_summarization_primary_dataset.json"
+    text = '{"7": {"question": "q", "multi_abs_summ": "s", "multi_ext_summ": "s", "answers": {}},\n "8": {"question": "Caf\u00e9?"'
+    path.write_bytes(text.encode("latin-1"))
+    with pytest.raises(
+        RawFileError,
+        match=r"row 1: stopped after question '7': not valid UTF-8 \(byte 0xe9 on line 2\): re-save",
+    ):
+        list(MediqaSource().parse(path))
+
+
+def test_json_in_utf16_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "question_driven_answer_summarization_primary_dataset.json"
+    path.write_text('{"1": {"question": "q"}}', encoding="utf-16")
+    with pytest.raises(RawFileError, match="the file is UTF-16, not UTF-8: re-save it as UTF-8"):
+        list(MediqaSource().parse(path))
+
+
+def test_json_with_utf8_bom_is_accepted(tmp_path: Path) -> None:
+    path = tmp_path / "question_driven_answer_summarization_primary_dataset.json"
+    path.write_bytes(
+        b'\xef\xbb\xbf{"1": {"question": "Is flu contagious?", "multi_abs_summ": "Yes, for about a week.", "multi_ext_summ": "", "answers": {}}}'
+    )
+    records, _ = run(path)
+    assert records == [
+        ("answer_summarization", "1", ANSWER, "Is flu contagious?", "Yes, for about a week.")
+    ]
 
 
 def test_xml_in_the_wrong_encoding_names_the_line(tmp_path: Path) -> None:
