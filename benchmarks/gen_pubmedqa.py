@@ -1,0 +1,330 @@
+"""Write a full-size PubMedQA ori_pqaa.json (PQA-A's layout) and time the pubmedqa source.
+
+The file is one JSON object keyed by PMID, written as the PubMedQA repository writes its
+files (`json.dump(..., indent=4)`, non-ASCII as `\\u` escapes; `--compact` for no
+indentation), streamed item by item so memory stays flat whatever --items is. Items have
+the real corpus's sizes from invented text: a title question, 3-4 labelled context
+sections of 300-900 characters, a 150-400 character LONG_ANSWER, 5-15 MeSH terms, and a
+yes/no decision (about 93% yes, as in PQA-A); a few items have an empty LONG_ANSWER.
+
+    python benchmarks/gen_pubmedqa.py OUT_FOLDER --items 211269 [--seed 0] [--measure [--reuse]]
+
+With --measure, each route runs in its own process (its peak memory is its own): the bare
+`stream_object` pass (no mapping), meadow's parse + map, meadow's full build into the
+parquet cache (hashing the file included), and `json.load`, what a user would write instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+FULL_SIZE = 211_269
+
+SUBJECTS = [
+    "patients with type 2 diabetes",
+    "children with asthma",
+    "older adults after hip fracture",
+    "women with gestational hypertension",
+    "adults with chronic kidney disease",
+    "patients admitted with community-acquired pneumonia",
+    "smokers with chronic obstructive pulmonary disease",
+    "patients undergoing coronary artery bypass grafting",
+    "adolescents with major depressive disorder",
+    "patients with rheumatoid arthritis",
+]
+EXPOSURES = [
+    "early mobilisation",
+    "statin therapy",
+    "a nurse-led telephone follow-up",
+    "vitamin D supplementation",
+    "a structured exercise programme",
+    "preoperative carbohydrate loading",
+    "proton pump inhibitor use",
+    "a low-sodium diet",
+    "continuous glucose monitoring",
+    "antibiotic prophylaxis",
+]
+OUTCOMES = [
+    "length of hospital stay",
+    "30-day readmission",
+    "all-cause mortality",
+    "glycated haemoglobin",
+    "quality of life scores",
+    "the rate of postoperative infection",
+    "systolic blood pressure",
+    "the number of exacerbations",
+    "functional independence at discharge",
+    "serum creatinine",
+]
+BACKGROUND = [
+    "{exposure} has been proposed to improve outcomes in {subject}, but the evidence is "
+    "conflicting.",
+    "Little is known about the effect of {exposure} on {outcome} in {subject}.",
+    "Guidelines recommend {exposure} for {subject}, although its benefit on {outcome} has "
+    "not been tested in routine practice.",
+    "Results for {outcome} remain poor in {subject} despite advances in care.",
+    "The aim of this study was to assess whether {exposure} is associated with {outcome}.",
+]
+METHODS = [
+    "We performed a retrospective cohort study of {n} {subject} treated at {k} hospitals "
+    "between {y1} and {y2}.",
+    "Participants were randomised to {exposure} or usual care and followed for {m} months.",
+    "Multivariable logistic regression adjusted for age, sex, comorbidity and disease severity.",
+    "The primary end point was {outcome}; secondary end points included adverse events and costs.",
+    "Data were collected prospectively by research nurses blinded to group allocation.",
+    "Baseline characteristics were compared with the chi-square test and the Mann-Whitney U test.",
+]
+RESULTS = [
+    "Of the {n} participants, {p}% received {exposure}.",
+    "Mean {outcome} was {a} \u00b1 {b} in the intervention group and {c} \u00b1 {d} in the "
+    "control group (p = 0.0{e}).",
+    "After adjustment, {exposure} was associated with an odds ratio of {r} (95% CI {lo} to "
+    "{hi}) for {outcome}.",
+    "No serious adverse events were attributed to the intervention.",
+    "The effect was consistent across subgroups defined by age \u2265 65 years and sex.",
+    "Median follow-up was {m} months (interquartile range {lo} to {hi}).",
+]
+CONCLUSIONS = [
+    "In {subject}, {exposure} was associated with better {outcome}.",
+    "These findings support the use of {exposure} in routine care, although randomised "
+    "trials are needed to confirm them.",
+    "{exposure} did not change {outcome} in this population.",
+    "Clinicians should consider {exposure} for {subject} when resources allow.",
+    "The benefit appeared greatest in patients with the most severe disease at baseline.",
+]
+QUESTIONS = [
+    "Does {exposure} improve {outcome} in {subject}?",
+    "Is {exposure} associated with {outcome} among {subject}?",
+    "Can {exposure} reduce {outcome} in {subject}?",
+    "Should {exposure} be offered to {subject}?",
+]
+LABEL_SETS = [
+    ["BACKGROUND", "METHODS", "RESULTS"],
+    ["OBJECTIVE", "METHODS", "RESULTS"],
+    ["BACKGROUND", "OBJECTIVE", "METHODS", "RESULTS"],
+    ["PURPOSE", "PATIENTS AND METHODS", "RESULTS"],
+    ["INTRODUCTION", "MATERIALS AND METHODS", "RESULTS", "DISCUSSION"],
+    ["AIMS", "DESIGN", "SETTING", "RESULTS"],
+]
+MESHES = [
+    "Adult",
+    "Aged",
+    "Aged, 80 and over",
+    "Child",
+    "Cohort Studies",
+    "Female",
+    "Follow-Up Studies",
+    "Hospitalization",
+    "Humans",
+    "Length of Stay",
+    "Logistic Models",
+    "Male",
+    "Middle Aged",
+    "Odds Ratio",
+    "Prognosis",
+    "Prospective Studies",
+    "Quality of Life",
+    "Retrospective Studies",
+    "Risk Factors",
+    "Treatment Outcome",
+    "Young Adult",
+    "Diabetes Mellitus, Type 2",
+    "Asthma",
+    "Hip Fractures",
+    "Pneumonia",
+    "Renal Insufficiency, Chronic",
+    "Pulmonary Disease, Chronic Obstructive",
+    "Coronary Artery Bypass",
+    "Depressive Disorder, Major",
+    "Arthritis, Rheumatoid",
+]
+
+
+def _fill(rng: random.Random, template: str, topic: dict[str, str]) -> str:
+    return template.format(
+        **topic,
+        n=rng.randint(40, 9000),
+        k=rng.randint(2, 40),
+        y1=rng.randint(1995, 2008),
+        y2=rng.randint(2009, 2018),
+        m=rng.randint(3, 60),
+        p=rng.randint(5, 95),
+        a=rng.randint(10, 90),
+        b=rng.randint(1, 20),
+        c=rng.randint(10, 90),
+        d=rng.randint(1, 20),
+        e=rng.randint(1, 9),
+        r=f"{rng.uniform(0.3, 3):.2f}",
+        lo=rng.randint(1, 10),
+        hi=rng.randint(11, 40),
+    )
+
+
+def _paragraph(rng: random.Random, pool: list[str], topic: dict[str, str], size: int) -> str:
+    """Sentences from `pool` until the text is about `size` characters long."""
+    sentences: list[str] = []
+    length = 0
+    while length < size:
+        sentence = _fill(rng, rng.choice(pool), topic)
+        sentence = sentence[0].upper() + sentence[1:]
+        sentences.append(sentence)
+        length += len(sentence) + 1
+    return " ".join(sentences)
+
+
+def make_item(rng: random.Random) -> dict:
+    """One PQA-A item of realistic size, from invented text."""
+    topic = {
+        "subject": rng.choice(SUBJECTS),
+        "exposure": rng.choice(EXPOSURES),
+        "outcome": rng.choice(OUTCOMES),
+    }
+    labels = rng.choice(LABEL_SETS)
+    pools = {"RESULTS": RESULTS, "DISCUSSION": CONCLUSIONS}
+    contexts = [
+        _paragraph(
+            rng,
+            pools.get(label, METHODS if "METHOD" in label or label == "DESIGN" else BACKGROUND),
+            topic,
+            rng.randint(300, 900),
+        )
+        for label in labels
+    ]
+    question = _fill(rng, rng.choice(QUESTIONS), topic)
+    question = question[0].upper() + question[1:]
+    long_answer = (
+        "" if rng.random() < 0.001 else _paragraph(rng, CONCLUSIONS, topic, rng.randint(150, 400))
+    )
+    return {
+        "QUESTION": question,
+        "CONTEXTS": contexts,
+        "LABELS": labels,
+        "LONG_ANSWER": long_answer,
+        "MESHES": sorted(rng.sample(MESHES, rng.randint(5, 15))),
+        "final_decision": "yes" if rng.random() < 0.93 else "no",
+    }
+
+
+def make_file(folder: Path, items: int, *, seed: int = 0, compact: bool = False) -> Path:
+    """ori_pqaa.json with `items` items, written one item at a time."""
+    rng = random.Random(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "ori_pqaa.json"
+    pmid = 10_000_000
+    with path.open("w", encoding="utf-8") as f:
+        f.write("{" if compact else "{\n")
+        for i in range(items):
+            pmid += rng.randint(1, 90)  # unique, like real PMIDs of a period
+            item = make_item(rng)
+            last = i == items - 1
+            if compact:
+                f.write(f'"{pmid}": {json.dumps(item)}{"" if last else ", "}')
+            else:
+                text = json.dumps(item, indent=4).replace("\n", "\n    ")
+                f.write(f'    "{pmid}": {text}{chr(10) if last else "," + chr(10)}')
+        f.write("}")
+    return path
+
+
+# -- routes, each measured in its own process ----------------------------------------------
+
+
+def route_ceiling(path: Path) -> int:
+    """The bare streaming pass every JSON source shares: (PMID, item) pairs, nothing else."""
+    from meadow.sources._json import stream_object
+
+    return sum(1 for _ in stream_object(path))
+
+
+def route_records(path: Path) -> int:
+    from meadow.sources.pubmedqa import PubMedQASource
+
+    return sum(1 for _ in PubMedQASource().records(path))
+
+
+def route_build(path: Path) -> int:
+    """The real per-source build: hash, parse, map, clean, write the zstd parquet cache."""
+    import tempfile
+
+    from meadow.progress import ProgressBars
+    from meadow.source_cache import plan_source, run_plans
+    from meadow.sources.pubmedqa import PubMedQASource
+
+    with tempfile.TemporaryDirectory() as cache:
+        plan = plan_source(PubMedQASource(), path, Path(cache))
+        built = run_plans([plan], num_proc=1, bars=ProgressBars(enabled=False))
+        return built["pubmedqa"].rows
+
+
+def route_json_load(path: Path) -> int:
+    with path.open("rb") as f:
+        return len(json.load(f))
+
+
+ROUTES = {
+    "ceiling": route_ceiling,
+    "records": route_records,
+    "build": route_build,
+    "json_load": route_json_load,
+}
+
+
+def _run_route(name: str, path: Path) -> tuple[float, float, int]:
+    out = subprocess.run(
+        [sys.executable, __file__, "--route", name, str(path)],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    seconds, peak, rows = out.split()
+    return float(seconds), float(peak), int(rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("out", type=Path, help="folder to write ori_pqaa.json into")
+    parser.add_argument("--items", type=int, default=FULL_SIZE)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--compact", action="store_true", help="no indentation")
+    parser.add_argument("--measure", action="store_true")
+    parser.add_argument("--reuse", action="store_true", help="measure an existing file as it is")
+    parser.add_argument("--route", choices=sorted(ROUTES), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.route:
+        sys.path.insert(0, str(HERE.parent))
+        start = time.perf_counter()
+        rows = ROUTES[args.route](args.out)
+        seconds = time.perf_counter() - start
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"{seconds:.3f} {peak:.1f} {rows}")
+        return
+    path = args.out / "ori_pqaa.json"
+    if not (args.reuse and path.is_file()):
+        start = time.perf_counter()
+        path = make_file(args.out, args.items, seed=args.seed, compact=args.compact)
+        took = time.perf_counter() - start
+        print(f"wrote {path} ({args.items} items) in {took:.1f}s")
+    size = path.stat().st_size / 1e6
+    print(f"{path}: {size:.0f} MB")
+    if not args.measure:
+        return
+    results = {name: _run_route(name, path) for name in ROUTES}
+    base = results["ceiling"][0]
+    for name, (seconds, peak, rows) in results.items():
+        unit = "rows" if name in ("records", "build") else "items"
+        print(
+            f"{name:10s} {seconds:7.2f}s {size / seconds:7.0f} MB/s {rows / seconds:9.0f} "
+            f"{unit}/s peak {peak:7.0f} MiB  ({base / seconds:.0%} of the ceiling's speed)"
+        )
+
+
+if __name__ == "__main__":
+    main()
