@@ -149,6 +149,12 @@ def first_byte(path: Path, f: IO[bytes]) -> bytes:
     raise RawFileError(path, "empty file: download it again")
 
 
+def first_json_byte(path: Path) -> bytes:
+    """The first JSON byte of a file: `[` for an array, `{` for an object or JSON lines."""
+    with _open(path) as f:
+        return first_byte(path, f)
+
+
 def _open(path: Path) -> IO[bytes]:
     try:
         return Path(path).open("rb")
