@@ -471,6 +471,10 @@ def _select_source(spec: SourceSpec, cache: SourceCache, recipe: Recipe) -> Sour
         subset_stats[name]["taken"] = int((subsets[chosen] == name).sum()) if len(chosen) else 0
 
     licenses = np.asarray(table.column("license").to_pylist(), dtype=object)[chosen]
+    chosen_subsets = subsets[chosen]
+    for name in names:  # rows may carry their own licenses (PMC-LLaMA's UMLS rows)
+        found = Counter(licenses[chosen_subsets == name].tolist()) if len(chosen) else Counter()
+        subset_stats[name]["licenses"] = dict(sorted(found.items()))
     skipped = dict(cache.skipped)
     if duplicates:
         skipped["duplicate_id"] = duplicates

