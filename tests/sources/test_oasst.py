@@ -442,7 +442,9 @@ def test_registered_with_its_metadata() -> None:
     assert info["license"] == "Apache-2.0"
     [raw_file] = info["raw_files"]
     assert raw_file["name"] == "2023-04-12_oasst_ready.messages.jsonl.gz"
-    assert raw_file["url"].endswith("/datasets/OpenAssistant/oasst1/resolve/main/" + raw_file["name"])
+    assert raw_file["url"].endswith(
+        "/datasets/OpenAssistant/oasst1/resolve/main/" + raw_file["name"]
+    )
     assert raw_file["sha256"] is None
     assert "2304.07327" in info["citation"]
     assert OasstSource.options == {
