@@ -197,3 +197,31 @@ def test_medalpaca_recipe_builds_with_every_raw_file_given(capsys):
         assert {"available", "taken", "skipped", "subsets", "raw_files"} <= set(stats)
     assert manifest["sources"]["usmle"]["evaluation_only"] == ["step1", "step2", "step3"]
     assert manifest["sources"]["usmle"]["splits"]["train"] == 0
+
+
+def test_pmc_llama_recipe_builds_on_the_samples_with_paraphrased_instructions(capsys):
+    from meadow import load_mixture
+    from meadow.converters.multiple_choice import MULTIPLE_CHOICE_PARAPHRASES
+    from meadow.mixture import load_recipe
+    from meadow.store import read_manifest
+
+    sample = load_recipe("sample")
+    recipe = load_recipe("pmc-llama")
+    assert set(recipe.sources) == {"medqa", "medmcqa", "pubmedqa", "umls"}
+    raw = [f"--raw={name}={sample.sources[name].raw}" for name in recipe.sources]
+    code, _, err = run(capsys, "build", "--mixture", "pmc-llama", *raw)
+    assert code == 0, err
+    manifest = read_manifest("pmc-llama")
+    sources = manifest["sources"]
+    assert sources["medqa"]["subsets"]["train"]["quota"] == 10178
+    assert sources["medmcqa"]["subsets"]["rationale"]["quota"] == 182822
+    assert sources["pubmedqa"]["subsets"]["artificial_reasoning"]["quota"] == 211269
+    assert sources["umls"]["quota"] == 99000
+    assert set(sources["umls"]["subsets"]) == {"entity", "relation"}
+    assert sources["medqa"]["instruction_paraphrases"] == {
+        "train": len(MULTIPLE_CHOICE_PARAPHRASES)
+    }
+    rows = load_mixture("pmc-llama")["train"]
+    assert {r["source"] for r in rows} == {"medqa", "medmcqa", "pubmedqa", "umls"}
+    medqa = [r["instruction"] for r in rows if r["source"] == "medqa"]
+    assert set(medqa) <= set(MULTIPLE_CHOICE_PARAPHRASES)
