@@ -1,4 +1,4 @@
-"""Write a full-size PMC-LLaMA `release.json` and time the pmc_llama source on it.
+"""Write a full-size PMC-LLaMA `release.json`, for the benchmarks.
 
 The file is the release's layout: one indented JSON array of `{instruction, input, output,
 source, sample_id}`, rows grouped by source in the release's proportions (at 513,999 rows:
@@ -7,16 +7,9 @@ umls_relation 9,474, medicationqa 690, liveqa 635), with texts of realistic leng
 from pools of invented sentences (about 700 MB at full size). It is written as it is
 generated, so memory stays flat; the same --rows and --seed give the same bytes.
 
-    python benchmarks/gen_pmc_llama.py OUT_DIR --rows 513999 [--seed 0] [--measure]
+    python benchmarks/gen_pmc_llama.py OUT_DIR --rows 513999 [--seed 0]
 
-With --measure, each route runs in its own process (its peak memory is its own):
-
-* ceiling: meadow's shared `stream_array` over every item, nothing else;
-* build: the real per-source build into a fresh parquet cache, timed as
-  `benchmarks/bench_build.py` times it (`run_plans` only; hashing is planning);
-* json_load: `json.load` of the whole file, what a user would write instead;
-* datasets: `datasets.load_dataset("json", data_files=...)` with its cache in a temporary
-  folder (add --skip-datasets to leave it out).
+`python benchmarks/bench_build.py --only pmc_llama` measures meadow on it.
 """
 
 from __future__ import annotations
@@ -24,10 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import resource
-import subprocess
-import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -261,125 +250,16 @@ def make_release(folder: Path, rows: int = FULL_ROWS, *, seed: int = 0) -> Path:
     return path
 
 
-# -- routes, each measured in its own process ----------------------------------------------
-
-
-def route_ceiling(path: Path) -> int:
-    """Every item through meadow's shared streaming reader, and nothing else."""
-    from meadow.sources._json import stream_array
-
-    return sum(1 for _ in stream_array(path))
-
-
-def route_build(path: Path, clock: list[float]) -> int:
-    """The real per-source build (parse, map, write the zstd parquet cache) as
-    bench_build.py's `measure_meadow` times it: `run_plans` only, hashing is planning."""
-    from meadow.progress import ProgressBars
-    from meadow.source_cache import plan_source, run_plans
-    from meadow.sources import get_source
-
-    with tempfile.TemporaryDirectory() as cache:
-        plan = plan_source(get_source("pmc_llama")(), path, Path(cache))
-        clock[:] = [time.perf_counter(), time.process_time()]
-        built = run_plans([plan], num_proc=1, bars=ProgressBars(enabled=False))
-        return built["pmc_llama"].rows
-
-
-def route_json_load(path: Path) -> int:
-    with path.open("rb") as f:
-        return len(json.load(f))
-
-
-def route_datasets(path: Path, clock: list[float]) -> int:
-    import datasets
-
-    datasets.disable_progress_bars()
-    with tempfile.TemporaryDirectory() as cache:
-        clock[:] = [time.perf_counter(), time.process_time()]
-        loaded = datasets.load_dataset("json", data_files=str(path), cache_dir=cache)
-        return loaded["train"].num_rows
-
-
-ROUTES = {
-    "ceiling": route_ceiling,
-    "build": route_build,
-    "json_load": route_json_load,
-    "datasets": route_datasets,
-}
-
-
-def _child(name: str, path: Path) -> None:
-    """Run one route here and print `wall_seconds cpu_seconds peak_mib rows`."""
-    sys.path.insert(0, str(HERE.parent))
-    if name != "datasets":
-        import meadow.sources  # imports are not part of any route's time
-
-        meadow.sources.list_sources()
-    route = ROUTES[name]
-    clock = [time.perf_counter(), time.process_time()]
-    rows = route(path, clock) if name in ("build", "datasets") else route(path)
-    wall, cpu = time.perf_counter() - clock[0], time.process_time() - clock[1]
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"{wall:.3f} {cpu:.3f} {peak:.1f} {rows}")
-
-
-def _run_route(name: str, path: Path) -> tuple[float, float, float, int]:
-    done = subprocess.run(
-        [sys.executable, __file__, str(path), "--route", name],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    wall, cpu, peak, rows = done.stdout.split()[-4:]
-    return float(wall), float(cpu), float(peak), int(rows)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", type=Path, help="folder to write release.json into")
     parser.add_argument("--rows", type=int, default=FULL_ROWS)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--measure", action="store_true")
-    parser.add_argument("--skip-datasets", action="store_true")
-    parser.add_argument("--reuse", action="store_true", help="keep an existing release.json")
-    parser.add_argument("--repeat", type=int, default=3, help="runs per route (median)")
-    parser.add_argument("--route", choices=sorted(ROUTES), help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.route:
-        _child(args.route, args.out)
-        return
-    path = args.out / "release.json"
-    if not (args.reuse and path.is_file()):
-        started = time.perf_counter()
-        make_release(args.out, args.rows, seed=args.seed)
-        took = time.perf_counter() - started
-        print(
-            f"wrote {path} ({args.rows:,} rows, {path.stat().st_size / 1e6:.0f} MB) in {took:.1f}s"
-        )
-    if not args.measure:
-        return
-    size = path.stat().st_size / 1e6
-    routes = [name for name in ROUTES if not (args.skip_datasets and name == "datasets")]
-    runs: dict[str, list[tuple[float, float, float, int]]] = {name: [] for name in routes}
-    for _ in range(args.repeat):  # interleaved, so machine noise hits every route alike
-        for name in routes:
-            runs[name].append(_run_route(name, path))
-    print(f"{path}: {size:,.0f} MB; medians of {args.repeat} runs (CPU time: this process)")
-    print("| route | rows | wall s | CPU s | rows/s (CPU) | MB/s (CPU) | peak MiB | of ceiling |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
-    medians = {}
-    for name, results in runs.items():
-        walls = sorted(r[0] for r in results)
-        cpus = sorted(r[1] for r in results)
-        medians[name] = (walls[len(walls) // 2], cpus[len(cpus) // 2])
-    base = medians["ceiling"][1]
-    for name, results in runs.items():
-        wall, cpu = medians[name]
-        rows, peak = results[0][3], max(r[2] for r in results)
-        print(
-            f"| {name} | {rows:,} | {wall:.2f} | {cpu:.2f} | {rows / cpu:,.0f} | "
-            f"{size / cpu:,.0f} | {peak:,.0f} | {base / cpu:.0%} |"
-        )
+    started = time.perf_counter()
+    path = make_release(args.out, args.rows, seed=args.seed)
+    took = time.perf_counter() - started
+    print(f"wrote {path} ({args.rows:,} rows, {path.stat().st_size / 1e6:.0f} MB) in {took:.1f}s")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Write a full-size PubMedQA ori_pqaa.json (PQA-A's layout) and time the pubmedqa source.
+"""Write a full-size PubMedQA ori_pqaa.json (PQA-A's layout), for the benchmarks.
 
 The file is one JSON object keyed by PMID, written as the PubMedQA repository writes its
 files (`json.dump(..., indent=4)`, non-ASCII as `\\u` escapes; `--compact` for no
@@ -7,11 +7,9 @@ the real corpus's sizes from invented text: a title question, 3-4 labelled conte
 sections of 300-900 characters, a 150-400 character LONG_ANSWER, 5-15 MeSH terms, and a
 yes/no decision (about 93% yes, as in PQA-A); a few items have an empty LONG_ANSWER.
 
-    python benchmarks/gen_pubmedqa.py OUT_FOLDER --items 211269 [--seed 0] [--measure [--reuse]]
+    python benchmarks/gen_pubmedqa.py OUT_FOLDER --items 211269 [--seed 0]
 
-With --measure, each route runs in its own process (its peak memory is its own): the bare
-`stream_object` pass (no mapping), meadow's parse + map, meadow's full build into the
-parquet cache (hashing the file included), and `json.load`, what a user would write instead.
+`python benchmarks/bench_build.py --only pubmedqa` measures meadow on it.
 """
 
 from __future__ import annotations
@@ -19,9 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import resource
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -234,96 +229,19 @@ def make_file(folder: Path, items: int, *, seed: int = 0, compact: bool = False)
     return path
 
 
-# -- routes, each measured in its own process ----------------------------------------------
-
-
-def route_ceiling(path: Path) -> int:
-    """The bare streaming pass every JSON source shares: (PMID, item) pairs, nothing else."""
-    from meadow.sources._json import stream_object
-
-    return sum(1 for _ in stream_object(path))
-
-
-def route_records(path: Path) -> int:
-    from meadow.sources.pubmedqa import PubMedQASource
-
-    return sum(1 for _ in PubMedQASource().records(path))
-
-
-def route_build(path: Path) -> int:
-    """The real per-source build: hash, parse, map, clean, write the zstd parquet cache."""
-    import tempfile
-
-    from meadow.progress import ProgressBars
-    from meadow.source_cache import plan_source, run_plans
-    from meadow.sources.pubmedqa import PubMedQASource
-
-    with tempfile.TemporaryDirectory() as cache:
-        plan = plan_source(PubMedQASource(), path, Path(cache))
-        built = run_plans([plan], num_proc=1, bars=ProgressBars(enabled=False))
-        return built["pubmedqa"].rows
-
-
-def route_json_load(path: Path) -> int:
-    with path.open("rb") as f:
-        return len(json.load(f))
-
-
-ROUTES = {
-    "ceiling": route_ceiling,
-    "records": route_records,
-    "build": route_build,
-    "json_load": route_json_load,
-}
-
-
-def _run_route(name: str, path: Path) -> tuple[float, float, int]:
-    out = subprocess.run(
-        [sys.executable, __file__, "--route", name, str(path)],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    seconds, peak, rows = out.split()
-    return float(seconds), float(peak), int(rows)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", type=Path, help="folder to write ori_pqaa.json into")
     parser.add_argument("--items", type=int, default=FULL_SIZE)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--compact", action="store_true", help="no indentation")
-    parser.add_argument("--measure", action="store_true")
-    parser.add_argument("--reuse", action="store_true", help="measure an existing file as it is")
-    parser.add_argument("--route", choices=sorted(ROUTES), help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.route:
-        sys.path.insert(0, str(HERE.parent))
-        start = time.perf_counter()
-        rows = ROUTES[args.route](args.out)
-        seconds = time.perf_counter() - start
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(f"{seconds:.3f} {peak:.1f} {rows}")
-        return
-    path = args.out / "ori_pqaa.json"
-    if not (args.reuse and path.is_file()):
-        start = time.perf_counter()
-        path = make_file(args.out, args.items, seed=args.seed, compact=args.compact)
-        took = time.perf_counter() - start
-        print(f"wrote {path} ({args.items} items) in {took:.1f}s")
-    size = path.stat().st_size / 1e6
-    print(f"{path}: {size:.0f} MB")
-    if not args.measure:
-        return
-    results = {name: _run_route(name, path) for name in ROUTES}
-    base = results["ceiling"][0]
-    for name, (seconds, peak, rows) in results.items():
-        unit = "rows" if name in ("records", "build") else "items"
-        print(
-            f"{name:10s} {seconds:7.2f}s {size / seconds:7.0f} MB/s {rows / seconds:9.0f} "
-            f"{unit}/s peak {peak:7.0f} MiB  ({base / seconds:.0%} of the ceiling's speed)"
-        )
+    start = time.perf_counter()
+    path = make_file(args.out, args.items, seed=args.seed, compact=args.compact)
+    took = time.perf_counter() - start
+    print(
+        f"wrote {path} ({args.items:,} items, {path.stat().st_size / 1e6:,.0f} MB) in {took:.1f}s"
+    )
 
 
 if __name__ == "__main__":

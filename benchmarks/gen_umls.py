@@ -1,4 +1,4 @@
-"""Write a large, realistic UMLS META folder (MRCONSO, MRDEF, MRREL), and measure umls on it.
+"""Write a large, realistic UMLS META folder (MRCONSO, MRDEF, MRREL), for the benchmarks.
 
 The files have the exact RRF layout (pipe-delimited, every line closed by `|`, no header)
 and realistic values: several atoms per concept from several vocabularies and languages
@@ -10,23 +10,15 @@ MRREL rows with an empty RELA, a few suppressed and self relations. Everything i
 from a seeded generator: the same arguments write the same bytes. Output is streamed.
 
     python benchmarks/gen_umls.py OUT_FOLDER --concepts 300000 --mrrel-lines 5000000
-    python benchmarks/gen_umls.py OUT_FOLDER --concepts 300000 --mrrel-lines 5000000 --bench
 
-`--bench` measures, each in a fresh process so peak memory is its own: a bare Python
-`line.split("|")` pass over MRREL.RRF, a bare `pyarrow.csv` pass over it (every column
-as a string), and the umls source's real build (`plan_source` + `run_plans`: parse,
-filter, map, write the parquet cache).
+`python benchmarks/bench_build.py --only umls` measures meadow on it (5M and 1M MRREL lines).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import random
-import resource
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -222,132 +214,18 @@ def make_meta(folder: Path, concepts: int, mrrel_lines: int, seed: int = 0) -> P
     return folder
 
 
-# -- measurements, each run in its own process ---------------------------------------------
-
-
-def measure_split(folder: Path) -> dict:
-    """A bare Python pass over MRREL: split every line on `|`, nothing else."""
-    rows = 0
-    with (folder / "MRREL.RRF").open(encoding="utf-8") as f:
-        for line in f:
-            line.split("|")
-            rows += 1
-    return {"rows": rows}
-
-
-def measure_arrow(folder: Path) -> dict:
-    """A bare `pyarrow.csv` pass over MRREL in batches, every column a string."""
-    import pyarrow as pa
-    import pyarrow.csv as pa_csv
-
-    from meadow.sources.umls import _BLOCK_SIZE, RRF_COLUMNS
-
-    names = [*RRF_COLUMNS["MRREL.RRF"], "_end"]
-    reader = pa_csv.open_csv(
-        folder / "MRREL.RRF",
-        read_options=pa_csv.ReadOptions(column_names=names, block_size=_BLOCK_SIZE),
-        parse_options=pa_csv.ParseOptions(delimiter="|", quote_char=False),
-        convert_options=pa_csv.ConvertOptions(column_types=dict.fromkeys(names, pa.string())),
-    )
-    return {"rows": sum(batch.num_rows for batch in reader)}
-
-
-def measure_build(folder: Path) -> dict:
-    """The umls source's real build into a fresh cache (hashing not timed)."""
-    from meadow.progress import ProgressBars
-    from meadow.source_cache import plan_source, run_plans
-    from meadow.sources.umls import UmlsSource
-
-    with tempfile.TemporaryDirectory() as cache:
-        plan = plan_source(UmlsSource(), folder, Path(cache))
-        started = time.perf_counter()
-        built = run_plans([plan], bars=ProgressBars(enabled=False))["umls"]
-        return {
-            "rows": built.rows,
-            "seconds": time.perf_counter() - started,
-            "skipped": built.skipped,
-            "subsets": built.subsets,
-        }
-
-
-ROUTES = {
-    "split": ("bare: Python line.split('|') over MRREL", measure_split),
-    "arrow": ("bare: pyarrow.csv batches over MRREL", measure_arrow),
-    "build": ("meadow build (MRCONSO+MRDEF+MRREL -> parquet)", measure_build),
-}
-
-
-def _child(route: str, folder: Path) -> None:
-    import pyarrow.csv  # noqa: F401  (imports are not part of any route's time)
-
-    import meadow.source_cache  # noqa: F401
-    import meadow.sources.umls  # noqa: F401
-
-    started = time.perf_counter()
-    result = ROUTES[route][1](folder)
-    result.setdefault("seconds", time.perf_counter() - started)
-    result["peak_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps(result))
-
-
-def _lines(path: Path) -> int:
-    with path.open("rb") as f:
-        return sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 24), b""))
-
-
-def bench(folder: Path, repeat: int) -> str:
-    """Run every route `repeat` times, interleaved; a table of medians (largest peak)."""
-    runs: dict[str, list[dict]] = {name: [] for name in ROUTES}
-    for _ in range(repeat):
-        for name in ROUTES:
-            cmd = [sys.executable, __file__, str(folder), "--measure", name]
-            done = subprocess.run(cmd, capture_output=True, text=True, check=False)
-            if done.returncode != 0:
-                raise SystemExit(f"{name} failed:\n{done.stderr}")
-            runs[name].append(json.loads(done.stdout.strip().splitlines()[-1]))
-    sizes = {p.name: p.stat().st_size for p in sorted(folder.glob("*.RRF"))}
-    counts = {name: _lines(folder / name) for name in sizes}
-    lines = [
-        "files: " + ", ".join(f"{n} {sizes[n] / 1e6:,.0f} MB ({counts[n]:,} lines)" for n in sizes),
-        "| route | rows out | seconds | MRREL lines/s | MB/s (MRREL) | peak MiB |",
-        "|---|---:|---:|---:|---:|---:|",
-    ]
-    mrrel_lines, mrrel_mb = counts["MRREL.RRF"], sizes["MRREL.RRF"] / 1e6
-    for name, results in runs.items():
-        results.sort(key=lambda r: r["seconds"])
-        median = results[len(results) // 2]
-        peak = max(r["peak_mib"] for r in results)
-        seconds = median["seconds"]
-        lines.append(
-            f"| {ROUTES[name][0]} | {median['rows']:,} | {seconds:.2f} | "
-            f"{mrrel_lines / seconds:,.0f} | {mrrel_mb / seconds:,.0f} | {peak:.0f} |"
-        )
-    build = runs["build"][0]
-    lines.append(f"build subsets: {build['subsets']}; skipped: {build['skipped']}")
-    return "\n".join(lines)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("out", type=Path, help="the META folder to write (or measure)")
+    parser.add_argument("out", type=Path, help="the META folder to write")
     parser.add_argument("--concepts", type=int, default=300_000, help="number of concepts")
     parser.add_argument("--mrrel-lines", type=int, default=5_000_000, help="MRREL.RRF lines")
     parser.add_argument("--seed", type=int, default=0, help="random seed")
-    parser.add_argument("--bench", action="store_true", help="measure the routes after writing")
-    parser.add_argument("--repeat", type=int, default=3, help="runs per route (median)")
-    parser.add_argument("--measure", choices=sorted(ROUTES), help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.measure:
-        _child(args.measure, args.out)
-        return
-    if not (args.out / "MRREL.RRF").exists():
-        start = time.perf_counter()
-        make_meta(args.out, args.concepts, args.mrrel_lines, args.seed)
-        size = sum(p.stat().st_size for p in args.out.glob("*.RRF")) / 1e6
-        took = time.perf_counter() - start
-        print(f"wrote {args.out} ({size:,.0f} MB) in {took:.1f} s")
-    if args.bench:
-        print(bench(args.out, args.repeat))
+    start = time.perf_counter()
+    make_meta(args.out, args.concepts, args.mrrel_lines, args.seed)
+    size = sum(p.stat().st_size for p in args.out.glob("*.RRF")) / 1e6
+    took = time.perf_counter() - start
+    print(f"wrote {args.out} ({size:,.0f} MB) in {took:.1f} s")
 
 
 if __name__ == "__main__":
