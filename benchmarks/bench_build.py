@@ -367,7 +367,7 @@ def main() -> None:
     parser.add_argument("--cord-rows", type=int, default=1_000_000)
     parser.add_argument("--pqaa-items", type=int, default=211_269, help="ori_pqaa.json items")
     parser.add_argument("--mrrel-lines", type=int, default=5_000_000)
-    parser.add_argument("--umls-concepts", type=int, default=500_000)
+    parser.add_argument("--umls-concepts", type=int, default=300_000)
     parser.add_argument("--release-rows", type=int, default=513_999, help="PMC-LLaMA rows")
     parser.add_argument("--only", choices=[*BENCHES, "anki", "wikidoc"])
     parser.add_argument("--repeat", type=int, default=3, help="runs per route (median)")
