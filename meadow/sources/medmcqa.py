@@ -31,10 +31,11 @@ from meadow.converters.multiple_choice import (
     format_question,
 )
 from meadow.errors import RawFileError, RecipeError
-from meadow.schema import EvalItem, Record
+from meadow.schema import Record
 from meadow.sources import register_source
+from meadow.sources._choice import Choice, MultipleChoiceSource
 from meadow.sources._json import json_lines
-from meadow.sources.base import Skip, Source
+from meadow.sources.base import Skip
 
 SPLITS = ("train", "dev", "test")
 FILES = tuple(f"{split}.json" for split in SPLITS)
@@ -63,7 +64,7 @@ CITATION = """\
 
 
 @register_source
-class MedmcqaSource(Source):
+class MedmcqaSource(MultipleChoiceSource):
     """MedMCQA questions as multiple-choice records, with explanations as rationales.
 
     Options:
@@ -191,7 +192,7 @@ class MedmcqaSource(Source):
 
     def to_records(self, item: dict[str, Any]) -> Iterable[Record | Skip]:
         """An answer record (and a rationale one for train), or why the row is left out."""
-        checked = self._checked(item)
+        checked = self.choice(item)
         if type(checked) is Skip:
             return (checked,)
         question, options, letter = checked
@@ -217,35 +218,24 @@ class MedmcqaSource(Source):
             instruction=self.rationale_instruction,
         )
 
-    def evaluation_items(self, path: Path) -> Iterator[EvalItem | Skip]:
-        """Dev and test questions with answers under `path` (a file or a folder)."""
-        for shard in self.shards(Path(path)):
-            if split_of(shard) not in self.evaluation_subsets:
-                continue
-            for item in self.parse(shard):
-                if isinstance(item, Skip):
-                    yield item
-                    continue
-                checked = self._checked(item)
-                if isinstance(checked, Skip):
-                    yield checked
-                    continue
-                question, options, letter = checked
-                yield EvalItem(
-                    source=self.name,
-                    subset=item["split"],
-                    source_id=_text(item["id"]),
-                    question=normalize_whitespace(question),
-                    options={k: normalize_whitespace(text) for k, text in options.items()},
-                    answer=letter,
-                    meta={
-                        "subject_name": item.get("subject_name"),
-                        "topic_name": item.get("topic_name"),
-                        "choice_type": item["choice_type"],
-                    },
-                )
+    def item_subset(self, item: dict[str, Any]) -> str:
+        return item["split"]
 
-    def _checked(self, item: dict[str, Any]) -> tuple[str, dict[str, str], str] | Skip:
+    def item_source_id(self, item: dict[str, Any]) -> str:
+        return _text(item["id"])
+
+    def item_meta(self, item: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "subject_name": item.get("subject_name"),
+            "topic_name": item.get("topic_name"),
+            "choice_type": item["choice_type"],
+        }
+
+    def evaluation_shards(self, raw: Path) -> list[Path]:
+        """Only dev and test: train questions are for training."""
+        return [s for s in super().evaluation_shards(raw) if split_of(s) in self.evaluation_subsets]
+
+    def choice(self, item: dict[str, Any]) -> Choice | Skip:
         """(question, options by letter, answer letter), or why the row is left out."""
         cop = item.get("cop")
         if type(cop) is int and 0 <= cop - self.cop_base < 4:  # the common case, made cheap

@@ -20,7 +20,7 @@ share one mapping, so a record and the benchmark item of a question share an id.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -29,14 +29,12 @@ from meadow.converters.multiple_choice import (
     LETTERS,
     MULTIPLE_CHOICE_INSTRUCTION,
     MULTIPLE_CHOICE_PARAPHRASES,
-    format_answer,
-    format_question,
 )
 from meadow.errors import RawFileError, RecipeError
-from meadow.schema import EvalItem, Record
 from meadow.sources import register_source
+from meadow.sources._choice import Choice, MultipleChoiceSource
 from meadow.sources._json import json_lines
-from meadow.sources.base import Skip, Source
+from meadow.sources.base import Skip
 
 SPLITS = ("train", "dev", "test")
 OPTION_COUNTS = (4, 5)
@@ -68,7 +66,7 @@ CITATION = """\
 
 
 @register_source
-class MedqaSource(Source):
+class MedqaSource(MultipleChoiceSource):
     """MedQA US questions as multiple-choice records; the test split is a benchmark.
 
     Options:
@@ -219,44 +217,34 @@ class MedqaSource(Source):
 
     # -- mapping --------------------------------------------------------------------------
 
-    def to_records(self, item: dict[str, Any]) -> Iterable[Record | Skip]:
-        """One multiple-choice record, or the reason the question is left out."""
-        checked = _checked(item)
-        if isinstance(checked, Skip):
-            return [checked]
-        question, options, answer = checked
-        return [
-            self.record(
-                input=format_question(question, options),
-                output=format_answer(answer, options),
-                source_id=_source_id(item),
-                subset=item["split"],
-            )
-        ]
+    def choice(self, item: dict[str, Any]) -> Choice | Skip:
+        """(question, options by letter, answer letter), or why the question is left out."""
+        options = _options(item["options"])
+        if not options or not all(text.strip() for text in options.values()):
+            return Skip("empty_options")
+        question = _text(item["question"])
+        if not question.strip():
+            return Skip("empty_question")
+        letter = _text(item["answer_idx"]).strip().upper()
+        if letter not in options:
+            return Skip("answer_not_an_option")
+        answer, option = _text(item["answer"]), options[letter]
+        if answer != option and normalize_whitespace(answer) != normalize_whitespace(option):
+            return Skip("answer_mismatch")
+        return question, options, letter
 
-    def evaluation_items(self, path: Path) -> Iterator[EvalItem | Skip]:
-        """The test questions under `path` (a test file, or a folder), as benchmark items."""
-        for shard in self.shards(Path(path)):
-            if split_of(shard) not in self.evaluation_subsets:
-                continue
-            for item in self.parse(shard):
-                if isinstance(item, Skip):
-                    yield item
-                    continue
-                checked = _checked(item)
-                if isinstance(checked, Skip):
-                    yield checked
-                    continue
-                question, options, answer = checked
-                yield EvalItem(
-                    source=self.name,
-                    subset=item["split"],
-                    source_id=_source_id(item),
-                    question=normalize_whitespace(question),
-                    options={k: normalize_whitespace(text) for k, text in options.items()},
-                    answer=answer,
-                    meta={"meta_info": item.get("meta_info")},
-                )
+    def item_subset(self, item: dict[str, Any]) -> str:
+        return item["split"]
+
+    def item_source_id(self, item: dict[str, Any]) -> str:
+        return f"{item['split']}/{item['line']}"
+
+    def item_meta(self, item: dict[str, Any]) -> dict[str, Any]:
+        return {"meta_info": item.get("meta_info")}
+
+    def evaluation_shards(self, raw: Path) -> list[Path]:
+        """Only the test files: the other splits are for training."""
+        return [s for s in super().evaluation_shards(raw) if split_of(s) in self.evaluation_subsets]
 
 
 # -- helpers --------------------------------------------------------------------------------
@@ -276,27 +264,6 @@ def split_of(path: Path) -> str:
 def _split_in_name(path: Path) -> str | None:
     match = _SPLIT_IN_STEM.fullmatch(path.stem)
     return match.group(1) if match else None
-
-
-def _checked(item: dict[str, Any]) -> tuple[str, dict[str, str], str] | Skip:
-    """(question, options by letter, answer letter), or why the question is left out."""
-    options = _options(item["options"])
-    if not options or not all(text.strip() for text in options.values()):
-        return Skip("empty_options")
-    question = _text(item["question"])
-    if not question.strip():
-        return Skip("empty_question")
-    letter = _text(item["answer_idx"]).strip().upper()
-    if letter not in options:
-        return Skip("answer_not_an_option")
-    answer, option = _text(item["answer"]), options[letter]
-    if answer != option and normalize_whitespace(answer) != normalize_whitespace(option):
-        return Skip("answer_mismatch")
-    return question, options, letter
-
-
-def _source_id(item: dict[str, Any]) -> str:
-    return f"{item['split']}/{item['line']}"
 
 
 def _bad_row(path: Path, line: int, row: Any) -> RawFileError:

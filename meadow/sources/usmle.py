@@ -13,8 +13,8 @@ one folder:
 `parse(stepN.json)` reads that step's questions together with its solutions file and
 the image list (its sibling files) and streams one raw item per question; the solutions
 and image files themselves parse to nothing, they are shards only so that their hashes
-are part of the cache key. `to_records` and `evaluation_items` share one mapping, so a
-record and the benchmark item of the same question share an id.
+are part of the cache key. `choice` is the one mapping that records and benchmark items
+share (`_choice.py`), so a record and the item of the same question share an id.
 
 Of the 119/120/135 questions of the real files, 92/110/122 remain once image questions
 (`has_image`) and questions without options (`empty_options`) are dropped.
@@ -23,21 +23,18 @@ Of the 119/120/135 questions of the real files, 92/110/122 remain once image que
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
-from meadow.converters.html import normalize_whitespace
 from meadow.converters.multiple_choice import (
     MULTIPLE_CHOICE_INSTRUCTION,
-    format_answer,
-    format_question,
 )
 from meadow.errors import RawFileError
-from meadow.schema import EvalItem, Record
 from meadow.sources import register_source
+from meadow.sources._choice import Choice, MultipleChoiceSource
 from meadow.sources._json import stream_array, stream_object
-from meadow.sources.base import Skip, Source
+from meadow.sources.base import Skip
 
 STEPS = (1, 2, 3)
 IMAGES_FILE = "question_with_images.json"
@@ -65,7 +62,7 @@ def solutions_file(step: int) -> str:
 
 
 @register_source
-class UsmleSource(Source):
+class UsmleSource(MultipleChoiceSource):
     """USMLE Step 1/2/3 sample questions as multiple-choice records (test split only).
 
     Options:
@@ -182,43 +179,16 @@ class UsmleSource(Source):
 
     # -- mapping --------------------------------------------------------------------------
 
-    def to_records(self, item: dict[str, Any]) -> Iterable[Record | Skip]:
-        """One multiple-choice record, or the reason the question is left out."""
-        checked = self._checked(item)
-        if isinstance(checked, Skip):
-            return [checked]
-        question, options, answer = checked
-        return [
-            self.record(
-                input=format_question(question, options),
-                output=format_answer(answer, options),
-                source_id=_source_id(item),
-                subset=_subset(item),
-            )
-        ]
+    def item_subset(self, item: dict[str, Any]) -> str:
+        return f"step{item['step']}"
 
-    def evaluation_items(self, path: Path) -> Iterator[EvalItem | Skip]:
-        """The benchmark items of one raw file, left out for the same reasons as records."""
-        for item in self.parse(path):
-            if isinstance(item, Skip):
-                yield item
-                continue
-            checked = self._checked(item)
-            if isinstance(checked, Skip):
-                yield checked
-                continue
-            question, options, answer = checked
-            yield EvalItem(
-                source=self.name,
-                subset=_subset(item),
-                source_id=_source_id(item),
-                question=normalize_whitespace(question),
-                options={letter: normalize_whitespace(text) for letter, text in options.items()},
-                answer=answer,
-                meta={"step": item["step"], "no": _number(item["no"])},
-            )
+    def item_source_id(self, item: dict[str, Any]) -> str:
+        return f"step{item['step']}/{item['no']}"
 
-    def _checked(self, item: dict[str, Any]) -> tuple[str, dict[str, str], str] | Skip:
+    def item_meta(self, item: dict[str, Any]) -> dict[str, Any]:
+        return {"step": item["step"], "no": _number(item["no"])}
+
+    def choice(self, item: dict[str, Any]) -> Choice | Skip:
         """(question, options by upper-case letter, answer letter), or why it is left out."""
         if item["has_image"] and not self.settings["include_image_questions"]:
             return Skip("has_image")
@@ -237,14 +207,6 @@ class UsmleSource(Source):
 
 
 # -- item helpers -----------------------------------------------------------------------------
-
-
-def _subset(item: dict[str, Any]) -> str:
-    return f"step{item['step']}"
-
-
-def _source_id(item: dict[str, Any]) -> str:
-    return f"step{item['step']}/{item['no']}"
 
 
 def _number(no: str) -> int | str:
