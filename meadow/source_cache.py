@@ -39,6 +39,8 @@ from meadow.sources.base import Skip, Source
 
 CACHE_FORMAT = "1"
 BATCH_ROWS = 10_000
+# Columns with few distinct values; dictionary-encoding the long unique texts only costs time.
+DICTIONARY_COLUMNS = ["instruction", "source", "subset", "license"]
 # Small enough that two workers finish together (a group is the unit of parallel work),
 # large enough that a group's parquet part is not tiny.
 GROUP_BYTES = 8 * 1024 * 1024
@@ -183,7 +185,9 @@ def _write_group(
     ids, instructions, inputs, outputs = (columns[c] for c in COLUMNS[:4])
     source_names, subset_names, source_ids, licenses = (columns[c] for c in COLUMNS[4:])
     rows = unreported = 0
-    with pq.ParquetWriter(part_path, ARROW_SCHEMA, compression="zstd") as writer:
+    with pq.ParquetWriter(
+        part_path, ARROW_SCHEMA, compression="zstd", use_dictionary=DICTIONARY_COLUMNS
+    ) as writer:
 
         def flush() -> None:
             if columns["id"]:
