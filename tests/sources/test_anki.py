@@ -22,7 +22,7 @@ from meadow.errors import RawFileError
 from meadow.schema import Record
 from meadow.sources import get_source
 from meadow.sources.anki import AnkiSource, cloze_numbers, parse_cloze, render_cloze
-from meadow.sources.base import Skip
+from tests.sources.helpers import collect
 
 TIMESTAMP = 1_700_000_000.0
 INSTRUCTION = "Answer this question truthfully"
@@ -172,13 +172,7 @@ def write_zip(path: Path, members: dict[str, bytes]) -> Path:
 
 
 def run(path: Path) -> tuple[list[Record], Counter[str]]:
-    records, skips = [], Counter()
-    for item in AnkiSource().records(path):
-        if isinstance(item, Skip):
-            skips[item.reason] += 1
-        else:
-            records.append(item)
-    return records, skips
+    return collect(AnkiSource(), path)
 
 
 def rows(records: list[Record]) -> list[tuple[str, str, str, str]]:

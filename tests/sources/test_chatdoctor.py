@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import logging
-import textwrap
 from collections import Counter
 from pathlib import Path
 
@@ -14,8 +13,10 @@ import pytest
 
 import meadow
 from meadow.errors import RawFileError, RecipeError
-from meadow.sources import Skip, _json, get_source
+from meadow.schema import Record
+from meadow.sources import _json, get_source
 from meadow.sources.chatdoctor import CHATDOCTOR_INSTRUCTION, ChatDoctorSource, subset_of
+from tests.sources.helpers import collect, rows, write_file
 
 SAMPLES = Path(__file__).resolve().parents[2] / "meadow" / "samples" / "chatdoctor"
 INSTRUCTION = (
@@ -23,25 +24,9 @@ INSTRUCTION = (
 )
 
 
-def write(folder: Path, name: str, text: str) -> Path:
-    path = folder / name
-    path.write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
-    return path
-
-
-def run(path: Path, **options) -> tuple[list, Counter]:
-    """Records and skip counts of one file."""
-    records, skips = [], Counter()
-    for item in ChatDoctorSource(**options).records(path):
-        if isinstance(item, Skip):
-            skips[item.reason] += 1
-        else:
-            records.append(item)
-    return records, skips
-
-
-def rows(records: list) -> list[tuple[str, str, str, str]]:
-    return [(r.subset, r.source_id, r.input, r.output) for r in records]
+def run(raw: Path, **options) -> tuple[list[Record], Counter[str]]:
+    """Records and skip counts of a raw file or folder."""
+    return collect(ChatDoctorSource(**options), raw)
 
 
 # -- one fixture per upstream file shape -------------------------------------------------------
@@ -50,7 +35,7 @@ def rows(records: list) -> list[tuple[str, str, str, str]]:
 @pytest.fixture
 def healthcaremagic_json(tmp_path: Path) -> Path:
     """HealthCareMagic-100k.json: an indented JSON array of {instruction, input, output}."""
-    return write(
+    return write_file(
         tmp_path,
         "HealthCareMagic-100k.json",
         """
@@ -87,13 +72,14 @@ def healthcaremagic_json(tmp_path: Path) -> Path:
             }
         ]
         """,
+        lstrip=True,
     )
 
 
 @pytest.fixture
 def icliniq_json(tmp_path: Path) -> Path:
     """iCliniq.json: {input, answer_icliniq, answer_chatgpt, answer_chatdoctor}, no instruction."""
-    return write(
+    return write_file(
         tmp_path,
         "iCliniq.json",
         """
@@ -112,13 +98,14 @@ def icliniq_json(tmp_path: Path) -> Path:
             }
         ]
         """,
+        lstrip=True,
     )
 
 
 @pytest.fixture
 def genmedgpt_json(tmp_path: Path) -> Path:
     """GenMedGPT-5k.json: ChatGPT-made conversations, the same keys as HealthCareMagic."""
-    return write(
+    return write_file(
         tmp_path,
         "GenMedGPT-5k.json",
         """
@@ -135,13 +122,14 @@ def genmedgpt_json(tmp_path: Path) -> Path:
             }
         ]
         """,
+        lstrip=True,
     )
 
 
 @pytest.fixture
 def healthcaremagic_jsonl(tmp_path: Path) -> Path:
     """A JSON-lines copy of HealthCareMagic, as some re-uploads of the data are."""
-    return write(
+    return write_file(
         tmp_path,
         "HealthCareMagic-100k.jsonl",
         """
@@ -149,6 +137,7 @@ def healthcaremagic_jsonl(tmp_path: Path) -> Path:
 
         {"instruction": "If you are a doctor, please answer the medical questions based on the patient's description.", "input": "Hi, my gums bleed when I brush.", "output": "Hi, This is usually gingivitis. Brush gently twice a day, floss and see a dentist."}
         """,
+        lstrip=True,
     )
 
 
@@ -252,7 +241,7 @@ def test_json_lines_copy_reads_like_the_array(healthcaremagic_jsonl: Path) -> No
 
 
 def test_null_texts_are_empty_and_other_values_are_skipped(tmp_path: Path) -> None:
-    path = write(
+    path = write_file(
         tmp_path,
         "GenMedGPT-5k.json",
         """
@@ -260,6 +249,7 @@ def test_null_texts_are_empty_and_other_values_are_skipped(tmp_path: Path) -> No
          {"input": ["a", "list"], "output": "Rest."},
          {"instruction": null, "input": "Doctor, I sneeze a lot.", "output": "Probably hay fever."}]
         """,
+        lstrip=True,
     )
     records, skips = run(path)
     assert [(r.source_id, r.instruction) for r in records] == [("genmedgpt/2", INSTRUCTION)]
@@ -298,7 +288,7 @@ def test_subset_is_told_from_the_file_name(name: str, subset: str | None) -> Non
 
 
 def test_file_of_unknown_name_is_refused(tmp_path: Path) -> None:
-    path = write(tmp_path, "conversations.json", '[{"input": "q", "output": "a"}]')
+    path = write_file(tmp_path, "conversations.json", '[{"input": "q", "output": "a"}]')
     with pytest.raises(
         RawFileError,
         match=r"cannot tell which ChatDoctor file.*HealthCareMagic-100k\.json, iCliniq\.json or GenMedGPT-5k\.json",
@@ -310,8 +300,8 @@ def test_folder_reads_the_chatdoctor_files_and_ignores_others(
     healthcaremagic_json: Path, icliniq_json: Path, genmedgpt_json: Path, caplog
 ) -> None:
     folder = healthcaremagic_json.parent
-    write(folder, "alpaca_data.json", "[]")
-    write(folder, "notes.txt", "not data")
+    write_file(folder, "alpaca_data.json", "[]")
+    write_file(folder, "notes.txt", "not data")
     with caplog.at_level(logging.WARNING, logger="meadow.sources.chatdoctor"):
         shards = ChatDoctorSource().shards(folder)
     assert [p.name for p in shards] == [
@@ -323,7 +313,7 @@ def test_folder_reads_the_chatdoctor_files_and_ignores_others(
 
 
 def test_folder_without_chatdoctor_files_is_refused(tmp_path: Path) -> None:
-    write(tmp_path, "alpaca_data.json", "[]")
+    write_file(tmp_path, "alpaca_data.json", "[]")
     with pytest.raises(
         RawFileError,
         match=r"folder holds none of ChatDoctor's files: expected HealthCareMagic-100k\.json",
@@ -397,19 +387,20 @@ def test_utf16_file_is_refused(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("content", ["", "  \n\n "])
 def test_empty_file_is_refused(tmp_path: Path, content: str) -> None:
-    path = write(tmp_path, "GenMedGPT-5k.json", content)
+    path = write_file(tmp_path, "GenMedGPT-5k.json", content, lstrip=True)
     with pytest.raises(RawFileError, match="empty file"):
         list(ChatDoctorSource().parse(path))
 
 
 def test_missing_key_is_named_with_the_file(tmp_path: Path) -> None:
-    path = write(
+    path = write_file(
         tmp_path,
         "iCliniq.json",
         """
         [{"input": "Hi doctor, I have a mouth ulcer.", "answer_icliniq": "Use a saltwater rinse."},
          {"input": "Hi doctor, my knee clicks.", "answer": "Usually harmless."}]
         """,
+        lstrip=True,
     )
     with pytest.raises(
         RawFileError,
@@ -420,7 +411,7 @@ def test_missing_key_is_named_with_the_file(tmp_path: Path) -> None:
 
 
 def test_item_that_is_not_an_object_is_refused(tmp_path: Path) -> None:
-    path = write(tmp_path, "GenMedGPT-5k.json", '[["Doctor, I feel dizzy.", "Drink water."]]')
+    path = write_file(tmp_path, "GenMedGPT-5k.json", '[["Doctor, I feel dizzy.", "Drink water."]]')
     with pytest.raises(
         RawFileError, match=r"item 0 is a list, not an object with input and output"
     ):
@@ -443,7 +434,7 @@ def test_item_that_is_not_an_object_is_refused(tmp_path: Path) -> None:
 def test_text_that_is_not_a_json_array_is_refused(
     tmp_path: Path, content: str, problem: str
 ) -> None:
-    path = write(tmp_path, "GenMedGPT-5k.json", content)
+    path = write_file(tmp_path, "GenMedGPT-5k.json", content, lstrip=True)
     with pytest.raises(RawFileError, match=problem):
         list(ChatDoctorSource().parse(path))
 
@@ -473,16 +464,10 @@ def test_registered_with_its_metadata() -> None:
 
 
 def test_bundled_sample_parses_with_its_skips() -> None:
-    source = ChatDoctorSource()
-    subsets: Counter = Counter()
-    skips: Counter = Counter()
-    for path in source.shards(SAMPLES):
-        for item in source.records(path):
-            if isinstance(item, Skip):
-                skips[item.reason] += 1
-            else:
-                subsets[item.subset] += 1
-                assert "not medical advice" not in item.input
+    records, skips = collect(ChatDoctorSource(), SAMPLES)
+    subsets = Counter(item.subset for item in records)
+    for item in records:
+        assert "not medical advice" not in item.input
     assert subsets == {"healthcaremagic": 5, "icliniq": 3, "genmedgpt": 3}
     assert skips == {"empty_output": 3, "duplicate_pair": 1}
 

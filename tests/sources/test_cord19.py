@@ -23,7 +23,6 @@ import pytest
 import meadow
 from meadow.errors import RawFileError
 from meadow.sources import get_source
-from meadow.sources.base import Skip
 from meadow.sources.cord19 import (
     INSTRUCTION,
     Cord19Source,
@@ -31,6 +30,7 @@ from meadow.sources.cord19 import (
     double_space_rows,
     license_id,
 )
+from tests.sources.helpers import collect, write_at
 
 SAMPLE = Path(__file__).resolve().parents[2] / "meadow" / "samples" / "cord19"
 HEADER = "cord_uid,sha,source_x,title,doi,pmcid,pubmed_id,license,abstract,publish_time,authors,journal,mag_id,who_covidence_id,arxiv_id,pdf_json_files,pmc_json_files,url,s2_id"
@@ -38,25 +38,13 @@ SHA_1 = "1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e"
 SHA_2 = "aa11bb22cc33dd44ee55ff66aa77bb88cc99dd00"
 
 
-def write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8", newline="")
-    return path
-
-
-def run(path: Path, **options) -> tuple[list[tuple[str, str, str, str]], Counter]:
+def run(path: Path, **options) -> tuple[list[tuple[str, str, str, str]], Counter[str]]:
     """(source_id, input, output, license) of every record, and the skips, of a raw path."""
-    source = Cord19Source(**options)
-    records, skips = [], Counter()
-    for shard in source.shards(path):
-        for item in source.records(shard):
-            if isinstance(item, Skip):
-                skips[item.reason] += 1
-            else:
-                assert item.instruction == INSTRUCTION
-                assert item.source == "cord19" and item.subset == ""
-                records.append((item.source_id, item.input, item.output, item.license))
-    return records, skips
+    records, skips = collect(Cord19Source(**options), path)
+    for item in records:
+        assert item.instruction == INSTRUCTION
+        assert item.source == "cord19" and item.subset == ""
+    return [(r.source_id, r.input, r.output, r.license) for r in records], skips
 
 
 # -- one fixture per raw shape -------------------------------------------------------------
@@ -65,7 +53,7 @@ def run(path: Path, **options) -> tuple[list[tuple[str, str, str, str]], Counter
 @pytest.fixture
 def metadata_csv(tmp_path: Path) -> Path:
     """A bare metadata.csv: quoted commas and newlines, repeats, rows to skip."""
-    return write(
+    return write_at(
         tmp_path / "metadata.csv",
         f"""
         {HEADER}
@@ -80,6 +68,7 @@ def metadata_csv(tmp_path: Path) -> Path:
         qr78st90,,Elsevier,Graphical abstract: infection control,,,,els-covid,[Image: see text],2020-08-08,,,,,,,,,
         uv12wx34,,PMC,"Zinc <italic>supplements</italic> and the common cold",,PMC200,,cc-by-nc-sa,"<jats:p>Zinc taken within 24 hours of the first symptoms shortened colds by about one day in this <italic>randomised</italic> trial of 200 adults.</jats:p>",2017-10-10,,,,,,,,,
         """,
+        lstrip=True,
     )
 
 
@@ -87,7 +76,7 @@ def metadata_csv(tmp_path: Path) -> Path:
 def release_with_parses(tmp_path: Path) -> Path:
     """A release folder: metadata.csv with empty abstracts, pdf_json and pmc_json parses."""
     folder = tmp_path / "2022-06-02"
-    write(
+    write_at(
         folder / "metadata.csv",
         f"""
         {HEADER}
@@ -95,6 +84,7 @@ def release_with_parses(tmp_path: Path) -> Path:
         tu33vw44,,PMC,A case of measles in an adult,,PMC300,,cc-by,,2020-05-05,,,,,,,document_parses/pmc_json/PMC300.xml.json,,
         xy55za66,,Medline,Travel to the parent folder,,,,pd,,2020-05-05,,,,,,../secret.json,,,
         """,
+        lstrip=True,
     )
 
     def para(text: str) -> dict:
@@ -127,10 +117,10 @@ def release_with_parses(tmp_path: Path) -> Path:
         ],
     }
     parses = folder / "document_parses"
-    write(parses / "pdf_json" / f"{SHA_2}.json", json.dumps(parse_2, indent=4))
-    write(parses / "pdf_json" / f"{SHA_1}.json", json.dumps(parse_1, indent=4))
-    write(parses / "pmc_json" / "PMC300.xml.json", json.dumps(pmc, indent=4))
-    write(
+    write_at(parses / "pdf_json" / f"{SHA_2}.json", json.dumps(parse_2, indent=4))
+    write_at(parses / "pdf_json" / f"{SHA_1}.json", json.dumps(parse_1, indent=4))
+    write_at(parses / "pmc_json" / "PMC300.xml.json", json.dumps(pmc, indent=4))
+    write_at(
         tmp_path / "secret.json",
         json.dumps({"abstract": [para("Not inside the release folder at all.")]}),
     )
@@ -171,7 +161,7 @@ def test_abstract_becomes_input_and_title_output(metadata_csv: Path) -> None:
 
 
 def test_a_repeated_cord_uid_keeps_the_first_row_that_gives_a_record(tmp_path: Path) -> None:
-    path = write(
+    path = write_at(
         tmp_path / "metadata.csv",
         f"""
         {HEADER}
@@ -179,6 +169,7 @@ def test_a_repeated_cord_uid_keeps_the_first_row_that_gives_a_record(tmp_path: P
         same0001,,PMC,Cough in children,,,,cc-by,Most coughs in children are caused by colds and get better within three weeks without treatment.,2020,,,,,,,,,
         same0001,,Medline,Cough in children,,,,cc-by,A third copy of the same paper with another abstract text long enough to count.,2020,,,,,,,,,
         """,
+        lstrip=True,
     )
     records, skips = run(path)
     assert [(r[0], r[3]) for r in records] == [("same0001", "CC-BY")]
@@ -280,7 +271,10 @@ def test_parses_change_the_fingerprint(release_with_parses: Path) -> None:
 
 
 def test_missing_column_is_named(tmp_path: Path) -> None:
-    path = write(tmp_path / "metadata.csv", "cord_uid,sha,title,license\nab12cd34,,A title,cc-by\n")
+    path = write_at(
+        tmp_path / "metadata.csv",
+        "cord_uid,sha,title,license\nab12cd34,,A title,cc-by\n",
+    )
     with pytest.raises(
         RawFileError, match=r"metadata\.csv: missing column 'abstract': not a CORD-19"
     ):
@@ -288,13 +282,13 @@ def test_missing_column_is_named(tmp_path: Path) -> None:
 
 
 def test_empty_file(tmp_path: Path) -> None:
-    path = write(tmp_path / "metadata.csv", "")
+    path = write_at(tmp_path / "metadata.csv", "")
     with pytest.raises(RawFileError, match=r"metadata\.csv: empty file"):
         list(Cord19Source().parse(path))
 
 
 def test_header_only_gives_nothing(tmp_path: Path) -> None:
-    path = write(tmp_path / "metadata.csv", HEADER + "\n")
+    path = write_at(tmp_path / "metadata.csv", HEADER + "\n", lstrip=True)
     assert run(path) == ([], Counter())
 
 

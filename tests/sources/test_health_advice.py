@@ -18,6 +18,7 @@ from meadow.schema import Record
 from meadow.sources import get_source
 from meadow.sources.base import Skip
 from meadow.sources.health_advice import HealthAdviceSource
+from tests.sources.helpers import collect, write_at
 
 SAMPLE = Path(__file__).resolve().parents[2] / "meadow" / "samples" / "health_advice"
 INSTRUCTION = "Question: is this a 2) strong advice, 1) weak advice 0) no advice?"
@@ -44,22 +45,8 @@ UNSTRUCTURED = """\
 """
 
 
-def write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(textwrap.dedent(text), encoding="utf-8")
-    return path
-
-
 def run(raw: Path) -> tuple[list[Record], Counter[str]]:
-    source = HealthAdviceSource()
-    records, skips = [], Counter()
-    for shard in source.shards(raw):
-        for item in source.records(shard):
-            if isinstance(item, Skip):
-                skips[item.reason] += 1
-            else:
-                records.append(item)
-    return records, skips
+    return collect(HealthAdviceSource(), raw)
 
 
 # -- one fixture per raw shape --------------------------------------------------------------
@@ -69,16 +56,16 @@ def run(raw: Path) -> tuple[list[Record], Counter[str]]:
 def data_folder(tmp_path: Path) -> Path:
     """The repository's `data/` folder with its three files."""
     folder = tmp_path / "detecting-health-advice" / "data"
-    write(folder / "annotations_structured_abstract.csv", STRUCTURED)
-    write(folder / "annotations_discussion.csv", DISCUSSION)
-    write(folder / "annotations_unstructured_abstract.csv", UNSTRUCTURED)
+    write_at(folder / "annotations_structured_abstract.csv", STRUCTURED)
+    write_at(folder / "annotations_discussion.csv", DISCUSSION)
+    write_at(folder / "annotations_unstructured_abstract.csv", UNSTRUCTURED)
     return folder
 
 
 @pytest.fixture
 def discussion_only(tmp_path: Path) -> Path:
     """A folder with one of the three files."""
-    return write(tmp_path / "only" / "annotations_discussion.csv", DISCUSSION).parent
+    return write_at(tmp_path / "only" / "annotations_discussion.csv", DISCUSSION).parent
 
 
 # -- records --------------------------------------------------------------------------------
@@ -143,7 +130,7 @@ def test_one_file_of_three_is_enough(discussion_only: Path) -> None:
 
 
 def test_labels_outside_0_to_2_are_skipped(tmp_path: Path) -> None:
-    path = write(
+    path = write_at(
         tmp_path / "annotations_structured_abstract.csv",
         """\
         label,pmid,sentence,design
@@ -159,7 +146,7 @@ def test_labels_outside_0_to_2_are_skipped(tmp_path: Path) -> None:
 
 
 def test_rows_with_the_wrong_number_of_cells_are_skipped(tmp_path: Path) -> None:
-    path = write(
+    path = write_at(
         tmp_path / "annotations_unstructured_abstract.csv",
         """\
         label,pmid,sentence,rel_loc
@@ -189,7 +176,7 @@ def test_source_declares_the_repository_downloads() -> None:
 
 
 def test_missing_column_is_named_with_the_file(tmp_path: Path) -> None:
-    path = write(
+    path = write_at(
         tmp_path / "annotations_discussion.csv",
         """\
         label,PMID,text
@@ -201,7 +188,7 @@ def test_missing_column_is_named_with_the_file(tmp_path: Path) -> None:
 
 
 def test_empty_file_is_an_error(tmp_path: Path) -> None:
-    path = write(tmp_path / "annotations_discussion.csv", "")
+    path = write_at(tmp_path / "annotations_discussion.csv", "")
     with pytest.raises(RawFileError, match="annotations_discussion.csv: the file is empty"):
         run(path)
 
@@ -217,19 +204,19 @@ def test_file_not_in_utf8_names_the_line(tmp_path: Path) -> None:
 def test_file_cut_short_is_an_error(tmp_path: Path) -> None:
     cut = textwrap.dedent(STRUCTURED)
     cut = cut[: cut.index("and  it appears")]
-    path = write(tmp_path / "annotations_structured_abstract.csv", cut)
+    path = write_at(tmp_path / "annotations_structured_abstract.csv", cut)
     with pytest.raises(RawFileError, match="cut short .*quoted field opened on line 4"):
         run(path)
 
 
 def test_folder_without_the_files_names_them(tmp_path: Path) -> None:
-    write(tmp_path / "advice.csv", STRUCTURED)
+    write_at(tmp_path / "advice.csv", STRUCTURED)
     with pytest.raises(RawFileError, match="none of the health advice files .*annotations_disc"):
         run(tmp_path)
 
 
 def test_file_with_another_name_is_refused(tmp_path: Path) -> None:
-    path = write(tmp_path / "advice.csv", STRUCTURED)
+    path = write_at(tmp_path / "advice.csv", STRUCTURED)
     with pytest.raises(RawFileError, match="advice.csv: is not a health advice file; expected"):
         run(path)
 

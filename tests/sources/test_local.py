@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import textwrap
 from collections import Counter
 from pathlib import Path
 
@@ -17,29 +16,17 @@ import meadow
 from meadow.errors import RawFileError, RecipeError
 from meadow.mixture import recipe_from_dict
 from meadow.schema import Record
-from meadow.sources import Skip, get_source
+from meadow.sources import get_source
 from meadow.sources.local import LocalSource
+from tests.sources.helpers import collect, write_file
 
 SAMPLES = Path(__file__).resolve().parents[2] / "meadow" / "samples" / "local"
 TRUTHFULLY = "Answer this question truthfully"
 
 
-def write(folder: Path, name: str, text: str) -> Path:
-    path = folder / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
-    return path
-
-
-def run(path: Path, **kwargs) -> tuple[list[Record], Counter]:
-    """Records and skip counts of one file."""
-    records, skips = [], Counter()
-    for item in LocalSource(**kwargs).records(path):
-        if isinstance(item, Skip):
-            skips[item.reason] += item.count
-        else:
-            records.append(item)
-    return records, skips
+def run(raw: Path, **options) -> tuple[list[Record], Counter[str]]:
+    """Records and skip counts of a raw file or folder."""
+    return collect(LocalSource(**options), raw)
 
 
 def rows(records: list[Record]) -> list[tuple[str, str, str, str, str]]:
@@ -52,7 +39,7 @@ def rows(records: list[Record]) -> list[tuple[str, str, str, str, str]]:
 @pytest.fixture
 def medical_meadow_json(tmp_path: Path) -> Path:
     """A medAlpaca medical_meadow_*.json: a JSON array of {instruction, input, output}."""
-    return write(
+    return write_file(
         tmp_path,
         "medical_meadow_wikidoc.json",
         """
@@ -74,13 +61,14 @@ def medical_meadow_json(tmp_path: Path) -> Path:
             }
         ]
         """,
+        lstrip=True,
     )
 
 
 @pytest.fixture
 def qa_jsonl(tmp_path: Path) -> Path:
     """JSON lines with their own column names, as `datasets`' `to_json` writes them."""
-    return write(
+    return write_file(
         tmp_path,
         "qa.jsonl",
         """
@@ -90,6 +78,7 @@ def qa_jsonl(tmp_path: Path) -> Path:
         {"qid":3,"question":"What is the normal range of serum sodium?","answer":null,"topic":null}
         {"qid":"q-4","question":"Name two causes of microcytic anemia.","answer":["Iron deficiency","Thalassemia"],"topic":"haematology"}
         """,
+        lstrip=True,
     )
 
 
@@ -253,7 +242,7 @@ def test_list_column_in_parquet_is_not_text(qa_parquet: Path) -> None:
 
 
 def test_rows_own_instruction_is_kept_and_blank_ones_get_the_default(tmp_path: Path) -> None:
-    path = write(
+    path = write_file(
         tmp_path,
         "mixed.json",
         """
@@ -262,6 +251,7 @@ def test_rows_own_instruction_is_kept_and_blank_ones_get_the_default(tmp_path: P
             {"instruction": "  ", "input": "Cholestasis", "output": "Reduced bile flow."}
         ]
         """,
+        lstrip=True,
     )
     records, _ = run(path)
     assert [r.instruction for r in records] == ["Explain the term.", TRUTHFULLY]
@@ -273,7 +263,7 @@ def test_recipe_instruction_replaces_the_rows_own(medical_meadow_json: Path) -> 
 
 
 def test_file_without_instruction_or_input_columns(tmp_path: Path) -> None:
-    path = write(tmp_path, "answers.jsonl", '{"output": "Rest, fluids and paracetamol."}\n')
+    path = write_file(tmp_path, "answers.jsonl", '{"output": "Rest, fluids and paracetamol."}\n')
     records, _ = run(path)
     assert rows(records) == [
         ("answers", "answers.jsonl/1", TRUTHFULLY, "", "Rest, fluids and paracetamol.")
@@ -281,7 +271,7 @@ def test_file_without_instruction_or_input_columns(tmp_path: Path) -> None:
 
 
 def test_mapped_instruction_column(tmp_path: Path) -> None:
-    path = write(
+    path = write_file(
         tmp_path,
         "tasks.csv",
         "task,q,a\nSummarise the finding.,Troponin is raised.,Heart muscle injury.\n",
@@ -299,7 +289,7 @@ def test_mapped_instruction_column(tmp_path: Path) -> None:
 
 
 def test_missing_mapped_column_names_it_the_file_and_its_columns(tmp_path: Path) -> None:
-    path = write(tmp_path, "qa.csv", "q,a\nWhat is gout?,Uric acid arthritis.\n")
+    path = write_file(tmp_path, "qa.csv", "q,a\nWhat is gout?,Uric acid arthritis.\n")
     with pytest.raises(RawFileError) as error:
         run(path, columns={"input": "q", "output": "answer"})
     assert str(error.value) == (
@@ -308,7 +298,7 @@ def test_missing_mapped_column_names_it_the_file_and_its_columns(tmp_path: Path)
 
 
 def test_missing_output_column_with_the_default_mapping_says_how_to_map(tmp_path: Path) -> None:
-    path = write(tmp_path, "qa.json", '[{"q": "What is gout?", "a": "Uric acid arthritis."}]')
+    path = write_file(tmp_path, "qa.json", '[{"q": "What is gout?", "a": "Uric acid arthritis."}]')
     with pytest.raises(
         RawFileError,
         match=r"qa\.json: has no column 'output' \(mapped to output\); its columns are: q, a; "
@@ -352,7 +342,7 @@ def test_folder_of_mixed_files_gives_one_subset_per_stem(
     tmp_path: Path, medical_meadow_json: Path, qa_csv: Path, qa_parquet: Path
 ) -> None:
     (tmp_path / "notes.txt").write_text("not read", encoding="utf-8")
-    write(
+    write_file(
         tmp_path,
         "more/extra.jsonl",
         '{"input": "Define gout.", "output": "Uric acid arthritis."}\n',
@@ -391,7 +381,7 @@ def test_folder_without_readable_files_names_the_formats(tmp_path: Path) -> None
 
 
 def test_file_of_another_format_is_refused(tmp_path: Path) -> None:
-    path = write(tmp_path, "data.xlsx", "x")
+    path = write_file(tmp_path, "data.xlsx", "x")
     with pytest.raises(RawFileError, match=r"cannot read a \.xlsx file: local reads \.json"):
         LocalSource().shards(path)
 
@@ -460,7 +450,7 @@ def test_truncated_parquet(qa_parquet: Path) -> None:
     ],
 )
 def test_empty_file(tmp_path: Path, name: str, problem: str) -> None:
-    path = write(tmp_path, name, "\n")
+    path = write_file(tmp_path, name, "\n", lstrip=True)
     with pytest.raises(RawFileError, match=problem):
         run(path)
 
@@ -482,7 +472,7 @@ def test_json_not_in_utf8_names_the_line(medical_meadow_json: Path) -> None:
 
 
 def test_row_that_is_not_an_object_is_refused(tmp_path: Path) -> None:
-    path = write(tmp_path, "pairs.json", '[["What is gout?", "Uric acid arthritis."]]')
+    path = write_file(tmp_path, "pairs.json", '[["What is gout?", "Uric acid arthritis."]]')
     with pytest.raises(
         RawFileError,
         match=r"pairs\.json, row 1: the row is an array, not an object of column names",

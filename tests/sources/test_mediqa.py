@@ -10,7 +10,6 @@ root tag naming the set and tab-indented `<Question>`s, as the MEDIQA2019 reposi
 from __future__ import annotations
 
 import logging
-import textwrap
 from collections import Counter
 from pathlib import Path
 
@@ -19,33 +18,19 @@ import pytest
 import meadow
 from meadow.errors import RawFileError, RecipeError
 from meadow.sources import _json, get_source
-from meadow.sources.base import Skip
 from meadow.sources.mediqa import SUMMARIZE_INSTRUCTION, MediqaSource
+from tests.sources.helpers import collect, write_at
 
 SAMPLE = Path(__file__).resolve().parents[2] / "meadow" / "samples" / "mediqa"
 ANSWER = "Answer this question truthfully"
 
 
-def write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
-    return path
-
-
-def run(path: Path, **settings) -> tuple[list[tuple[str, str, str, str, str]], Counter]:
+def run(path: Path, **settings) -> tuple[list[tuple[str, str, str, str, str]], Counter[str]]:
     """(subset, source_id, instruction, input, output) of every record, and the skips."""
-    source = MediqaSource(**settings)
-    records, skips = [], Counter()
-    for shard in source.shards(path):
-        for item in source.records(shard):
-            if isinstance(item, Skip):
-                skips[item.reason] += 1
-            else:
-                assert item.source == "mediqa" and item.license == "other"
-                records.append(
-                    (item.subset, item.source_id, item.instruction, item.input, item.output)
-                )
-    return records, skips
+    records, skips = collect(MediqaSource(**settings), path)
+    for item in records:
+        assert item.source == "mediqa" and item.license == "other"
+    return [(r.subset, r.source_id, r.instruction, r.input, r.output) for r in records], skips
 
 
 # -- one fixture per raw shape -------------------------------------------------------------
@@ -54,7 +39,7 @@ def run(path: Path, **settings) -> tuple[list[tuple[str, str, str, str, str]], C
 @pytest.fixture
 def ans_json(tmp_path: Path) -> Path:
     """MEDIQA-AnS: two questions with answers, summaries and a few gaps."""
-    return write(
+    return write_at(
         tmp_path / "question_driven_answer_summarization_primary_dataset.json",
         """
         {
@@ -112,6 +97,7 @@ def ans_json(tmp_path: Path) -> Path:
             }
         }
         """,
+        lstrip=True,
     )
 
 
@@ -165,7 +151,7 @@ QA_XML = """
 def qa_xml(tmp_path: Path) -> Path:
     """A MEDIQA 2019 task 3 training set with every ReferenceScore."""
     root = "MEDIQA2019-Task3-QA-TrainingSet1-LiveQAMed"
-    return write(tmp_path / f"{root}.xml", QA_XML.format(root=root))
+    return write_at(tmp_path / f"{root}.xml", QA_XML.format(root=root), lstrip=True)
 
 
 UNLABELLED_XML = """
@@ -187,21 +173,21 @@ UNLABELLED_XML = """
 @pytest.fixture
 def unlabelled_test_xml(tmp_path: Path) -> Path:
     """The test set as first released: SystemRank only, no reference judgments."""
-    return write(tmp_path / "MEDIQA2019-Task3-QA-TestSet.xml", UNLABELLED_XML)
+    return write_at(tmp_path / "MEDIQA2019-Task3-QA-TestSet.xml", UNLABELLED_XML, lstrip=True)
 
 
 @pytest.fixture
 def mediqa_folder(tmp_path: Path, ans_json: Path, qa_xml: Path) -> Path:
     """A folder as a user collects it: both collections plus files that are not read."""
-    write(
+    write_at(
         tmp_path / "section2answer_single_abstractive_summ.json",
         '{"1_Answer1": {"question": "q", "articles": "a", "summary": "s"}}',
     )
-    write(
+    write_at(
         tmp_path / "MEDIQA2019-Task2-RQE-ValidationSet-AMIA2016.xml",
         '<MEDIQA2019-Task2-RQE-ValidationSet><pair pid="1" value="true"><chq>a</chq><faq>b</faq></pair></MEDIQA2019-Task2-RQE-ValidationSet>',
     )
-    write(tmp_path / "README.txt", "not read")
+    write_at(tmp_path / "README.txt", "not read")
     return tmp_path
 
 
@@ -305,8 +291,10 @@ def test_unlabelled_answers_are_counted(unlabelled_test_xml: Path) -> None:
 
 def test_a_corrected_set_shares_ids_with_its_first_version(tmp_path: Path) -> None:
     root = "MEDIQA2019-Task3-QA-TrainingSet2-Alexa"
-    first = write(tmp_path / "v1" / f"{root}.xml", QA_XML.format(root=root))
-    second = write(tmp_path / "v2" / f"{root}-V2.xml", QA_XML.format(root=f"{root}-V2"))
+    first = write_at(tmp_path / "v1" / f"{root}.xml", QA_XML.format(root=root), lstrip=True)
+    second = write_at(
+        tmp_path / "v2" / f"{root}-V2.xml", QA_XML.format(root=f"{root}-V2"), lstrip=True
+    )
     assert [r[1] for r in run(first)[0]] == [r[1] for r in run(second)[0]]
     assert run(second)[0][0][1] == f"{root}/5_Answer1"
 
@@ -324,13 +312,14 @@ def test_folder_reads_both_collections_and_nothing_else(mediqa_folder: Path) -> 
 def test_entities_are_not_resolved(tmp_path: Path) -> None:
     secret = tmp_path / "secret.txt"
     secret.write_text("TOP SECRET")
-    path = write(
+    path = write_at(
         tmp_path / "MEDIQA2019-Task3-QA-ValidationSet.xml",
         f"""
         <?xml version="1.0"?>
         <!DOCTYPE MEDIQA2019-Task3-QA-ValidationSet [<!ENTITY xxe SYSTEM "file://{secret}">]>
         <MEDIQA2019-Task3-QA-ValidationSet><Question QID="1"><QuestionText>What is it?</QuestionText><AnswerList><Answer AID="1_Answer1" ReferenceScore="4"><AnswerText>It is &xxe; here.</AnswerText></Answer></AnswerList></Question></MEDIQA2019-Task3-QA-ValidationSet>
         """,
+        lstrip=True,
     )
     records, _ = run(path)
     assert [r[4] for r in records] == ["It is &xxe; here."]
@@ -458,7 +447,7 @@ def test_xml_in_the_wrong_encoding_names_the_line(tmp_path: Path) -> None:
 
 
 def test_folder_without_mediqa_files(tmp_path: Path) -> None:
-    write(tmp_path / "notes.txt", "nothing here")
+    write_at(tmp_path / "notes.txt", "nothing here")
     with pytest.raises(
         RawFileError,
         match=r"folder holds no MEDIQA files: expected question_driven_answer_summarization_primary_dataset\.json \(MEDIQA-AnS\) and/or MEDIQA2019-Task3-QA-\*\.xml",
@@ -467,7 +456,7 @@ def test_folder_without_mediqa_files(tmp_path: Path) -> None:
 
 
 def test_file_of_another_kind(tmp_path: Path) -> None:
-    path = write(tmp_path / "mediqa.csv", "question,answer\n")
+    path = write_at(tmp_path / "mediqa.csv", "question,answer\n")
     with pytest.raises(RawFileError, match="not a MEDIQA file"):
         MediqaSource().shards(path)
 

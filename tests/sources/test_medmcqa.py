@@ -23,8 +23,8 @@ from meadow.converters.multiple_choice import (
 from meadow.errors import RawFileError, RecipeError
 from meadow.schema import EvalItem, Record
 from meadow.sources import get_source
-from meadow.sources.base import Skip
 from meadow.sources.medmcqa import MedmcqaSource
+from tests.sources.helpers import collect, write_file
 
 SAMPLE = Path(__file__).resolve().parents[2] / "meadow" / "samples" / "medmcqa"
 
@@ -55,24 +55,9 @@ ABSENCE = (
 )
 
 
-def write(folder: Path, name: str, text: str) -> Path:
-    path = folder / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(textwrap.dedent(text), encoding="utf-8")
-    return path
-
-
-def run(raw: Path, **options) -> tuple[list[Record], Counter]:
-    source = MedmcqaSource(**options)
-    records: list[Record] = []
-    skips: Counter = Counter()
-    for shard in source.shards(raw):
-        for item in source.records(shard):
-            if isinstance(item, Skip):
-                skips[item.reason] += item.count
-            else:
-                records.append(item)
-    return records, skips
+def run(raw: Path, **options) -> tuple[list[Record], Counter[str]]:
+    """Records and skip counts of a raw file or folder."""
+    return collect(MedmcqaSource(**options), raw)
 
 
 # -- fixtures: one per shape of raw folder ------------------------------------------------------
@@ -82,9 +67,9 @@ def run(raw: Path, **options) -> tuple[list[Record], Counter]:
 def release_folder(tmp_path: Path) -> Path:
     """The three files of the release's data.zip, as it unzips."""
     folder = tmp_path / "medmcqa"
-    write(folder, "train.json", TRAIN)
-    write(folder, "dev.json", DEV)
-    write(folder, "test.json", TEST)
+    write_file(folder, "train.json", TRAIN)
+    write_file(folder, "dev.json", DEV)
+    write_file(folder, "test.json", TEST)
     return folder
 
 
@@ -92,8 +77,8 @@ def release_folder(tmp_path: Path) -> Path:
 def hub_copy_folder(tmp_path: Path) -> Path:
     """The Hugging Face copy saved as JSON lines: 0-based cop, -1 for test answers."""
     folder = tmp_path / "hub"
-    write(folder, "train.json", HUB_TRAIN)
-    write(folder, "test.json", HUB_TEST)
+    write_file(folder, "train.json", HUB_TRAIN)
+    write_file(folder, "test.json", HUB_TEST)
     return folder
 
 
@@ -252,7 +237,7 @@ def test_truncated_last_line(release_folder: Path) -> None:
 
 
 def test_missing_key_names_key_file_and_line(tmp_path: Path) -> None:
-    path = write(
+    path = write_file(
         tmp_path,
         "dev.json",
         """\
@@ -266,7 +251,7 @@ def test_missing_key_names_key_file_and_line(tmp_path: Path) -> None:
 
 
 def test_missing_cop_outside_the_test_file(tmp_path: Path) -> None:
-    path = write(tmp_path, "train.json", TEST)
+    path = write_file(tmp_path, "train.json", TEST)
     with pytest.raises(
         RawFileError, match=r"line 1 has no 'cop' key \(only test\.json may leave it out\)"
     ):
@@ -288,7 +273,7 @@ def test_wrong_encoding_names_file_and_line(tmp_path: Path) -> None:
 
 
 def test_json_array_instead_of_json_lines(tmp_path: Path) -> None:
-    path = write(
+    path = write_file(
         tmp_path, "train.json", "[\n" + textwrap.dedent(TRAIN).replace("}\n{", "},\n{") + "]\n"
     )
     with pytest.raises(
@@ -298,13 +283,13 @@ def test_json_array_instead_of_json_lines(tmp_path: Path) -> None:
 
 
 def test_empty_file(tmp_path: Path) -> None:
-    path = write(tmp_path, "train.json", "")
+    path = write_file(tmp_path, "train.json", "")
     with pytest.raises(RawFileError, match=r"train\.json: empty file"):
         run(path)
 
 
 def test_folder_without_medmcqa_files(tmp_path: Path) -> None:
-    write(tmp_path, "data.json", TRAIN)
+    write_file(tmp_path, "data.json", TRAIN)
     with pytest.raises(
         RawFileError,
         match=r"holds none of the MedMCQA files train\.json, dev\.json, test\.json \(JSON lines",
@@ -313,8 +298,8 @@ def test_folder_without_medmcqa_files(tmp_path: Path) -> None:
 
 
 def test_two_copies_of_a_file(tmp_path: Path) -> None:
-    write(tmp_path / "a", "dev.json", DEV)
-    write(tmp_path / "b", "dev.json", DEV)
+    write_file(tmp_path / "a", "dev.json", DEV)
+    write_file(tmp_path / "b", "dev.json", DEV)
     with pytest.raises(
         RawFileError, match=r"holds several dev\.json files \(a/dev\.json, b/dev\.json\)"
     ):
@@ -322,7 +307,7 @@ def test_two_copies_of_a_file(tmp_path: Path) -> None:
 
 
 def test_file_name_without_a_split(tmp_path: Path) -> None:
-    path = write(tmp_path, "medmcqa.json", TRAIN)
+    path = write_file(tmp_path, "medmcqa.json", TRAIN)
     with pytest.raises(RawFileError, match=r"cannot tell the split from the file name"):
         MedmcqaSource().shards(path)
 

@@ -24,6 +24,7 @@ from meadow.schema import EvalItem, Record
 from meadow.sources import get_source
 from meadow.sources.base import Skip
 from meadow.sources.medqa import MedqaSource
+from tests.sources.helpers import collect, rows, write_file
 
 SAMPLE = Path(__file__).resolve().parents[2] / "meadow" / "samples" / "medqa"
 
@@ -71,28 +72,9 @@ US_FILES = {
 }
 
 
-def write(folder: Path, name: str, text: str) -> Path:
-    path = folder / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(textwrap.dedent(text), encoding="utf-8")
-    return path
-
-
-def run(raw: Path, **options) -> tuple[list[Record], Counter]:
-    source = MedqaSource(**options)
-    records: list[Record] = []
-    skips: Counter = Counter()
-    for shard in source.shards(raw):
-        for item in source.records(shard):
-            if isinstance(item, Skip):
-                skips[item.reason] += item.count
-            else:
-                records.append(item)
-    return records, skips
-
-
-def rows(records: list[Record]) -> list[tuple[str, str, str, str]]:
-    return [(r.subset, r.source_id, r.input, r.output) for r in records]
+def run(raw: Path, **options) -> tuple[list[Record], Counter[str]]:
+    """Records and skip counts of a raw file or folder."""
+    return collect(MedqaSource(**options), raw)
 
 
 # -- fixtures: one per shape of raw folder ------------------------------------------------------
@@ -103,8 +85,8 @@ def data_clean(tmp_path: Path) -> Path:
     """The release's `data_clean/` tree: the US folder with both variants, and Mainland."""
     root = tmp_path / "data_clean"
     for name, text in US_FILES.items():
-        write(root / "questions" / "US", name, text)
-    write(root / "questions" / "Mainland", "train.jsonl", MAINLAND_TRAIN)
+        write_file(root / "questions" / "US", name, text)
+    write_file(root / "questions" / "Mainland", "train.jsonl", MAINLAND_TRAIN)
     return root
 
 
@@ -118,7 +100,7 @@ def five_option_folder(tmp_path: Path) -> Path:
     """A US folder from which the 4_options folder was left out."""
     folder = tmp_path / "US"
     for name in ("train.jsonl", "dev.jsonl", "test.jsonl"):
-        write(folder, name, US_FILES[name])
+        write_file(folder, name, US_FILES[name])
     return folder
 
 
@@ -127,7 +109,7 @@ def four_option_files_without_folder(tmp_path: Path) -> Path:
     """The three 4-option files copied into one flat folder, keeping their names."""
     folder = tmp_path / "medqa"
     for split, text in (("train", TRAIN_4), ("dev", DEV_4), ("test", TEST_4)):
-        write(folder, f"phrases_no_exclude_{split}.jsonl", text)
+        write_file(folder, f"phrases_no_exclude_{split}.jsonl", text)
     return folder
 
 
@@ -228,7 +210,7 @@ def test_a_single_file_is_read_whatever_its_variant(us_folder: Path) -> None:
 
 
 def test_answer_text_is_compared_after_whitespace_normalization(tmp_path: Path) -> None:
-    path = write(
+    path = write_file(
         tmp_path,
         "dev.jsonl",
         """\
@@ -242,7 +224,7 @@ def test_answer_text_is_compared_after_whitespace_normalization(tmp_path: Path) 
 
 
 def test_options_as_key_value_list_are_accepted(tmp_path: Path) -> None:
-    path = write(
+    path = write_file(
         tmp_path,
         "train.jsonl",
         """\
@@ -308,8 +290,8 @@ def test_folder_with_only_the_other_variant_names_the_option(five_option_folder:
 
 
 def test_folder_without_medqa_files(tmp_path: Path) -> None:
-    write(tmp_path, "US_qbank.jsonl", TRAIN_5)
-    write(tmp_path, "notes.txt", "nothing here")
+    write_file(tmp_path, "US_qbank.jsonl", TRAIN_5)
+    write_file(tmp_path, "notes.txt", "nothing here")
     with pytest.raises(
         RawFileError,
         match=r"holds none of the MedQA US files: expected train\.jsonl, dev\.jsonl, test\.jsonl "
@@ -329,7 +311,7 @@ def test_file_of_the_other_variant_given_directly(us_folder: Path) -> None:
 
 def test_two_copies_of_the_us_folder(tmp_path: Path) -> None:
     for copy in ("a", "b"):
-        write(tmp_path / copy / "US", "train.jsonl", TRAIN_5)
+        write_file(tmp_path / copy / "US", "train.jsonl", TRAIN_5)
     with pytest.raises(
         RawFileError,
         match=r"holds several 5-option train files \(a/US/train\.jsonl, b/US/train\.jsonl\)",
@@ -345,7 +327,7 @@ def test_option_count_must_be_four_or_five() -> None:
 
 
 def test_file_name_without_a_split(tmp_path: Path) -> None:
-    path = write(tmp_path, "US_qbank.jsonl", TRAIN_5)
+    path = write_file(tmp_path, "US_qbank.jsonl", TRAIN_5)
     with pytest.raises(RawFileError, match=r"cannot tell the split from the file name: expected"):
         MedqaSource(option_count=5).shards(path)
 
@@ -361,7 +343,7 @@ def test_truncated_last_line(us_folder: Path) -> None:
 
 
 def test_missing_key_names_key_file_and_line(tmp_path: Path) -> None:
-    path = write(
+    path = write_file(
         tmp_path,
         "dev.jsonl",
         """\
@@ -376,7 +358,7 @@ def test_missing_key_names_key_file_and_line(tmp_path: Path) -> None:
 
 
 def test_line_that_is_not_an_object(tmp_path: Path) -> None:
-    path = write(tmp_path, "dev.jsonl", '["Which?", "A"]\n')
+    path = write_file(tmp_path, "dev.jsonl", '["Which?", "A"]\n')
     with pytest.raises(RawFileError, match=r"line 1 is a JSON list, not an object with question"):
         run(path)
 
@@ -396,7 +378,7 @@ def test_wrong_encoding_names_file_and_line(tmp_path: Path) -> None:
 
 
 def test_empty_file(tmp_path: Path) -> None:
-    path = write(tmp_path, "test.jsonl", "\n\n")
+    path = write_file(tmp_path, "test.jsonl", "\n\n")
     with pytest.raises(RawFileError, match=r"test\.jsonl: empty file"):
         run(path)
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import io
 import tarfile
 import textwrap
-from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -18,8 +17,8 @@ import meadow
 from meadow.errors import RawFileError, RecipeError
 from meadow.schema import EvalItem, Record
 from meadow.sources import get_source
-from meadow.sources.base import Skip
 from meadow.sources.mmlu import MmluSource
+from tests.sources.helpers import collect, write_at
 
 SAMPLE = Path(__file__).resolve().parents[2] / "meadow" / "samples" / "mmlu"
 INSTRUCTION = "Please answer with one of the option in the bracket"
@@ -60,23 +59,6 @@ TREE = {
 }
 
 
-def write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(textwrap.dedent(text), encoding="utf-8")
-    return path
-
-
-def run(source: MmluSource, raw: Path) -> tuple[list[Record], Counter[str]]:
-    records, skips = [], Counter()
-    for shard in source.shards(raw):
-        for item in source.records(shard):
-            if isinstance(item, Skip):
-                skips[item.reason] += 1
-            else:
-                records.append(item)
-    return records, skips
-
-
 def rows(records: list[Record]) -> list[tuple[str, str, str]]:
     return [(r.subset, r.source_id, r.output) for r in records]
 
@@ -89,7 +71,7 @@ def data_tree(tmp_path: Path) -> Path:
     """The extracted release: `data/{dev,val,test}/{subject}_{split}.csv`."""
     root = tmp_path / "mmlu"
     for name, text in TREE.items():
-        write(root / name, text)
+        write_at(root / name, text)
     return root
 
 
@@ -112,7 +94,7 @@ def data_tar(tmp_path: Path) -> Path:
 
 
 def test_dev_and_val_rows_become_multiple_choice_records(data_tree: Path) -> None:
-    records, skips = run(MmluSource(), data_tree)
+    records, skips = collect(MmluSource(), data_tree)
     assert skips == {}
     assert records[0] == Record(
         instruction=INSTRUCTION,
@@ -136,7 +118,7 @@ def test_dev_and_val_rows_become_multiple_choice_records(data_tree: Path) -> Non
 
 
 def test_quoted_commas_quotes_and_line_breaks_stay_in_the_cells(data_tree: Path) -> None:
-    records, _ = run(MmluSource(), data_tree)
+    records, _ = collect(MmluSource(), data_tree)
     by_id = {r.source_id: r for r in records}
     assert by_id["val/anatomy/1"].input.startswith(
         "Which nerve, passing through the carpal tunnel, is compressed"
@@ -180,7 +162,7 @@ def test_test_split_is_held_out_and_given_as_evaluation_items(data_tree: Path) -
 
 
 def test_test_split_asked_for_lands_in_evaluation_subsets(data_tree: Path) -> None:
-    records, _ = run(MmluSource(splits=["test"]), data_tree)
+    records, _ = collect(MmluSource(splits=["test"]), data_tree)
     assert rows(records) == [
         ("anatomy_test", "test/anatomy/1", "B: Aorta"),
         ("nutrition_test", "test/nutrition/1", "B: Vitamin D"),
@@ -192,9 +174,9 @@ def test_test_split_asked_for_lands_in_evaluation_subsets(data_tree: Path) -> No
 
 
 def test_related_subjects_are_read_only_when_asked(data_tree: Path) -> None:
-    default, _ = run(MmluSource(), data_tree)
+    default, _ = collect(MmluSource(), data_tree)
     assert "college_biology" not in {r.subset for r in default}
-    chosen, _ = run(MmluSource(subjects=["college_biology", "anatomy"]), data_tree)
+    chosen, _ = collect(MmluSource(subjects=["college_biology", "anatomy"]), data_tree)
     assert {r.subset for r in chosen} == {"anatomy", "college_biology"}
     assert "astronomy" not in {r.subset for r in chosen}
 
@@ -211,7 +193,7 @@ def test_options_are_checked_and_put_in_canonical_order() -> None:
 
 
 def test_bad_letters_and_wrong_column_counts_are_skipped_by_row(tmp_path: Path) -> None:
-    path = write(
+    path = write_at(
         tmp_path / "data/dev/virology_dev.csv",
         """\
         Which virus causes shingles?,Varicella zoster virus,Measles virus,Mumps virus,Rotavirus,A
@@ -220,7 +202,7 @@ def test_bad_letters_and_wrong_column_counts_are_skipped_by_row(tmp_path: Path) 
         Which vaccine type is the MMR vaccine?,Live attenuated,Toxoid,Subunit,mRNA, a
         """,
     )
-    records, skips = run(MmluSource(), path)
+    records, skips = collect(MmluSource(), path)
     assert skips == {"wrong_column_count": 1, "bad_answer_letter": 1}
     assert rows(records) == [
         ("virology", "dev/virology/1", "A: Varicella zoster virus"),
@@ -234,8 +216,8 @@ def test_bad_letters_and_wrong_column_counts_are_skipped_by_row(tmp_path: Path) 
 def test_data_tar_is_read_in_place_like_the_tree(data_tree: Path, data_tar: Path) -> None:
     source = MmluSource()
     assert source.shards(data_tar.parent) == [data_tar]
-    from_tar, skips = run(source, data_tar)
-    from_tree, _ = run(source, data_tree)
+    from_tar, skips = collect(source, data_tar)
+    from_tree, _ = collect(source, data_tree)
     assert skips == {}
     assert sorted(rows(from_tar)) == sorted(rows(from_tree))
     assert sorted(p.name for p in data_tar.parent.iterdir()) == ["data.tar"]  # nothing extracted
@@ -264,39 +246,39 @@ def test_cut_short_tar_is_an_error(data_tar: Path, where: str) -> None:
     }[where]
     data_tar.write_bytes(data_tar.read_bytes()[:cut])
     with pytest.raises(RawFileError, match="data.tar: the tar file is cut short"):
-        run(MmluSource(), data_tar)
+        collect(MmluSource(), data_tar)
 
 
 def test_file_that_is_not_a_tar_is_an_error(tmp_path: Path) -> None:
     path = tmp_path / "data.tar"
     path.write_bytes(b"<html>not found</html>" * 40)
     with pytest.raises(RawFileError, match="data.tar: not a tar file"):
-        run(MmluSource(), path)
+        collect(MmluSource(), path)
     path.write_bytes(b"")
     with pytest.raises(RawFileError, match="data.tar: the file is empty"):
-        run(MmluSource(), path)
+        collect(MmluSource(), path)
 
 
 # -- files that cannot be read --------------------------------------------------------------
 
 
 def test_one_csv_can_be_given_alone(data_tree: Path) -> None:
-    records, _ = run(MmluSource(), data_tree / "data/val/anatomy_val.csv")
+    records, _ = collect(MmluSource(), data_tree / "data/val/anatomy_val.csv")
     assert [r.source_id for r in records] == ["val/anatomy/1", "val/anatomy/2"]
     with pytest.raises(RawFileError, match="college_biology_dev.csv: holds subject 'college_"):
         MmluSource().shards(data_tree / "data/dev/college_biology_dev.csv")
 
 
 def test_folder_without_mmlu_files_names_what_was_expected(tmp_path: Path) -> None:
-    write(tmp_path / "data/dev/astronomy_dev.csv", ASTRONOMY_DEV)
+    write_at(tmp_path / "data/dev/astronomy_dev.csv", ASTRONOMY_DEV)
     with pytest.raises(RawFileError, match=r"expected.*data/dev/anatomy_dev\.csv.*data\.tar"):
         MmluSource().shards(tmp_path)
 
 
 def test_empty_file_is_an_error(tmp_path: Path) -> None:
-    path = write(tmp_path / "anatomy_dev.csv", "")
+    path = write_at(tmp_path / "anatomy_dev.csv", "")
     with pytest.raises(RawFileError, match="anatomy_dev.csv: the file is empty"):
-        run(MmluSource(), path)
+        collect(MmluSource(), path)
 
 
 def test_file_not_in_utf8_names_the_line(tmp_path: Path) -> None:
@@ -304,7 +286,7 @@ def test_file_not_in_utf8_names_the_line(tmp_path: Path) -> None:
     text = "Which vitamin prevents rickets?,A,B,C,D,B\nWhat does a d\xe9ficit cause?,a,b,c,d,A\n"
     path.write_bytes(text.encode("latin-1"))
     with pytest.raises(RawFileError, match=r"nutrition_dev.csv: is not UTF-8 text \(line 2.*UTF-8"):
-        run(MmluSource(), path)
+        collect(MmluSource(), path)
 
 
 def test_tar_member_not_in_utf8_names_the_member_and_line(tmp_path: Path) -> None:
@@ -315,23 +297,23 @@ def test_tar_member_not_in_utf8_names_the_member_and_line(tmp_path: Path) -> Non
         info.size = len(data)
         tar.addfile(info, io.BytesIO(data))
     with pytest.raises(RawFileError, match=r"data.tar/data/dev/nutrition_dev.csv: .*\(line 2"):
-        run(MmluSource(), path)
+        collect(MmluSource(), path)
 
 
 def test_file_cut_inside_a_quoted_cell_is_an_error(tmp_path: Path) -> None:
-    path = write(tmp_path / "anatomy_val.csv", ANATOMY_VAL[: ANATOMY_VAL.index("Which muscle")])
+    path = write_at(tmp_path / "anatomy_val.csv", ANATOMY_VAL[: ANATOMY_VAL.index("Which muscle")])
     with pytest.raises(RawFileError, match="cut short .*quoted field opened on line 2"):
-        run(MmluSource(), path)
+        collect(MmluSource(), path)
 
 
 def test_file_cut_in_its_last_row_is_an_error(tmp_path: Path) -> None:
-    path = write(tmp_path / "anatomy_dev.csv", ANATOMY_DEV.rstrip()[:-12])
+    path = write_at(tmp_path / "anatomy_dev.csv", ANATOMY_DEV.rstrip()[:-12])
     with pytest.raises(RawFileError, match="cut short .*last row, line 2, has 3 of 6 columns"):
-        run(MmluSource(), path)
+        collect(MmluSource(), path)
 
 
 def test_file_name_must_say_subject_and_split(tmp_path: Path) -> None:
-    path = write(tmp_path / "questions.csv", ANATOMY_DEV)
+    path = write_at(tmp_path / "questions.csv", ANATOMY_DEV)
     expected = r"questions.csv: is not an MMLU file.*\{subject\}_\{dev\|val\|test\}\.csv"
     with pytest.raises(RawFileError, match=expected):
         MmluSource().shards(path)
@@ -346,13 +328,13 @@ def test_registered_under_its_name() -> None:
 
 def test_bundled_sample_parses() -> None:
     source = MmluSource()
-    records, skips = run(source, SAMPLE)
+    records, skips = collect(source, SAMPLE)
     assert len(records) == 7
     assert skips == {"bad_answer_letter": 4}  # the "sample written for meadow" rows
     assert {r.subset for r in records} == {"anatomy", "nutrition"}
     evaluation = [i for i in source.evaluation_items(SAMPLE) if isinstance(i, EvalItem)]
     assert len(evaluation) == 4
-    with_biology, _ = run(MmluSource(subjects=["anatomy", "college_biology"]), SAMPLE)
+    with_biology, _ = collect(MmluSource(subjects=["anatomy", "college_biology"]), SAMPLE)
     assert len(with_biology) == 5
 
 

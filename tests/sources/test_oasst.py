@@ -14,8 +14,10 @@ import pytest
 
 import meadow
 from meadow.errors import RawFileError, RecipeError
+from meadow.schema import Record
 from meadow.sources import Skip, get_source
 from meadow.sources.oasst import OasstSource, clean_text
+from tests.sources.helpers import collect, write_file
 
 SAMPLES = Path(__file__).resolve().parents[2] / "meadow" / "samples" / "oasst"
 INSTRUCTION = "Reply to the user's last message helpfully and truthfully"
@@ -25,12 +27,6 @@ def uid(n: int) -> str:
     return f"c0ffee00-0000-4000-8000-{n:012d}"
 
 
-def write(folder: Path, name: str, text: str) -> Path:
-    path = folder / name
-    path.write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
-    return path
-
-
 def write_gz(folder: Path, name: str, text: str) -> Path:
     path = folder / name
     with gzip.open(path, "wt", encoding="utf-8") as f:
@@ -38,15 +34,9 @@ def write_gz(folder: Path, name: str, text: str) -> Path:
     return path
 
 
-def run(path: Path, **options) -> tuple[list, Counter]:
-    """Records and skip counts of one file."""
-    records, skips = [], Counter()
-    for item in OasstSource(**options).records(path):
-        if isinstance(item, Skip):
-            skips[item.reason] += 1
-        else:
-            records.append(item)
-    return records, skips
+def run(raw: Path, **options) -> tuple[list[Record], Counter[str]]:
+    """Records and skip counts of a raw file or folder."""
+    return collect(OasstSource(**options), raw)
 
 
 def pairs(records: list) -> list[tuple[str, str, str]]:
@@ -118,7 +108,7 @@ GERMAN = (
 
 @pytest.fixture
 def messages_jsonl(tmp_path: Path) -> Path:
-    return write(tmp_path, "2023-04-12_oasst_ready.messages.jsonl", MESSAGES)
+    return write_file(tmp_path, "2023-04-12_oasst_ready.messages.jsonl", MESSAGES, lstrip=True)
 
 
 @pytest.fixture
@@ -128,7 +118,7 @@ def messages_jsonl_gz(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def trees_jsonl(tmp_path: Path) -> Path:
-    return write(tmp_path, "2023-04-12_oasst_ready.trees.jsonl", TREES)
+    return write_file(tmp_path, "2023-04-12_oasst_ready.trees.jsonl", TREES, lstrip=True)
 
 
 @pytest.fixture
@@ -138,7 +128,7 @@ def trees_jsonl_gz(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def messages_without_nulls(tmp_path: Path) -> Path:
-    return write(tmp_path, "fever.messages.jsonl", MESSAGES_WITHOUT_NULLS)
+    return write_file(tmp_path, "fever.messages.jsonl", MESSAGES_WITHOUT_NULLS, lstrip=True)
 
 
 # -- pairs -------------------------------------------------------------------------------------
@@ -195,7 +185,7 @@ def test_file_without_null_keys_reads_the_same(messages_without_nulls: Path) -> 
 def test_interleaved_trees_are_still_paired_right(tmp_path: Path) -> None:
     lines = textwrap.dedent(MESSAGES).strip().splitlines()
     shuffled = [lines[i] for i in (0, 10, 1, 11, 6, 2, 12, 3, 7, 4, 5, *range(13, 19))]
-    path = write(tmp_path, "shuffled.messages.jsonl", "\n".join(shuffled) + "\n")
+    path = write_file(tmp_path, "shuffled.messages.jsonl", "\n".join(shuffled) + "\n", lstrip=True)
     records, skips = run(path, lang=["en", "de"])
     assert sorted(pairs(records)) == sorted([FEVER, FOLLOW_UP, GERMAN])
     assert skips["no_reviewed_reply"] == 1
@@ -210,7 +200,7 @@ def test_messages_without_tree_ids_are_read_whole(tmp_path: Path) -> None:
         for line in lines[:8]
     ]
     assert all("message_tree_id" not in line for line in stripped)
-    path = write(tmp_path, "no-tree-ids.jsonl", "\n".join(stripped) + "\n")
+    path = write_file(tmp_path, "no-tree-ids.jsonl", "\n".join(stripped) + "\n", lstrip=True)
     records, _ = run(path, lang="*")
     assert pairs(records) == [FEVER, FOLLOW_UP, GERMAN]
 
@@ -294,7 +284,7 @@ def test_synthetic_prompts_can_be_kept(messages_jsonl: Path) -> None:
 
 def test_follow_up_whose_conversation_is_not_in_the_file_is_skipped(tmp_path: Path) -> None:
     lines = textwrap.dedent(MESSAGES).strip().splitlines()
-    path = write(tmp_path, "part.messages.jsonl", "\n".join(lines[2:4]) + "\n")
+    path = write_file(tmp_path, "part.messages.jsonl", "\n".join(lines[2:4]) + "\n", lstrip=True)
     records, skips = run(path)
     assert records == []
     assert skips == {"missing_context": 1}
@@ -309,7 +299,7 @@ def test_bad_language_option_is_refused(value) -> None:
 
 
 def test_tree_without_prompt_is_skipped(tmp_path: Path) -> None:
-    path = write(
+    path = write_file(
         tmp_path,
         "x.trees.jsonl",
         '{"message_tree_id": "c0ffee00-0000-4000-8000-000000000099", "tree_state": "aborted_low_grade", "prompt": null, "origin": null}\n',
@@ -324,7 +314,7 @@ def test_folder_reads_messages_and_skips_trees_of_the_same_export(
     messages_jsonl_gz: Path, trees_jsonl_gz: Path
 ) -> None:
     folder = messages_jsonl_gz.parent
-    write(folder, "README.md", "# oasst1")
+    write_file(folder, "README.md", "# oasst1")
     write_gz(folder, "2023-04-12_oasst_all.trees.jsonl.gz", TREES)
     shards = OasstSource().shards(folder)
     assert [p.name for p in shards] == [
@@ -334,7 +324,7 @@ def test_folder_reads_messages_and_skips_trees_of_the_same_export(
 
 
 def test_folder_without_exports_is_refused(tmp_path: Path) -> None:
-    write(tmp_path, "README.md", "# oasst1")
+    write_file(tmp_path, "README.md", "# oasst1")
     with pytest.raises(
         RawFileError,
         match=r"folder holds no OpenAssistant export: expected 2023-04-12_oasst_ready\.messages\.jsonl\.gz",
@@ -388,7 +378,10 @@ def test_utf16_file_is_refused(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("gzipped", [False, True])
 def test_empty_file_is_refused(tmp_path: Path, gzipped: bool) -> None:
-    path = (write_gz if gzipped else write)(tmp_path, "x.messages.jsonl", "\n\n")
+    if gzipped:
+        path = write_gz(tmp_path, "x.messages.jsonl", "\n\n")
+    else:
+        path = write_file(tmp_path, "x.messages.jsonl", "\n\n", lstrip=True)
     with pytest.raises(RawFileError, match="empty file: download it again"):
         list(OasstSource().parse(path))
 
@@ -428,7 +421,7 @@ def test_tree_line_without_prompt_is_refused(trees_jsonl: Path) -> None:
 def test_json_that_is_not_an_oasst_export_is_refused(
     tmp_path: Path, content: str, problem: str
 ) -> None:
-    path = write(tmp_path, "x.jsonl", content)
+    path = write_file(tmp_path, "x.jsonl", content, lstrip=True)
     with pytest.raises(RawFileError, match=problem):
         list(OasstSource().parse(path))
 
@@ -456,14 +449,7 @@ def test_registered_with_its_metadata() -> None:
 
 
 def test_bundled_sample_parses_with_its_skips() -> None:
-    source = OasstSource()
-    records, skips = [], Counter()
-    for path in source.shards(SAMPLES):
-        for item in source.records(path):
-            if isinstance(item, Skip):
-                skips[item.reason] += 1
-            else:
-                records.append(item)
+    records, skips = collect(OasstSource(), SAMPLES)
     assert len(records) == 4
     assert skips == {"no_reviewed_reply": 1, "wrong_language": 1}
     assert sum(r.input.startswith("User: ") for r in records) == 1  # the one follow-up

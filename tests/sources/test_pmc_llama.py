@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import json
-import textwrap
 from collections import Counter
 from pathlib import Path
 
@@ -15,33 +14,18 @@ import pytest
 import meadow
 from meadow.errors import RawFileError
 from meadow.schema import Record
-from meadow.sources import Skip, get_source
+from meadow.sources import get_source
 from meadow.sources.pmc_llama import RELEASE_URL, PmcLlamaSource
+from tests.sources.helpers import collect, rows, write_file
 
 SAMPLES = Path(__file__).resolve().parents[2] / "meadow" / "samples" / "pmc_llama"
 MEDQA_INSTRUCTION = "You're a doctor, kindly address the medical queries according to the patient's account. Answer with the best option directly."
 MEDQA_INPUT = "###Question: A 23-year-old pregnant woman at 22 weeks' gestation has burning on urination. She is otherwise well. Which of the following is the best treatment?\n###Options:\nA. Ampicillin\nB. Ceftriaxone\nC. Doxycycline\nD. Nitrofurantoin"
 
 
-def write(folder: Path, name: str, text: str) -> Path:
-    path = folder / name
-    path.write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
-    return path
-
-
-def run(path: Path, **kwargs) -> tuple[list[Record], Counter]:
-    """Records and skip counts of one file."""
-    records, skips = [], Counter()
-    for item in PmcLlamaSource(**kwargs).records(path):
-        if isinstance(item, Skip):
-            skips[item.reason] += item.count
-        else:
-            records.append(item)
-    return records, skips
-
-
-def rows(records: list[Record]) -> list[tuple[str, str, str, str]]:
-    return [(r.subset, r.source_id, r.input, r.output) for r in records]
+def run(raw: Path, **options) -> tuple[list[Record], Counter[str]]:
+    """Records and skip counts of a raw file or folder."""
+    return collect(PmcLlamaSource(**options), raw)
 
 
 # -- one fixture per shape of the file ---------------------------------------------------------
@@ -50,7 +34,7 @@ def rows(records: list[Record]) -> list[tuple[str, str, str, str]]:
 @pytest.fixture
 def release_json(tmp_path: Path) -> Path:
     """release.json: an indented JSON array of {instruction, input, output, source, sample_id}."""
-    return write(
+    return write_file(
         tmp_path,
         "release.json",
         r"""
@@ -113,6 +97,7 @@ def release_json(tmp_path: Path) -> Path:
             }
         ]
         """,
+        lstrip=True,
     )
 
 
@@ -315,13 +300,13 @@ def test_utf16_file_is_refused(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("content", ["", " \n\n "])
 def test_empty_file_is_refused(tmp_path: Path, content: str) -> None:
-    path = write(tmp_path, "release.json", content)
+    path = write_file(tmp_path, "release.json", content, lstrip=True)
     with pytest.raises(RawFileError, match=r"release\.json: empty file: download it again"):
         run(path)
 
 
 def test_item_without_a_key_names_the_item_and_the_key(tmp_path: Path) -> None:
-    path = write(
+    path = write_file(
         tmp_path,
         "release.json",
         """
@@ -330,6 +315,7 @@ def test_item_without_a_key_names_the_item_and_the_key(tmp_path: Path) -> None:
             {"instruction": "i", "input": "q", "output": "a", "sample_id": 1}
         ]
         """,
+        lstrip=True,
     )
     with pytest.raises(
         RawFileError,
@@ -340,13 +326,17 @@ def test_item_without_a_key_names_the_item_and_the_key(tmp_path: Path) -> None:
 
 
 def test_json_line_without_a_key_names_the_line(tmp_path: Path) -> None:
-    path = write(tmp_path, "release.jsonl", '{"instruction": "i", "input": "q", "output": "a"}\n')
+    path = write_file(
+        tmp_path,
+        "release.jsonl",
+        '{"instruction": "i", "input": "q", "output": "a"}\n',
+    )
     with pytest.raises(RawFileError, match=r"row 1: line 1 has no 'source' key"):
         run(path)
 
 
 def test_item_that_is_not_an_object_is_refused(tmp_path: Path) -> None:
-    path = write(tmp_path, "release.json", '[["i", "q", "a", "umls", 0]]')
+    path = write_file(tmp_path, "release.json", '[["i", "q", "a", "umls", 0]]')
     with pytest.raises(
         RawFileError,
         match=r"row 0: item 0 is a JSON array, not an object \(expected keys: instruction, input, "
@@ -356,7 +346,7 @@ def test_item_that_is_not_an_object_is_refused(tmp_path: Path) -> None:
 
 
 def test_top_level_value_that_is_not_an_array_is_refused(tmp_path: Path) -> None:
-    path = write(tmp_path, "release.json", '"instruction"')
+    path = write_file(tmp_path, "release.json", '"instruction"')
     with pytest.raises(
         RawFileError,
         match=r"expected a JSON file holding PMC-LLaMA's rows \(a JSON array of objects\) \(starting with '\['\), found '\"'",
@@ -365,7 +355,7 @@ def test_top_level_value_that_is_not_an_array_is_refused(tmp_path: Path) -> None
 
 
 def test_invalid_json_names_the_item(tmp_path: Path) -> None:
-    path = write(
+    path = write_file(
         tmp_path,
         "release.json",
         '[{"instruction": "i", "input": "q", "output": "a", "source": "umls", "sample_id": 0},]',
@@ -391,17 +381,12 @@ def test_registered_with_its_metadata() -> None:
 
 def test_bundled_sample_parses_with_its_skips() -> None:
     source = PmcLlamaSource()
-    subsets: Counter = Counter()
-    skips: Counter = Counter()
     shards = source.shards(SAMPLES)
     assert [p.name for p in shards] == ["release.json"]
-    for path in shards:
-        for item in source.records(path):
-            if isinstance(item, Skip):
-                skips[item.reason] += item.count
-            else:
-                subsets[item.subset] += 1
-                assert "not medical advice" not in item.instruction
+    records, skips = collect(source, SAMPLES)
+    subsets = Counter(item.subset for item in records)
+    for item in records:
+        assert "not medical advice" not in item.instruction
     assert subsets == {
         "medqa_train": 1,
         "medmcqa": 1,

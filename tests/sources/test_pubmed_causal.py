@@ -6,7 +6,6 @@ written here as their repositories have them, stray quote marks and escapes incl
 
 from __future__ import annotations
 
-import textwrap
 from collections import Counter
 from pathlib import Path
 
@@ -16,8 +15,8 @@ import meadow
 from meadow.errors import RawFileError, RecipeError
 from meadow.schema import Record
 from meadow.sources import get_source
-from meadow.sources.base import Skip
 from meadow.sources.pubmed_causal import PubmedCausalSource
+from tests.sources.helpers import collect, write_at
 
 SAMPLE = Path(__file__).resolve().parents[2] / "meadow" / "samples" / "pubmed_causal"
 INSTRUCTION = (
@@ -40,22 +39,9 @@ EMNLP = """\
 COLING = EMNLP.replace(",1\n", ",X\n").replace(",3\n", ",1\n").replace(",X\n", ",3\n")
 
 
-def write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(textwrap.dedent(text), encoding="utf-8")
-    return path
-
-
-def run(raw: Path, **options: str) -> tuple[list[Record], Counter[str]]:
-    source = PubmedCausalSource(**options)
-    records, skips = [], Counter()
-    for shard in source.shards(raw):
-        for item in source.records(shard):
-            if isinstance(item, Skip):
-                skips[item.reason] += 1
-            else:
-                records.append(item)
-    return records, skips
+def run(raw: Path, **options) -> tuple[list[Record], Counter[str]]:
+    """Records and skip counts of a raw file or folder."""
+    return collect(PubmedCausalSource(**options), raw)
 
 
 # -- one fixture per raw shape --------------------------------------------------------------
@@ -64,13 +50,13 @@ def run(raw: Path, **options: str) -> tuple[list[Record], Counter[str]]:
 @pytest.fixture
 def emnlp_file(tmp_path: Path) -> Path:
     """`data/pubmed_causal_language_use.csv` of causal-language-use-in-science (EMNLP 2019)."""
-    return write(tmp_path / "emnlp" / "data" / "pubmed_causal_language_use.csv", EMNLP)
+    return write_at(tmp_path / "emnlp" / "data" / "pubmed_causal_language_use.csv", EMNLP)
 
 
 @pytest.fixture
 def coling_file(tmp_path: Path) -> Path:
     """`data/annotated_pubmed.csv` of correlation-to-causation-exaggeration (COLING 2020)."""
-    return write(tmp_path / "coling" / "data" / "annotated_pubmed.csv", COLING)
+    return write_at(tmp_path / "coling" / "data" / "annotated_pubmed.csv", COLING)
 
 
 # -- records --------------------------------------------------------------------------------
@@ -137,7 +123,7 @@ def test_duplicate_sentences_are_dropped_and_counted(emnlp_file: Path) -> None:
 
 
 def test_labels_outside_the_codes_are_skipped(tmp_path: Path) -> None:
-    path = write(
+    path = write_at(
         tmp_path / "causal.csv",
         """\
         sentence,label
@@ -155,7 +141,7 @@ def test_labels_outside_the_codes_are_skipped(tmp_path: Path) -> None:
 
 def test_folder_is_searched_for_the_upstream_file(emnlp_file: Path, tmp_path: Path) -> None:
     assert PubmedCausalSource().shards(emnlp_file.parent.parent) == [emnlp_file]
-    write(tmp_path / "emnlp" / "annotated_pubmed.csv", COLING)
+    write_at(tmp_path / "emnlp" / "annotated_pubmed.csv", COLING)
     with pytest.raises(RawFileError, match="holds both .* pass one of the two files"):
         PubmedCausalSource().shards(tmp_path / "emnlp")
 
@@ -172,13 +158,13 @@ def test_source_declares_the_emnlp_download() -> None:
 
 
 def test_missing_column_is_named_with_the_file(tmp_path: Path) -> None:
-    path = write(tmp_path / "causal.csv", "text,label\nSmoking causes cancer.,1\n")
+    path = write_at(tmp_path / "causal.csv", "text,label\nSmoking causes cancer.,1\n")
     with pytest.raises(RawFileError, match="causal.csv: missing column 'sentence'"):
         run(path)
 
 
 def test_empty_file_is_an_error(tmp_path: Path) -> None:
-    path = write(tmp_path / "causal.csv", "")
+    path = write_at(tmp_path / "causal.csv", "")
     with pytest.raises(RawFileError, match="causal.csv: the file is empty"):
         run(path)
 
@@ -191,13 +177,13 @@ def test_file_not_in_utf8_names_the_line(tmp_path: Path) -> None:
 
 
 def test_file_cut_in_its_last_row_is_an_error(tmp_path: Path) -> None:
-    path = write(tmp_path / "causal.csv", "sentence,label\nSmoking causes cancer.,1\nSmoking is")
+    path = write_at(tmp_path / "causal.csv", "sentence,label\nSmoking causes cancer.,1\nSmoking is")
     with pytest.raises(RawFileError, match="cut short .*last row, line 3, has 1 of 2 columns"):
         run(path)
 
 
 def test_folder_without_the_file_names_it(tmp_path: Path) -> None:
-    write(tmp_path / "causal.csv", EMNLP)
+    write_at(tmp_path / "causal.csv", EMNLP)
     with pytest.raises(
         RawFileError, match="neither pubmed_causal_language_use.csv nor annotated_pubmed.csv"
     ):

@@ -9,7 +9,6 @@ keys than PQA-L's; PQA-A's own indentation is unverified, so a compact shape is 
 from __future__ import annotations
 
 import logging
-import textwrap
 from collections import Counter
 from pathlib import Path
 
@@ -25,32 +24,14 @@ from meadow.sources.pubmedqa import (
     REASONING_INSTRUCTION,
     PubMedQASource,
 )
+from tests.sources.helpers import collect, rows, write_file
 
 SAMPLE = Path(__file__).resolve().parents[2] / "meadow" / "samples" / "pubmedqa"
 
 
-def write(folder: Path, name: str, text: str) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / name
-    path.write_text(textwrap.dedent(text), encoding="utf-8")
-    return path
-
-
-def run(raw: Path, **settings) -> tuple[list[Record], Counter]:
-    source = PubMedQASource(**settings)
-    records: list[Record] = []
-    skips: Counter = Counter()
-    for shard in source.shards(raw):
-        for item in source.records(shard):
-            if isinstance(item, Skip):
-                skips[item.reason] += item.count
-            else:
-                records.append(item)
-    return records, skips
-
-
-def rows(records: list[Record]) -> list[tuple[str, str, str, str]]:
-    return [(r.subset, r.source_id, r.input, r.output) for r in records]
+def run(raw: Path, **options) -> tuple[list[Record], Counter[str]]:
+    """Records and skip counts of a raw file or folder."""
+    return collect(PubMedQASource(**options), raw)
 
 
 # -- fixtures: one per shape of raw file ----------------------------------------------------------
@@ -59,7 +40,7 @@ def rows(records: list[Record]) -> list[tuple[str, str, str, str]]:
 @pytest.fixture
 def pqal_file(tmp_path: Path) -> Path:
     """PQA-L as in the repository: every key, YEAR possibly null, one item per decision."""
-    return write(
+    return write_file(
         tmp_path / "data",
         "ori_pqal.json",
         """\
@@ -150,7 +131,7 @@ def pqal_file(tmp_path: Path) -> Path:
 @pytest.fixture
 def pqaa_file(tmp_path: Path) -> Path:
     """PQA-A: yes/no decisions, no YEAR and no reasoning predictions; with bad items."""
-    return write(
+    return write_file(
         tmp_path / "data",
         "ori_pqaa.json",
         """\
@@ -226,7 +207,7 @@ def pqaa_file(tmp_path: Path) -> Path:
 @pytest.fixture
 def pqaa_compact(tmp_path: Path) -> Path:
     """PQA-A written without indentation (`json.dump` defaults): the other plausible shape."""
-    return write(
+    return write_file(
         tmp_path,
         "ori_pqaa.json",
         '{"26000001": {"QUESTION": "Does walking ease knee pain?", "CONTEXTS": ["Participants walked 30 minutes a day."], "LABELS": ["METHODS"], "LONG_ANSWER": "Walking eased knee pain.", "MESHES": ["Walking"], "final_decision": "yes"}}',
@@ -236,7 +217,7 @@ def pqaa_compact(tmp_path: Path) -> Path:
 @pytest.fixture
 def pqau_file(tmp_path: Path) -> Path:
     """PQA-U: the same items without a final_decision."""
-    return write(
+    return write_file(
         tmp_path / "data",
         "ori_pqau.json",
         """\
@@ -272,8 +253,8 @@ def pqau_file(tmp_path: Path) -> Path:
 @pytest.fixture
 def repository_folder(tmp_path: Path, pqal_file: Path, pqaa_file: Path, pqau_file: Path) -> Path:
     """The repository's layout: data/ holds the three files beside split and answer files."""
-    write(tmp_path / "data", "test_ground_truth.json", '{"21000001": "yes"}')
-    write(tmp_path / "data" / "pqal_fold0", "dev_set.json", "{}")
+    write_file(tmp_path / "data", "test_ground_truth.json", '{"21000001": "yes"}')
+    write_file(tmp_path / "data" / "pqal_fold0", "dev_set.json", "{}")
     return tmp_path
 
 
@@ -453,7 +434,7 @@ def test_folder_reads_the_three_files_by_name_and_ignores_others(repository_fold
 
 
 def test_folder_with_none_of_the_files(tmp_path: Path) -> None:
-    write(tmp_path, "test_ground_truth.json", '{"1": "yes"}')
+    write_file(tmp_path, "test_ground_truth.json", '{"1": "yes"}')
     with pytest.raises(
         RawFileError,
         match=r"folder holds none of PubMedQA's files: expected ori_pqal\.json, "
@@ -463,7 +444,7 @@ def test_folder_with_none_of_the_files(tmp_path: Path) -> None:
 
 
 def test_a_file_with_another_name_is_refused(tmp_path: Path) -> None:
-    path = write(tmp_path, "test_set.json", "{}")
+    path = write_file(tmp_path, "test_set.json", "{}")
     with pytest.raises(
         RawFileError, match=r"test_set\.json: not a PubMedQA file: expected ori_pqal"
     ):
@@ -499,7 +480,7 @@ def test_only_the_labelled_file_gives_evaluation_items(pqaa_file: Path, pqau_fil
 
 
 def test_evaluation_items_skip_for_the_same_reasons(tmp_path: Path) -> None:
-    path = write(
+    path = write_file(
         tmp_path,
         "ori_pqal.json",
         '{"1": {"QUESTION": "Q?", "CONTEXTS": ["C."], "final_decision": "perhaps", "LONG_ANSWER": "L."}}',
@@ -539,13 +520,13 @@ def test_utf16_file(tmp_path: Path) -> None:
 
 
 def test_empty_file(tmp_path: Path) -> None:
-    path = write(tmp_path, "ori_pqaa.json", "\n")
+    path = write_file(tmp_path, "ori_pqaa.json", "\n")
     with pytest.raises(RawFileError, match=r"ori_pqaa\.json: empty file"):
         run(path)
 
 
 def test_array_instead_of_an_object(tmp_path: Path) -> None:
-    path = write(tmp_path, "ori_pqal.json", '[{"QUESTION": "Q?", "CONTEXTS": []}]')
+    path = write_file(tmp_path, "ori_pqal.json", '[{"QUESTION": "Q?", "CONTEXTS": []}]')
     with pytest.raises(
         RawFileError,
         match=r"expected a JSON file holding an object of PubMedQA items keyed by PMID "
@@ -555,7 +536,7 @@ def test_array_instead_of_an_object(tmp_path: Path) -> None:
 
 
 def test_missing_key_names_the_pmid(tmp_path: Path) -> None:
-    path = write(
+    path = write_file(
         tmp_path,
         "ori_pqaa.json",
         '{"1": {"QUESTION": "Q?", "CONTEXTS": ["C."], "final_decision": "no"},\n'
@@ -578,7 +559,7 @@ def test_missing_decision_in_a_labelled_file(pqau_file: Path) -> None:
 
 
 def test_item_that_is_not_an_object(tmp_path: Path) -> None:
-    path = write(tmp_path, "ori_pqau.json", '{"12345": "yes"}')
+    path = write_file(tmp_path, "ori_pqau.json", '{"12345": "yes"}')
     with pytest.raises(
         RawFileError, match=r"ori_pqau\.json, row 1: PMID 12345 is a string, not an object"
     ):

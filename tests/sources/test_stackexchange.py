@@ -24,6 +24,7 @@ from meadow.errors import RawFileError
 from meadow.sources import Skip, get_source
 from meadow.sources import stackexchange as stackexchange_module
 from meadow.sources.stackexchange import StackexchangeSource, parse_tags, post_license
+from tests.sources.helpers import collect
 
 SAMPLES = Path(__file__).resolve().parents[2] / "meadow" / "samples" / "stackexchange"
 INSTRUCTION = "Answer this question truthfully"
@@ -76,19 +77,13 @@ def dump_members(posts: bytes) -> dict[str, bytes]:
     }
 
 
-def run(path: Path, **options) -> tuple[list, Counter]:
+def run(path: Path, **options) -> tuple[list[tuple[str, str, str, str, str]], Counter[str]]:
     """Records as (subset, source_id, input, output, license), and skip counts."""
-    source = StackexchangeSource(**options)
-    records, skips = [], Counter()
-    for shard in source.shards(path):
-        for item in source.records(shard):
-            if isinstance(item, Skip):
-                skips[item.reason] += 1
-            else:
-                assert item.instruction == INSTRUCTION
-                assert item.source == "stackexchange"
-                records.append((item.subset, item.source_id, item.input, item.output, item.license))
-    return records, skips
+    records, skips = collect(StackexchangeSource(**options), path)
+    for item in records:
+        assert item.instruction == INSTRUCTION
+        assert item.source == "stackexchange"
+    return [(r.subset, r.source_id, r.input, r.output, r.license) for r in records], skips
 
 
 # -- the newer dump layout ---------------------------------------------------------------

@@ -26,6 +26,7 @@ from meadow.sources.umls import (
     UmlsSource,
     relation_phrase,
 )
+from tests.sources.helpers import collect, rows, write_file
 
 SAMPLE = Path(__file__).resolve().parents[2] / "meadow" / "samples" / "umls"
 ENTITY = ENTITY_PARAPHRASES[0]
@@ -74,28 +75,9 @@ MRREL_ROWS = """\
 """
 
 
-def write(folder: Path, name: str, rows: str) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / name
-    path.write_text(textwrap.dedent(rows), encoding="utf-8")
-    return path
-
-
-def run(raw: Path, **options) -> tuple[list[Record], Counter]:
-    source = UmlsSource(**options)
-    records: list[Record] = []
-    skips: Counter = Counter()
-    for shard in source.shards(raw):
-        for item in source.records(shard):
-            if isinstance(item, Skip):
-                skips[item.reason] += item.count
-            else:
-                records.append(item)
-    return records, skips
-
-
-def rows(records: list[Record]) -> list[tuple[str, str, str, str]]:
-    return [(r.subset, r.source_id, r.input, r.output) for r in records]
+def run(raw: Path, **options) -> tuple[list[Record], Counter[str]]:
+    """Records and skip counts of a raw file or folder."""
+    return collect(UmlsSource(**options), raw)
 
 
 # -- fixtures: one per shape of raw folder ------------------------------------------------------
@@ -105,11 +87,11 @@ def rows(records: list[Record]) -> list[tuple[str, str, str, str]]:
 def release(tmp_path: Path) -> Path:
     """An unzipped release: `2024AA/META/` holding the three files (and others)."""
     meta = tmp_path / "2024AA" / "META"
-    write(meta, "MRCONSO.RRF", MRCONSO_ROWS)
-    write(meta, "MRDEF.RRF", MRDEF_ROWS)
-    write(meta, "MRREL.RRF", MRREL_ROWS)
-    write(meta, "MRSAB.RRF", "C1140284|C1140284|MSH|MSH|Medical Subject Headings|MSH|||\n")
-    write(tmp_path / "2024AA", "release.dat", "umls.release.name=2024AA\n")
+    write_file(meta, "MRCONSO.RRF", MRCONSO_ROWS)
+    write_file(meta, "MRDEF.RRF", MRDEF_ROWS)
+    write_file(meta, "MRREL.RRF", MRREL_ROWS)
+    write_file(meta, "MRSAB.RRF", "C1140284|C1140284|MSH|MSH|Medical Subject Headings|MSH|||\n")
+    write_file(tmp_path / "2024AA", "release.dat", "umls.release.name=2024AA\n")
     return tmp_path / "2024AA"
 
 
@@ -122,9 +104,9 @@ def meta(release: Path) -> Path:
 def one_relation(tmp_path: Path) -> Path:
     """A META folder with one hierarchical fact whose meaning is known: asthma is a lung disease."""
     meta = tmp_path / "META"
-    write(meta, "MRCONSO.RRF", MRCONSO_ROWS)
-    write(meta, "MRDEF.RRF", "C0000003|A0000031|AT0000002||MSH|A beta-2 agonist.|N||\n")
-    write(
+    write_file(meta, "MRCONSO.RRF", MRCONSO_ROWS)
+    write_file(meta, "MRDEF.RRF", "C0000003|A0000031|AT0000002||MSH|A beta-2 agonist.|N||\n")
+    write_file(
         meta,
         "MRREL.RRF",
         """\
@@ -259,9 +241,9 @@ def test_every_skip_reason_is_counted(meta: Path) -> None:
 
 def test_skips_are_counted_per_batch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     meta = tmp_path / "META"
-    write(meta, "MRCONSO.RRF", MRCONSO_ROWS)
-    write(meta, "MRDEF.RRF", MRDEF_ROWS * 20)
-    write(meta, "MRREL.RRF", MRREL_ROWS * 30)
+    write_file(meta, "MRCONSO.RRF", MRCONSO_ROWS)
+    write_file(meta, "MRDEF.RRF", MRDEF_ROWS * 20)
+    write_file(meta, "MRREL.RRF", MRREL_ROWS * 30)
     source = UmlsSource()
     skips = [s for shard in source.shards(meta) for s in source.parse(shard) if isinstance(s, Skip)]
     assert any(s.count > 1 for s in skips)  # whole batches are reported at once
@@ -351,7 +333,7 @@ def test_names_file_parses_to_nothing(meta: Path) -> None:
 
 
 def test_folder_without_umls_files(tmp_path: Path) -> None:
-    write(tmp_path, "notes.txt", "nothing here\n")
+    write_file(tmp_path, "notes.txt", "nothing here\n")
     with pytest.raises(
         RawFileError,
         match=r"folder holds none of MRCONSO\.RRF, MRDEF\.RRF, MRREL\.RRF: pass the META folder",
@@ -377,7 +359,7 @@ def test_split_file_parts_are_pointed_out(meta: Path) -> None:
 def test_two_releases_in_one_folder(tmp_path: Path, release: Path) -> None:
     other = tmp_path / "2023AB" / "META"
     for name in ("MRCONSO.RRF", "MRDEF.RRF", "MRREL.RRF"):
-        write(other, name, (release / "META" / name).read_text())
+        write_file(other, name, (release / "META" / name).read_text())
     with pytest.raises(RawFileError, match=r"holds several MRDEF\.RRF .*pass one release's META"):
         UmlsSource().shards(tmp_path)
 

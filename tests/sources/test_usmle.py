@@ -9,7 +9,6 @@ options}`, `stepN_solutions.json` maps the number (a string key) to a letter, an
 from __future__ import annotations
 
 import json
-import textwrap
 from collections import Counter
 from pathlib import Path
 
@@ -22,33 +21,15 @@ from meadow.schema import EvalItem, Record
 from meadow.sources import get_source
 from meadow.sources.base import Skip
 from meadow.sources.usmle import UsmleSource
+from tests.sources.helpers import collect, rows, write_file
 from tests.toy_source import write_toy
 
 SAMPLE = Path(__file__).resolve().parents[2] / "meadow" / "samples" / "usmle"
 
 
-def write(folder: Path, name: str, text: str) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / name
-    path.write_text(textwrap.dedent(text), encoding="utf-8")
-    return path
-
-
-def run(raw: Path, **options) -> tuple[list[Record], Counter]:
-    source = UsmleSource(**options)
-    records: list[Record] = []
-    skips: Counter = Counter()
-    for shard in source.shards(raw):
-        for item in source.records(shard):
-            if isinstance(item, Skip):
-                skips[item.reason] += 1
-            else:
-                records.append(item)
-    return records, skips
-
-
-def rows(records: list[Record]) -> list[tuple[str, str, str, str]]:
-    return [(r.subset, r.source_id, r.input, r.output) for r in records]
+def run(raw: Path, **options) -> tuple[list[Record], Counter[str]]:
+    """Records and skip counts of a raw file or folder."""
+    return collect(UsmleSource(**options), raw)
 
 
 # -- fixtures: one per shape of raw folder ------------------------------------------------------
@@ -58,7 +39,7 @@ def rows(records: list[Record]) -> list[tuple[str, str, str, str]]:
 def medalpaca_folder(tmp_path: Path) -> Path:
     """All three steps, each with a case to leave out, as medAlpaca's folder holds them."""
     folder = tmp_path / "usmle"
-    write(
+    write_file(
         folder,
         "step1.json",
         """\
@@ -81,8 +62,8 @@ def medalpaca_folder(tmp_path: Path) -> Path:
         ]
         """,
     )
-    write(folder, "step1_solutions.json", '{"1": "b", "2": "A", "3": "A"}')
-    write(
+    write_file(folder, "step1_solutions.json", '{"1": "b", "2": "A", "3": "A"}')
+    write_file(
         folder,
         "step2.json",
         """\
@@ -92,8 +73,8 @@ def medalpaca_folder(tmp_path: Path) -> Path:
         ]
         """,
     )
-    write(folder, "step2_solutions.json", '{"1": "A", "2": "A"}')
-    write(
+    write_file(folder, "step2_solutions.json", '{"1": "A", "2": "A"}')
+    write_file(
         folder,
         "step3.json",
         """\
@@ -104,8 +85,8 @@ def medalpaca_folder(tmp_path: Path) -> Path:
         ]
         """,
     )
-    write(folder, "step3_solutions.json", '{"1": "B", "3": "E", "7": "A"}')
-    write(
+    write_file(folder, "step3_solutions.json", '{"1": "B", "3": "E", "7": "A"}')
+    write_file(
         folder,
         "question_with_images.json",
         '{"step1": [1], "step2": [], "step3": []}',
@@ -236,7 +217,7 @@ def test_only_present_steps_are_read(medalpaca_folder: Path) -> None:
 
 
 def test_repeated_question_number_is_skipped(tmp_path: Path) -> None:
-    write(
+    write_file(
         tmp_path,
         "step1.json",
         """\
@@ -244,8 +225,8 @@ def test_repeated_question_number_is_skipped(tmp_path: Path) -> None:
          {"no": 4, "question": "Q two?", "options": {"A": "x", "B": "y"}}]
         """,
     )
-    write(tmp_path, "step1_solutions.json", '{"4": "A"}')
-    write(tmp_path, "question_with_images.json", '{"step1": [], "step2": [], "step3": []}')
+    write_file(tmp_path, "step1_solutions.json", '{"4": "A"}')
+    write_file(tmp_path, "question_with_images.json", '{"step1": [], "step2": [], "step3": []}')
     records, skips = run(tmp_path)
     assert [r.input.split("\n")[0] for r in records] == ["Q one?"]
     assert skips == {"duplicate_no": 1}
@@ -255,8 +236,8 @@ def test_byte_order_mark_and_list_options_are_accepted(tmp_path: Path) -> None:
     (tmp_path / "step3.json").write_bytes(
         b'\xef\xbb\xbf[{"no": "1", "question": "Which?", "options": ["Left", "Right"]}]'
     )
-    write(tmp_path, "step3_solutions.json", '{"1": " b "}')
-    write(tmp_path, "question_with_images.json", '{"step3": []}')
+    write_file(tmp_path, "step3_solutions.json", '{"1": " b "}')
+    write_file(tmp_path, "question_with_images.json", '{"step3": []}')
     records, _ = run(tmp_path)
     assert rows(records) == [("step3", "step3/1", "Which?\n\nA: Left\nB: Right", "B: Right")]
 
@@ -293,7 +274,7 @@ def test_evaluation_items_match_records(medalpaca_folder: Path) -> None:
 
 
 def test_folder_without_usmle_files(tmp_path: Path) -> None:
-    write(tmp_path, "notes.json", "[]")
+    write_file(tmp_path, "notes.json", "[]")
     with pytest.raises(
         RawFileError,
         match=r"folder holds none of step1\.json, step2\.json, step3\.json .*"
@@ -319,7 +300,7 @@ def test_missing_image_list_is_named(medalpaca_folder: Path) -> None:
 
 
 def test_image_list_without_the_step(medalpaca_folder: Path) -> None:
-    write(medalpaca_folder, "question_with_images.json", '{"step1": [1], "step2": []}')
+    write_file(medalpaca_folder, "question_with_images.json", '{"step1": [1], "step2": []}')
     with pytest.raises(
         RawFileError, match=r"question_with_images\.json: has no 'step3' key \(expected keys step1"
     ):
@@ -327,7 +308,7 @@ def test_image_list_without_the_step(medalpaca_folder: Path) -> None:
 
 
 def test_image_positions_beyond_the_questions(medalpaca_folder: Path) -> None:
-    write(
+    write_file(
         medalpaca_folder, "question_with_images.json", '{"step1": [1, 3], "step2": [], "step3": []}'
     )
     with pytest.raises(
@@ -337,7 +318,7 @@ def test_image_positions_beyond_the_questions(medalpaca_folder: Path) -> None:
 
 
 def test_solutions_of_another_step(medalpaca_folder: Path) -> None:
-    write(medalpaca_folder, "step1_solutions.json", '{"41": "A", "42": "B"}')
+    write_file(medalpaca_folder, "step1_solutions.json", '{"41": "A", "42": "B"}')
     with pytest.raises(
         RawFileError,
         match=r"step1_solutions\.json: none of its question numbers is in step1\.json",
@@ -356,7 +337,7 @@ def test_truncated_step_file(medalpaca_folder: Path) -> None:
 
 
 def test_truncated_solutions_file(medalpaca_folder: Path) -> None:
-    write(medalpaca_folder, "step1_solutions.json", '{"1": "b", "2": ')
+    write_file(medalpaca_folder, "step1_solutions.json", '{"1": "b", "2": ')
     with pytest.raises(
         RawFileError, match=r"step1_solutions\.json, row \d+: the JSON is cut short"
     ):
@@ -366,8 +347,8 @@ def test_truncated_solutions_file(medalpaca_folder: Path) -> None:
 def test_wrong_encoding_names_file_and_line(tmp_path: Path) -> None:
     text = '[\n{"no": 1,\n "question": "Caf\u00e9 au lait spots?",\n "options": {"A": "x"}}\n]\n'
     (tmp_path / "step1.json").write_bytes(text.encode("latin-1"))
-    write(tmp_path, "step1_solutions.json", '{"1": "A"}')
-    write(tmp_path, "question_with_images.json", '{"step1": []}')
+    write_file(tmp_path, "step1_solutions.json", '{"1": "A"}')
+    write_file(tmp_path, "question_with_images.json", '{"step1": []}')
     with pytest.raises(
         RawFileError,
         match=r"step1\.json, row \d+: not valid UTF-8 \(byte 0xe9 on line 3\): re-save the file as UTF-8",
@@ -377,14 +358,14 @@ def test_wrong_encoding_names_file_and_line(tmp_path: Path) -> None:
 
 def test_utf16_file_is_an_encoding_error(tmp_path: Path) -> None:
     (tmp_path / "step1.json").write_text('[{"no": 1}]', encoding="utf-16")
-    write(tmp_path, "step1_solutions.json", '{"1": "A"}')
-    write(tmp_path, "question_with_images.json", '{"step1": []}')
+    write_file(tmp_path, "step1_solutions.json", '{"1": "A"}')
+    write_file(tmp_path, "question_with_images.json", '{"step1": []}')
     with pytest.raises(RawFileError, match=r"the file is UTF-16, not UTF-8: re-save it as UTF-8"):
         list(UsmleSource().parse(tmp_path / "step1.json"))
 
 
 def test_question_without_options_key(medalpaca_folder: Path) -> None:
-    write(medalpaca_folder, "step3.json", '[{"no": 1, "question": "Which?"}]')
+    write_file(medalpaca_folder, "step3.json", '[{"no": 1, "question": "Which?"}]')
     with pytest.raises(
         RawFileError, match=r"step3\.json, row 1: question has no 'options' key \(expected keys"
     ):
@@ -392,13 +373,13 @@ def test_question_without_options_key(medalpaca_folder: Path) -> None:
 
 
 def test_empty_file(medalpaca_folder: Path) -> None:
-    write(medalpaca_folder, "step2.json", "  \n")
+    write_file(medalpaca_folder, "step2.json", "  \n")
     with pytest.raises(RawFileError, match=r"step2\.json: empty file"):
         list(UsmleSource().parse(medalpaca_folder / "step2.json"))
 
 
 def test_step_file_that_is_not_a_list(medalpaca_folder: Path) -> None:
-    write(medalpaca_folder, "step2.json", '{"1": "A"}')
+    write_file(medalpaca_folder, "step2.json", '{"1": "A"}')
     with pytest.raises(RawFileError, match=r"expected a JSON file holding a list of questions"):
         list(UsmleSource().parse(medalpaca_folder / "step2.json"))
 

@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import importlib.util
-import textwrap
 from collections import Counter
 from pathlib import Path
 
@@ -15,25 +14,15 @@ import pytest
 from meadow.errors import RawFileError
 from meadow.sources import Skip, get_source
 from meadow.sources.wikidoc import WikidocSource
+from tests.sources.helpers import collect, rows, write_file
 
 SAMPLES = Path(__file__).resolve().parents[2] / "meadow" / "samples" / "wikidoc"
 
 
-def write(folder: Path, name: str, text: str) -> Path:
-    path = folder / name
-    path.write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
-    return path
-
-
-def run(path: Path) -> tuple[list, Counter]:
+def run(path: Path) -> tuple[list[tuple[str, str, str, str]], Counter[str]]:
     """Records (as rows without the constant columns) and skip counts of one file."""
-    records, skips = [], Counter()
-    for item in WikidocSource().records(path):
-        if isinstance(item, Skip):
-            skips[item.reason] += 1
-        else:
-            records.append((item.subset, item.source_id, item.input, item.output))
-    return records, skips
+    records, skips = collect(WikidocSource(), path)
+    return rows(records), skips
 
 
 # -- one patient page, written in the three heading shapes ---------------------------------
@@ -142,8 +131,11 @@ def page_with_legacy_headings(tmp_path: Path) -> Path:
             f'<h{level}><span class="mw-headline" id="{anchor}">{heading}</span>'
             f"{editsection(n, heading)}</h{level}>\n{html}\n"
         )
-    return write(
-        tmp_path, "Asthma_(patient_information).html", LEGACY_HEAD + "".join(body) + LEGACY_FOOT
+    return write_file(
+        tmp_path,
+        "Asthma_(patient_information).html",
+        LEGACY_HEAD + "".join(body) + LEGACY_FOOT,
+        lstrip=True,
     )
 
 
@@ -156,8 +148,11 @@ def page_with_heading_divs(tmp_path: Path) -> Path:
             f'<div class="mw-heading mw-heading{level}"><h{level} id="{anchor}">{heading}'
             f"</h{level}>{editsection(n, heading)}</div>\n{html}\n"
         )
-    return write(
-        tmp_path, "Asthma_(patient_information).html", LEGACY_HEAD + "".join(body) + LEGACY_FOOT
+    return write_file(
+        tmp_path,
+        "Asthma_(patient_information).html",
+        LEGACY_HEAD + "".join(body) + LEGACY_FOOT,
+        lstrip=True,
     )
 
 
@@ -185,7 +180,7 @@ def page_with_parsoid_sections(tmp_path: Path) -> Path:
         )
         open_levels.append(level)
     parts.append("</section>" * len(open_levels) + "</body></html>\n")
-    return write(tmp_path, "Asthma_(patient_information).html", "".join(parts))
+    return write_file(tmp_path, "Asthma_(patient_information).html", "".join(parts), lstrip=True)
 
 
 EXPECTED_PATIENT_RECORDS = [
@@ -272,7 +267,7 @@ def test_records_carry_source_instruction_and_license(page_with_heading_divs: Pa
 @pytest.fixture
 def patient_page_with_boilerplate(tmp_path: Path) -> Path:
     """Boilerplate in the lead and inside sections, and wikitext the wiki failed to render."""
-    return write(
+    return write_file(
         tmp_path,
         "Gout_(patient_information).html",
         """\
@@ -319,7 +314,7 @@ def test_boilerplate_and_leftover_wikitext_are_removed(patient_page_with_boilerp
 @pytest.fixture
 def page_with_references_and_infobox(tmp_path: Path) -> Path:
     """A textbook microchapter: infobox, navbox, references, editor line, a References section."""
-    return write(
+    return write_file(
         tmp_path,
         "Asthma_pathophysiology.html",
         """\
@@ -381,7 +376,7 @@ def test_textbook_page_drops_infobox_navbox_and_references(
 
 @pytest.fixture
 def textbook_page_with_intro_and_repeated_headings(tmp_path: Path) -> Path:
-    return write(
+    return write_file(
         tmp_path,
         "COPD.html",
         """\
@@ -485,7 +480,7 @@ def test_inputs_and_outputs_are_clean(
 
 
 def test_pages_outside_the_main_namespace_are_skipped(tmp_path: Path) -> None:
-    legacy = write(
+    legacy = write_file(
         tmp_path,
         "Category_Pulmonology.html",
         """\
@@ -496,7 +491,7 @@ def test_pages_outside_the_main_namespace_are_skipped(tmp_path: Path) -> None:
         </body></html>
         """,
     )
-    parsoid = write(
+    parsoid = write_file(
         tmp_path,
         "Template_CMG.htm",
         """\
@@ -534,7 +529,7 @@ def test_page_in_a_legacy_encoding_uses_its_meta_charset(tmp_path: Path) -> None
 
 @pytest.fixture
 def xml_export_with_redirect(tmp_path: Path) -> Path:
-    return write(
+    return write_file(
         tmp_path,
         "wikidoc-export.xml",
         """\
@@ -674,7 +669,7 @@ def test_xml_export_gives_records_and_skips(xml_export_with_redirect: Path) -> N
 
 
 def test_xml_export_without_namespace_is_read(tmp_path: Path) -> None:
-    path = write(
+    path = write_file(
         tmp_path,
         "plain.xml",
         """\
@@ -696,7 +691,7 @@ def test_xml_export_without_namespace_is_read(tmp_path: Path) -> None:
 def test_xml_entities_are_not_resolved(tmp_path: Path) -> None:
     secret = tmp_path / "secret.txt"
     secret.write_text("TOP SECRET")
-    path = write(
+    path = write_file(
         tmp_path,
         "xxe.xml",
         f"""\
@@ -704,6 +699,7 @@ def test_xml_entities_are_not_resolved(tmp_path: Path) -> None:
         <!DOCTYPE mediawiki [<!ENTITY xxe SYSTEM "file://{secret}">]>
         <mediawiki><page><title>Gout</title><ns>0</ns><revision><text>Gout &xxe; hurts a lot.</text></revision></page></mediawiki>
         """,
+        lstrip=True,
     )
     records, _ = run(path)
     assert [r[3] for r in records] == ["Gout &xxe; hurts a lot."]
@@ -713,7 +709,7 @@ def test_xml_entities_are_not_resolved(tmp_path: Path) -> None:
 
 
 def test_html_that_is_not_a_wikidoc_page(tmp_path: Path) -> None:
-    path = write(tmp_path, "notes.html", "<html><body><p>My notes</p></body></html>")
+    path = write_file(tmp_path, "notes.html", "<html><body><p>My notes</p></body></html>")
     with pytest.raises(
         RawFileError, match=r"notes\.html: not a saved wikidoc page .*save the page again"
     ):
@@ -721,13 +717,13 @@ def test_html_that_is_not_a_wikidoc_page(tmp_path: Path) -> None:
 
 
 def test_empty_html_file(tmp_path: Path) -> None:
-    path = write(tmp_path, "empty.html", "")
+    path = write_file(tmp_path, "empty.html", "")
     with pytest.raises(RawFileError, match="empty file"):
         list(WikidocSource().parse(path))
 
 
 def test_malformed_xml_names_the_line(tmp_path: Path) -> None:
-    path = write(
+    path = write_file(
         tmp_path,
         "broken.xml",
         """\
@@ -744,7 +740,7 @@ def test_malformed_xml_names_the_line(tmp_path: Path) -> None:
 
 
 def test_xml_that_is_not_a_mediawiki_export(tmp_path: Path) -> None:
-    path = write(tmp_path, "posts.xml", '<posts><row Id="1" Body="x"/></posts>')
+    path = write_file(tmp_path, "posts.xml", '<posts><row Id="1" Body="x"/></posts>')
     with pytest.raises(RawFileError, match=r"not a MediaWiki XML export .*<posts>.*Special:Export"):
         list(WikidocSource().parse(path))
 
@@ -792,7 +788,7 @@ def test_long_page_filenames_are_cut_and_unique() -> None:
 
 
 def test_title_falls_back_to_the_file_name(tmp_path: Path) -> None:
-    path = write(
+    path = write_file(
         tmp_path,
         WikidocSource.page_filename("Gout (patient information)"),
         '<html><body><div class="mw-parser-output"><h2>What is Gout?</h2><p>A kind of arthritis.</p></div></body></html>',
@@ -802,27 +798,21 @@ def test_title_falls_back_to_the_file_name(tmp_path: Path) -> None:
 
 
 def test_samples_cover_both_subsets_and_are_clean() -> None:
-    source = WikidocSource()
-    subsets: Counter = Counter()
-    skips: Counter = Counter()
-    for path in source.shards(SAMPLES):
-        for item in source.records(path):
-            if isinstance(item, Skip):
-                skips[item.reason] += 1
-                continue
-            subsets[item.subset] += 1
-            for leftover in (
-                "<ref",
-                "{{",
-                "[[",
-                "Editor-in-Chief",
-                "Editor-In-Chief",
-                "Sample page",
-                "not medical advice",
-                "click here",
-            ):
-                assert leftover not in item.output and leftover not in item.input
-            assert " ?" not in item.input
+    records, skips = collect(WikidocSource(), SAMPLES)
+    subsets = Counter(item.subset for item in records)
+    for item in records:
+        for leftover in (
+            "<ref",
+            "{{",
+            "[[",
+            "Editor-in-Chief",
+            "Editor-In-Chief",
+            "Sample page",
+            "not medical advice",
+            "click here",
+        ):
+            assert leftover not in item.output and leftover not in item.input
+        assert " ?" not in item.input
     assert subsets["patient_information"] >= 10 and subsets["textbook"] >= 10
     assert skips["redirect"] == 1
 
