@@ -33,16 +33,18 @@ MIXER_VERSION = "1"
 
 Quota = int | float | str  # a count, a fraction in (0, 1], or "all"
 
-_RECIPE_KEYS = ("name", "description", "seed", "splits", "sources")
+_RECIPE_KEYS = ("name", "description", "seed", "splits", "sources", "llm")
 _SOURCE_KEYS = (
     "quota",
     "subsets",
     "options",
     "instruction",
     "paraphrase",
+    "llm",
     "raw",
     "train_on_evaluation",
 )
+_LLM_KEYS = ("model", "base_url", "concurrency", "max_cost")
 _SPLIT_KEYS = ("validation", "test")
 
 
@@ -96,6 +98,7 @@ class SourceSpec:
     options: dict[str, Any] = field(default_factory=dict)
     instruction: str | None = None
     paraphrase: bool = True
+    llm: bool = False
     raw: Path | None = None
     train_on_evaluation: bool = False
 
@@ -107,6 +110,7 @@ class SourceSpec:
             "instruction": self.instruction,
             "train_on_evaluation": self.train_on_evaluation,
             **({} if self.paraphrase else {"paraphrase": False}),
+            **({"llm": True} if self.llm else {}),
         }
 
     def paraphrases(self, subset: str) -> tuple[str, ...]:
@@ -130,6 +134,7 @@ class Recipe:
     test: float = 0.0
     description: str = ""
     origin: str = ""
+    llm: dict[str, Any] = field(default_factory=dict)  # model, base_url, concurrency, max_cost
 
     def __post_init__(self) -> None:
         if not self.name or not isinstance(self.name, str):
@@ -158,6 +163,14 @@ class Recipe:
             )
         for spec in self.sources.values():
             _check_source_spec(spec, self.origin)
+        unknown = sorted(set(self.llm) - set(_LLM_KEYS))
+        if unknown:
+            raise RecipeError(
+                f"llm.{unknown[0]}",
+                f"unknown key; allowed: {', '.join(_LLM_KEYS)} (the API key comes from "
+                "OPENAI_API_KEY, never from a recipe)",
+                recipe=self.origin or None,
+            )
 
     def canonical(self) -> dict[str, Any]:
         """What decides the output (the name and raw paths do not)."""
@@ -168,7 +181,11 @@ class Recipe:
         }
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "description": self.description, **self.canonical()}
+        llm = {"llm": dict(self.llm)} if self.llm else {}
+        return {"name": self.name, "description": self.description, **self.canonical(), **llm}
+
+    def uses_llm(self) -> bool:
+        return any(spec.llm for spec in self.sources.values())
 
     def with_overrides(
         self,
@@ -179,11 +196,27 @@ class Recipe:
         seed: int | None = None,
         validation: float | None = None,
         test: float | None = None,
+        llm: bool = False,
     ) -> Recipe:
-        """This recipe with command-line overrides applied (flags win over the YAML)."""
+        """This recipe with command-line overrides applied (flags win over the YAML).
+
+        `llm` turns LLM-written rows on for every source of the build that has them.
+        """
         specs = dict(self.sources)
         if sources:
             specs = {s: specs.get(s, SourceSpec(name=s)) for s in sources}
+        if llm:
+            capable = [n for n in specs if get_source(n).llm_subsets]
+            if not capable:
+                able = ", ".join(n for n in list_sources() if get_source(n).llm_subsets)
+                raise RecipeError(
+                    "--llm",
+                    f"none of this build's sources ({', '.join(specs)}) has LLM-written rows; "
+                    f"sources that have: {able}",
+                )
+            specs = {
+                n: replace(spec, llm=True) if n in capable else spec for n, spec in specs.items()
+            }
         for target, value in (quotas or {}).items():
             source, _, subset = target.partition(".")
             key = f"--quota {target}"
@@ -212,6 +245,13 @@ class Recipe:
 def _check_source_spec(spec: SourceSpec, origin: str) -> None:
     recipe = origin or None
     known = list_sources()
+    if spec.name in known and spec.llm and not get_source(spec.name).llm_subsets:
+        able = ", ".join(n for n in known if get_source(n).llm_subsets)
+        raise RecipeError(
+            f"sources.{spec.name}.llm",
+            f"source {spec.name!r} has no rows an LLM can write; sources that have: {able}",
+            recipe=recipe,
+        )
     if spec.name not in known:
         raise RecipeError(
             f"sources.{spec.name}", f"unknown source; available: {', '.join(known)}", recipe=recipe
@@ -265,7 +305,7 @@ def _source_spec(name: str, body: Any, origin: str, base_dir: Path | None) -> So
     if instruction is not None and (not isinstance(instruction, str) or not instruction.strip()):
         raise RecipeError(f"{key}.instruction", "expected a non-empty text", recipe=origin)
     flags = {}
-    for flag, default in (("paraphrase", True), ("train_on_evaluation", False)):
+    for flag, default in (("paraphrase", True), ("llm", False), ("train_on_evaluation", False)):
         value = body.get(flag, default)
         if not isinstance(value, bool):
             raise RecipeError(
@@ -322,7 +362,11 @@ def recipe_from_dict(data: Any, *, origin: str = "", base_dir: Path | None = Non
             "sources", "expected a non-empty mapping (or list) of sources", recipe=origin
         )
     sources = {str(n): _source_spec(str(n), b, origin, base_dir) for n, b in body.items()}
+    llm = data.get("llm") or {}
+    if not isinstance(llm, dict):
+        raise RecipeError("llm", f"expected a mapping of {', '.join(_LLM_KEYS)}", recipe=origin)
     return Recipe(
+        llm=llm,
         name=str(data.get("name") or (Path(origin).stem if origin else "")),
         description=str(data.get("description") or ""),
         seed=data.get("seed", 42),
@@ -507,6 +551,8 @@ class Selection:
 
     recipe: Recipe
     sources: list[SourceSelection]
+    # id -> (input, output): rows rewritten after selection (LLM-written questions)
+    rewrites: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     def split_counts(self) -> dict[str, int]:
         return {s: sum(sel.stats["splits"][s] for sel in self.sources) for s in self.splits()}
@@ -536,12 +582,31 @@ class Selection:
                         table = pa.Table.from_batches([batch])
                         local = sel.rows[lo:hi] - start
                         codes = sel.splits[lo:hi]
-                        table = self._with_instructions(sel.spec, table.take(pa.array(local)))
+                        table = self._finished(sel.spec, table.take(pa.array(local)))
                         for c, split in enumerate(SPLITS):
                             mask = codes == c
                             if mask.any():
                                 yield split, table.filter(pa.array(mask))
                     start = end
+
+    def _finished(self, spec: SourceSpec, table: pa.Table) -> pa.Table:
+        return self._with_rewrites(self._with_instructions(spec, table))
+
+    def _with_rewrites(self, table: pa.Table) -> pa.Table:
+        """Rows with a rewrite get its input and output; the others stay as built."""
+        if not self.rewrites:
+            return table
+        ids = table.column("id").to_pylist()
+        if not any(row_id in self.rewrites for row_id in ids):
+            return table
+        for column, position in (("input", 0), ("output", 1)):
+            values = [
+                self.rewrites[row_id][position] if row_id in self.rewrites else old
+                for row_id, old in zip(ids, table.column(column).to_pylist(), strict=True)
+            ]
+            index = table.schema.get_field_index(column)
+            table = table.set_column(index, table.field(index), pa.array(values, pa.string()))
+        return table
 
     def _with_instructions(self, spec: SourceSpec, table: pa.Table) -> pa.Table:
         """Rows whose subset has instruction paraphrases get one, by seed and id."""

@@ -12,13 +12,22 @@ from typing import Any
 
 from meadow._version import __version__
 from meadow.card import render_dataset_card
+from meadow.converters.llm import DEFAULT_MODEL as DEFAULT_LLM_MODEL
+from meadow.converters.llm import (
+    PROMPT_VERSIONS,
+    LlmPlan,
+    LlmSettings,
+    LlmTask,
+    QuestionWriter,
+)
 from meadow.errors import RecipeError
-from meadow.mixture import MIXER_VERSION, Recipe, adhoc_recipe, load_recipe, select
+from meadow.mixture import MIXER_VERSION, Recipe, Selection, adhoc_recipe, load_recipe, select
 from meadow.paths import source_cache_root
 from meadow.progress import ProgressBars
 from meadow.raw import resolve_raw
 from meadow.source_cache import SourceCache, plan_source, run_plans
 from meadow.sources import get_source
+from meadow.sources.base import Source
 from meadow.store import check_name, write_revision
 
 
@@ -46,12 +55,16 @@ class BuildResult:
         return sum(self.splits.values())
 
 
-def _revision(recipe: Recipe, caches: Mapping[str, SourceCache]) -> str:
-    key = {
+def _revision(
+    recipe: Recipe, caches: Mapping[str, SourceCache], llm: dict[str, Any] | None = None
+) -> str:
+    key: dict[str, Any] = {
         "mixer": MIXER_VERSION,
         "recipe": recipe.canonical(),
         "sources": {name: caches[name].fingerprint for name in recipe.sources},
     }
+    if llm:  # LLM-written rows: the model, the prompts and the answers themselves
+        key["llm"] = llm
     return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -68,6 +81,8 @@ def _rebuild_command(recipe: Recipe) -> str:
         for subset, quota in (spec.subsets or {}).items():
             parts += ["--quota", f"{name}.{subset}={quota}"]
     parts += ["--seed", str(recipe.seed), "--name", recipe.name]
+    if recipe.uses_llm():  # the answers come back from the LLM cache, not from a new call
+        parts += ["--llm", "--llm-model", str(recipe.llm.get("model", DEFAULT_LLM_MODEL))]
     parts += ["--validation", str(recipe.validation), "--test", str(recipe.test)]
     for name, spec in recipe.sources.items():
         if spec.raw is None:
@@ -87,6 +102,8 @@ def build(
     test: float | None = None,
     num_proc: int = 1,
     progress: bool | None = None,
+    llm: bool = False,
+    llm_options: Mapping[str, Any] | None = None,
 ) -> BuildResult:
     """Build a mixture into the local store and return where it went.
 
@@ -94,7 +111,102 @@ def build(
     `sources` lists the sources to take whole. `raw` maps a source to its raw file or
     folder (`--raw`), `quotas` maps `source` or `source.subset` to a count, a fraction or
     `all`. Nothing is written to the store unless the whole build succeeds.
+
+    `llm` has an LLM write the rows of the sources that support it (wikidoc textbook
+    questions, Anki cards); `llm_options` (model, base_url, concurrency, max_cost,
+    refresh, prices) win over the recipe's `llm:` settings.
     """
+    prepared = _prepare(
+        mixture, sources, raw, quotas, seed, name, validation, test, num_proc, progress, llm
+    )
+    recipe, adapters, caches, selection = prepared
+    llm_key, llm_stats = None, {}
+    if recipe.uses_llm():
+        writer = QuestionWriter(llm_settings(recipe, llm_options))
+        llm_stats = _write_with_llm(selection, adapters, writer, progress)
+        llm_key = {
+            "model": writer.settings.model,
+            "prompts": PROMPT_VERSIONS,
+            "answers": hashlib.sha256(
+                json.dumps(sorted(selection.rewrites.items())).encode()
+            ).hexdigest(),
+        }
+    revision = _revision(recipe, caches, llm_key)
+    sources_info = {n: type(a).info() for n, a in adapters.items()}
+    manifest: dict[str, Any] = {
+        "name": recipe.name,
+        "revision": revision,
+        "meadow_version": __version__,
+        "recipe": recipe.to_dict(),
+        "seed": recipe.seed,
+        "splits": selection.split_counts(),
+        "sources": {
+            sel.spec.name: {"license": sources_info[sel.spec.name]["license"], **sel.stats}
+            for sel in selection.sources
+        },
+    }
+    for source, stats in llm_stats.items():
+        manifest["sources"][source]["llm"] = stats
+    card = render_dataset_card(manifest, sources_info, _rebuild_command(recipe))
+    path = write_revision(recipe.name, revision, selection, manifest, card)
+    return BuildResult(
+        name=recipe.name, revision=revision, path=path, splits=manifest["splits"], manifest=manifest
+    )
+
+
+def plan_llm(
+    mixture: str | Path | Recipe | None = None,
+    *,
+    sources: list[str] | None = None,
+    raw: Mapping[str, str | Path] | None = None,
+    quotas: Mapping[str, str] | None = None,
+    seed: int | None = None,
+    name: str | None = None,
+    validation: float | None = None,
+    test: float | None = None,
+    num_proc: int = 1,
+    progress: bool | None = None,
+    llm: bool = False,
+    llm_options: Mapping[str, Any] | None = None,
+) -> LlmPlan:
+    """What `build(..., llm=True)` would ask the LLM, and its cost, without asking it.
+
+    The sources are parsed and the rows selected as in a build; nothing is sent and
+    nothing is written to the store.
+    """
+    recipe, adapters, _, selection = _prepare(
+        mixture, sources, raw, quotas, seed, name, validation, test, num_proc, progress, llm
+    )
+    if not recipe.uses_llm():
+        raise RecipeError("--llm", "this build asks no LLM for anything: add --llm")
+    writer = QuestionWriter(llm_settings(recipe, llm_options))
+    tasks = [task for task, _ in _llm_tasks(selection, adapters)]
+    return writer.plan(tasks)
+
+
+def llm_settings(recipe: Recipe, options: Mapping[str, Any] | None) -> LlmSettings:
+    """The recipe's `llm:` settings with the command line's on top (unset flags are None)."""
+    merged = {**recipe.llm, **{k: v for k, v in (options or {}).items() if v is not None}}
+    try:
+        return LlmSettings(**merged)
+    except TypeError as exc:
+        raise RecipeError("llm", f"bad LLM settings: {exc}", recipe=recipe.origin or None) from None
+
+
+def _prepare(
+    mixture: str | Path | Recipe | None,
+    sources: list[str] | None,
+    raw: Mapping[str, str | Path] | None,
+    quotas: Mapping[str, str] | None,
+    seed: int | None,
+    name: str | None,
+    validation: float | None,
+    test: float | None,
+    num_proc: int,
+    progress: bool | None,
+    llm: bool,
+) -> tuple[Recipe, dict[str, Source], dict[str, SourceCache], Selection]:
+    """The recipe with its overrides, the parsed sources and the selected rows."""
     if mixture is None and not sources:
         raise RecipeError("--mixture", "give a recipe (--mixture NAME|PATH) or --sources a,b")
     if isinstance(mixture, Recipe):
@@ -110,6 +222,7 @@ def build(
         seed=seed,
         validation=validation,
         test=test,
+        llm=llm,
     )
     check_name(recipe.name)
     raw = dict(raw or {})
@@ -136,24 +249,66 @@ def build(
     ]
     with ProgressBars(enabled=progress) as bars:
         caches = run_plans(plans, num_proc=num_proc, bars=bars)
+    return recipe, adapters, caches, select(recipe, caches)
 
-    selection = select(recipe, caches)
-    revision = _revision(recipe, caches)
-    sources_info = {n: type(a).info() for n, a in adapters.items()}
-    manifest: dict[str, Any] = {
-        "name": recipe.name,
-        "revision": revision,
-        "meadow_version": __version__,
-        "recipe": recipe.to_dict(),
-        "seed": recipe.seed,
-        "splits": selection.split_counts(),
-        "sources": {
-            sel.spec.name: {"license": sources_info[sel.spec.name]["license"], **sel.stats}
-            for sel in selection.sources
-        },
-    }
-    card = render_dataset_card(manifest, sources_info, _rebuild_command(recipe))
-    path = write_revision(recipe.name, revision, selection, manifest, card)
-    return BuildResult(
-        name=recipe.name, revision=revision, path=path, splits=manifest["splits"], manifest=manifest
-    )
+
+# -- LLM-written rows ---------------------------------------------------------------------
+
+
+def _llm_tasks(
+    selection: Selection, adapters: Mapping[str, Source]
+) -> list[tuple[LlmTask, dict[str, str]]]:
+    """(task, row) for every selected row an LLM is to write, in output order."""
+    wanted = {sel.spec.name for sel in selection.sources if sel.spec.llm}
+    found: list[tuple[LlmTask, dict[str, str]]] = []
+    for _, table in selection.iter_tables():
+        for row in table.to_pylist():
+            adapter = adapters.get(row["source"])
+            if row["source"] in wanted and adapter.llm_rewrites(row["subset"]):
+                task = adapter.llm_task(row)
+                if task is not None:
+                    found.append((task, row))
+    return found
+
+
+def _write_with_llm(
+    selection: Selection,
+    adapters: Mapping[str, Source],
+    writer: QuestionWriter,
+    progress: bool | None,
+) -> dict[str, dict[str, Any]]:
+    """Ask the LLM for the selected rows, set the selection's rewrites, say what happened.
+
+    A row whose answer fails the quality gate keeps the question it was built with; the
+    rejects are counted by reason for the manifest and the card.
+    """
+    pairs = _llm_tasks(selection, adapters)
+    with ProgressBars(enabled=progress) as bars:
+        bar = bars.add(f"LLM ({writer.settings.model})", total=len(pairs))
+        results = writer.run([task for task, _ in pairs], progress=lambda n: bars.advance(bar, n))
+        bars.finish(bar)
+    stats: dict[str, dict[str, Any]] = {}
+    rewrites: dict[str, tuple[str, str]] = {}
+    for (task, row), result in zip(pairs, results, strict=True):
+        source = stats.setdefault(
+            row["source"],
+            {
+                "model": writer.settings.model,
+                "prompt_versions": {},
+                "rows_written": 0,
+                "answered_from_cache": 0,
+                "rejected_kept_template": {},
+            },
+        )
+        source["prompt_versions"][task.kind] = PROMPT_VERSIONS[task.kind]
+        source["answered_from_cache"] += int(result.cached)
+        if result.rejected:
+            rejected = source["rejected_kept_template"]
+            rejected[result.rejected] = rejected.get(result.rejected, 0) + 1
+            continue
+        rewrites[row["id"]] = adapters[row["source"]].llm_row(row, result)
+        source["rows_written"] += 1
+    selection.rewrites = rewrites
+    for source in stats.values():
+        source["rejected_kept_template"] = dict(sorted(source["rejected_kept_template"].items()))
+    return stats

@@ -49,3 +49,24 @@ def client():
 def sleeps() -> list[float]:
     """Collects the waits a retry loop asked for, when given as `sleep=sleeps.append`."""
     return []
+
+
+@pytest.fixture(autouse=True)
+def fast_backoff(monkeypatch):
+    """The openai client waits 0.5 s, 1 s, … between tries; tests cannot afford that."""
+    import openai._base_client
+
+    monkeypatch.setattr(openai._base_client, "INITIAL_RETRY_DELAY", 0.001)
+
+
+@pytest.fixture(scope="session")
+def encoding():
+    """A tiktoken encoding with one token per byte: no download, easy to count by hand."""
+    import tiktoken
+
+    return tiktoken.Encoding(
+        name="test_bytes",
+        pat_str=r"\S+|\s+",
+        mergeable_ranks={bytes([i]): i for i in range(256)},
+        special_tokens={},
+    )

@@ -9,7 +9,8 @@ import typer
 from rich.table import Table
 
 from meadow.cli._common import console, err_console, fmt, parse_pairs, split_csv
-from meadow.pipeline import BuildResult, build
+from meadow.errors import RecipeError
+from meadow.pipeline import BuildResult, build, plan_llm
 
 
 def build_command(
@@ -18,7 +19,7 @@ def build_command(
         typer.Option(
             "--mixture",
             "-m",
-            help="Built-in recipe (sample, small, medalpaca) or a recipe YAML path.",
+            help="Built-in recipe (sample, small, medalpaca, pmc-llama) or a recipe YAML path.",
         ),
     ] = None,
     sources: Annotated[
@@ -40,6 +41,44 @@ def build_command(
     validation: Annotated[float | None, typer.Option(help="Validation fraction.")] = None,
     test: Annotated[float | None, typer.Option(help="Test fraction.")] = None,
     num_proc: Annotated[int, typer.Option("--num-proc", help="Parallel processes.")] = 1,
+    llm: Annotated[
+        bool,
+        typer.Option(
+            "--llm",
+            help="Have an LLM write the rows that can be (wikidoc textbook questions, Anki "
+            "cards). Key from OPENAI_API_KEY.",
+        ),
+    ] = False,
+    llm_model: Annotated[
+        str | None, typer.Option("--llm-model", help="Model name (default gpt-4o-mini).")
+    ] = None,
+    llm_base_url: Annotated[
+        str | None,
+        typer.Option(
+            "--llm-base-url",
+            help="An OpenAI-compatible endpoint (Azure, vLLM, Ollama: http://HOST:PORT/v1).",
+        ),
+    ] = None,
+    llm_concurrency: Annotated[
+        int | None, typer.Option("--llm-concurrency", help="Requests in flight at most (8).")
+    ] = None,
+    llm_refresh: Annotated[
+        bool, typer.Option("--llm-refresh", help="Ask again, ignoring cached LLM answers.")
+    ] = False,
+    llm_price: Annotated[
+        str | None,
+        typer.Option(
+            "--llm-price", help="IN,OUT: USD per 1M input and output tokens for the model."
+        ),
+    ] = None,
+    max_cost: Annotated[
+        float | None,
+        typer.Option("--max-cost", help="USD: stop before the LLM requests would pass it."),
+    ] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="With --llm: print requests, tokens and cost; ask nothing."),
+    ] = False,
 ) -> None:
     """Build a mixture from raw corpora into the local store.
 
@@ -50,19 +89,50 @@ def build_command(
       meadow build --sources wikidoc,anki --raw wikidoc=./pages --raw anki=./Med.apkg --name m
 
       meadow build --mixture medalpaca --quota wikidoc=10000 --seed 7
+
+      meadow build --sources wikidoc --raw wikidoc=./pages --llm --dry-run
     """
-    result = build(
-        mixture,
-        sources=split_csv(sources),
-        raw={k: Path(v) for k, v in parse_pairs(raw, "--raw").items()},
-        quotas=parse_pairs(quota, "--quota"),
-        seed=seed,
-        name=name,
-        validation=validation,
-        test=test,
-        num_proc=num_proc,
-    )
-    print_build_summary(result)
+    options = {
+        "model": llm_model,
+        "base_url": llm_base_url,
+        "concurrency": llm_concurrency,
+        "max_cost": max_cost,
+        "refresh": llm_refresh or None,
+        "prices": _prices(llm_price, llm_model),
+    }
+    arguments = {
+        "sources": split_csv(sources),
+        "raw": {k: Path(v) for k, v in parse_pairs(raw, "--raw").items()},
+        "quotas": parse_pairs(quota, "--quota"),
+        "seed": seed,
+        "name": name,
+        "validation": validation,
+        "test": test,
+        "num_proc": num_proc,
+        "llm": llm,
+        "llm_options": options,
+    }
+    if dry_run:
+        console.print(plan_llm(mixture, **arguments).describe())
+        return
+    print_build_summary(build(mixture, **arguments))
+
+
+def _prices(value: str | None, model: str | None) -> dict[str, tuple[float, float]] | None:
+    """`--llm-price 0.15,0.6` as the price table entry of the chosen model."""
+    if value is None:
+        return None
+    from meadow.converters.llm import DEFAULT_MODEL
+
+    try:
+        prices = tuple(float(part) for part in value.split(","))
+    except ValueError:
+        prices = ()
+    if len(prices) != 2 or min(prices) < 0:
+        raise RecipeError(
+            "--llm-price", f"expected IN,OUT in USD per 1M tokens (e.g. 0.15,0.6), got {value!r}"
+        )
+    return {model or DEFAULT_MODEL: prices}
 
 
 def print_build_summary(result: BuildResult) -> None:
@@ -76,9 +146,22 @@ def print_build_summary(result: BuildResult) -> None:
             quota += " (more than available: took all)"
         table.add_row(source, fmt(stats["available"]), quota, fmt(stats["taken"]), skipped)
     console.print(table)
+    for source, stats in result.manifest["sources"].items():
+        if "llm" in stats:
+            console.print(f"{source}: {llm_summary(stats['llm'])}")
     splits = ", ".join(f"{s} {fmt(n)}" for s, n in result.splits.items())
     console.print(f"splits: {splits}")
     console.print(f"stored: {result.path}")
     err_console.print(
         f"load it with: from meadow import load_mixture; load_mixture({result.name!r})", style="dim"
     )
+
+
+def llm_summary(llm: dict) -> str:
+    """One line on a source's LLM-written rows, for the terminal."""
+    rejected = ", ".join(f"{r}: {fmt(n)}" for r, n in llm["rejected_kept_template"].items())
+    line = (
+        f"{fmt(llm['rows_written'])} rows written by {llm['model']} "
+        f"({fmt(llm['answered_from_cache'])} answers from the cache)"
+    )
+    return line + (f"; kept their template question: {rejected}" if rejected else "")

@@ -29,6 +29,7 @@ from typing import Any, BinaryIO
 import zstandard
 
 from meadow.converters.html import html_to_text
+from meadow.converters.llm import LlmTask
 from meadow.errors import RawFileError
 from meadow.schema import Record
 from meadow.sources import register_source
@@ -112,6 +113,12 @@ class AnkiSource(Source):
     )
     file_suffixes = (".apkg",)
     version = "1"
+    llm_subsets = ("*",)
+
+    def llm_task(self, row: dict[str, str]) -> LlmTask | None:
+        """A card rephrased by an LLM into a self-contained question and answer."""
+        fields = {"front": row["input"], "back": row["output"]}
+        return LlmTask(key=row["id"], kind="flashcard", fields=fields)
 
     def parse(self, path: Path) -> Iterator[dict[str, Any] | Skip]:
         """Notes of one .apkg in note id order: guid, fields by name, deck, cloze or not."""

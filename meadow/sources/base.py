@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
+from meadow.converters.llm import LlmResult, LlmTask
 from meadow.errors import RawFileError, RecipeError
 from meadow.schema import EvalItem, Record
 
@@ -64,6 +65,9 @@ class Source(ABC):
             that mean the same; the mixer gives each row one of them, chosen from the
             recipe's seed and the row's id (PMC-LLaMA varied its instructions this way).
             A recipe's `instruction:` or `paraphrase: false` fixes a single one.
+        llm_subsets: subsets (`"*"` for all) whose rows an LLM may rewrite when a recipe
+            or `--llm` asks for it (medAlpaca had gpt-3.5-turbo write its Wikidoc textbook
+            questions and rephrase its Anki cards); `llm_task` and `llm_row` say how.
     """
 
     name: ClassVar[str]
@@ -80,6 +84,7 @@ class Source(ABC):
     options: ClassVar[dict[str, Any]] = {}
     evaluation_subsets: ClassVar[tuple[str, ...]] = ()
     instruction_paraphrases: ClassVar[dict[str, tuple[str, ...]]] = {}
+    llm_subsets: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, *, instruction: str | None = None, **options: Any):
         unknown = sorted(set(options) - set(self.options))
@@ -160,6 +165,19 @@ class Source(ABC):
         found = cls.instruction_paraphrases
         return found.get(subset) or found.get("*") or ()
 
+    @classmethod
+    def llm_rewrites(cls, subset: str) -> bool:
+        """Whether rows of `subset` can be rewritten by an LLM."""
+        return "*" in cls.llm_subsets or subset in cls.llm_subsets
+
+    def llm_task(self, row: dict[str, str]) -> LlmTask | None:
+        """What an LLM is asked to write for one built row (its columns), or None."""
+        return None
+
+    def llm_row(self, row: dict[str, str], result: LlmResult) -> tuple[str, str]:
+        """The (input, output) of a row whose LLM answer passed the quality gate."""
+        return result.question or row["input"], result.answer or row["output"]
+
     def evaluation_items(self, path: Path) -> Iterator[EvalItem | Skip]:
         """Benchmark items of one raw file, for sources that are benchmarks."""
         raise NotImplementedError(f"source {self.name!r} has no evaluation items")
@@ -195,6 +213,7 @@ class Source(ABC):
             ],
             "how_to_get": cls.how_to_get,
             "evaluation_subsets": list(cls.evaluation_subsets),
+            "llm_subsets": list(cls.llm_subsets),
             "instruction_paraphrases": {
                 subset: list(texts) for subset, texts in cls.instruction_paraphrases.items()
             },

@@ -25,6 +25,7 @@ import lxml.html
 from lxml import etree
 
 from meadow.converters.html import element_to_text, normalize_whitespace
+from meadow.converters.llm import LlmResult, LlmTask
 from meadow.converters.templates import (
     intro_question,
     question_from_heading,
@@ -68,6 +69,7 @@ _MARKUP_HINTS = ("{{", "}}", "[[", "]]", "<ref", "<REF", "<!--", "''", "{|")
 _SPACE_BEFORE_PUNCT = re.compile(r"[ \t]+([,.;:!?])(?=\s|$)")
 _SPACE_BEFORE_PUNCT_HINT = re.compile(r" [,.;:!?]")
 _HAS_WORD = re.compile(r"\w")
+_REPEAT_MARK = re.compile(r" \(\d+\)$")  # a repeated heading's source_id ends in " (2)"
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
 
 # Sections that hold no answer: lists of links, references, navigation.
@@ -210,6 +212,7 @@ class WikidocSource(Source):
     file_suffixes = (".html", ".htm", ".xml")
     version = "1"
     options: ClassVar[dict[str, Any]] = {}
+    llm_subsets = ("textbook",)
 
     page_url: ClassVar[str] = "https://www.wikidoc.org/index.php/{title}"
 
@@ -233,6 +236,19 @@ class WikidocSource(Source):
             digest = hashlib.blake2b(title.encode(), digest_size=6).hexdigest()
             stem = f"{cut}~{digest}"
         return stem + ".html"
+
+    # -- LLM-written questions (issue 5) -------------------------------------------------
+
+    def llm_task(self, row: dict[str, str]) -> LlmTask | None:
+        """A textbook section's question, asked of an LLM from its heading and paragraph."""
+        title, _, heading = row["source_id"].partition("#")
+        heading = _REPEAT_MARK.sub("", heading)
+        fields = {"title": title, "heading": heading, "paragraph": row["output"]}
+        return LlmTask(key=row["id"], kind="textbook", fields=fields)
+
+    def llm_row(self, row: dict[str, str], result: LlmResult) -> tuple[str, str]:
+        """The LLM's question; the paragraph stays the answer."""
+        return result.question or row["input"], row["output"]
 
     # -- parsing ------------------------------------------------------------------------
 
