@@ -116,10 +116,19 @@ def build(
     questions, Anki cards); `llm_options` (model, base_url, concurrency, max_cost,
     refresh, prices) win over the recipe's `llm:` settings.
     """
-    prepared = _prepare(
-        mixture, sources, raw, quotas, seed, name, validation, test, num_proc, progress, llm
+    recipe, adapters, caches, selection = _prepare(
+        mixture,
+        sources=sources,
+        raw=raw,
+        quotas=quotas,
+        seed=seed,
+        name=name,
+        validation=validation,
+        test=test,
+        num_proc=num_proc,
+        progress=progress,
+        llm=llm,
     )
-    recipe, adapters, caches, selection = prepared
     llm_key, llm_stats = None, {}
     if recipe.uses_llm():
         writer = QuestionWriter(llm_settings(recipe, llm_options))
@@ -157,26 +166,19 @@ def build(
 def plan_llm(
     mixture: str | Path | Recipe | None = None,
     *,
-    sources: list[str] | None = None,
-    raw: Mapping[str, str | Path] | None = None,
-    quotas: Mapping[str, str] | None = None,
-    seed: int | None = None,
-    name: str | None = None,
-    validation: float | None = None,
-    test: float | None = None,
-    num_proc: int = 1,
-    progress: bool | None = None,
-    llm: bool = False,
     llm_options: Mapping[str, Any] | None = None,
+    **arguments: Any,
 ) -> LlmPlan:
     """What `build(..., llm=True)` would ask the LLM, and its cost, without asking it.
 
-    The sources are parsed and the rows selected as in a build; nothing is sent and
-    nothing is written to the store.
+    Takes `build()`'s arguments. The sources are parsed and the rows selected as in a
+    build; nothing is sent and nothing is written to the store.
     """
-    recipe, adapters, _, selection = _prepare(
-        mixture, sources, raw, quotas, seed, name, validation, test, num_proc, progress, llm
-    )
+    try:
+        prepared = _prepare(mixture, **arguments)
+    except TypeError as exc:  # an argument build() does not take
+        raise RecipeError("plan_llm", str(exc)) from None
+    recipe, adapters, _, selection = prepared
     if not recipe.uses_llm():
         raise RecipeError("--llm", "this build asks no LLM for anything: add --llm")
     writer = QuestionWriter(llm_settings(recipe, llm_options))
@@ -195,16 +197,17 @@ def llm_settings(recipe: Recipe, options: Mapping[str, Any] | None) -> LlmSettin
 
 def _prepare(
     mixture: str | Path | Recipe | None,
-    sources: list[str] | None,
-    raw: Mapping[str, str | Path] | None,
-    quotas: Mapping[str, str] | None,
-    seed: int | None,
-    name: str | None,
-    validation: float | None,
-    test: float | None,
-    num_proc: int,
-    progress: bool | None,
-    llm: bool,
+    *,
+    sources: list[str] | None = None,
+    raw: Mapping[str, str | Path] | None = None,
+    quotas: Mapping[str, str] | None = None,
+    seed: int | None = None,
+    name: str | None = None,
+    validation: float | None = None,
+    test: float | None = None,
+    num_proc: int = 1,
+    progress: bool | None = None,
+    llm: bool = False,
 ) -> tuple[Recipe, dict[str, Source], dict[str, SourceCache], Selection]:
     """The recipe with its overrides, the parsed sources and the selected rows."""
     if mixture is None and not sources:
