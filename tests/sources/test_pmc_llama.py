@@ -373,7 +373,7 @@ def test_registered_with_its_metadata() -> None:
     assert info["subsets"] == []
     assert info["license"] == "openrail"
     assert info["raw_files"] == [{"name": "release.json", "url": RELEASE_URL, "sha256": None}]
-    assert RELEASE_URL.startswith("https://huggingface.co/datasets/axiong/pmc_llama_instructions/")
+    assert RELEASE_URL.endswith("/datasets/axiong/pmc_llama_instructions/resolve/main/release.json")
     assert "UMLS" in info["description"]
     assert "wu2023pmcllama" in info["citation"]
     assert info["evaluation_subsets"] == []
