@@ -1,7 +1,7 @@
 """The local store: every build is a revision folder; a name points at its latest one.
 
     MEADOW_HOME/store/NAME/refs.json                      latest revision and history
-    MEADOW_HOME/store/NAME/revisions/REV/data/train-00000-of-00001.parquet
+    MEADOW_HOME/store/NAME/revisions/REV/data/NAME/train-00000-of-00001.parquet
     MEADOW_HOME/store/NAME/revisions/REV/manifest.json
     MEADOW_HOME/store/NAME/revisions/REV/README.md        the dataset card
 
@@ -132,6 +132,17 @@ def _write_json(path: Path, data: Any) -> None:
     os.replace(tmp, path)
 
 
+def data_folder(config: str) -> str:
+    """Where a config's parquet shards live, in a revision folder and in a Hub repo."""
+    return f"data/{config}"
+
+
+def split_files(folder: Path, config: str, split: str) -> list[Path]:
+    """A revision's parquet shards of one split (older revisions kept them in data/)."""
+    found = sorted((folder / data_folder(config)).glob(f"{split}-*.parquet"))
+    return found or sorted((folder / "data").glob(f"{split}-*.parquet"))
+
+
 def mixture_dir(name: str) -> Path:
     return store_root() / check_name(name)
 
@@ -145,9 +156,10 @@ def write_revision(
     tmp = root / f".tmp-{revision}-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     try:
-        (tmp / "data").mkdir(parents=True)
+        data = tmp / data_folder(name)  # the Hub's layout: one folder per config
+        data.mkdir(parents=True)
         counts = selection.split_counts()
-        writers = {s: SplitWriter(tmp / "data", s, counts[s]) for s in selection.splits()}
+        writers = {s: SplitWriter(data, s, counts[s]) for s in selection.splits()}
         for split, table in selection.iter_tables():
             writers[split].write(table)
         for writer in writers.values():
@@ -248,7 +260,7 @@ def load_mixture(name_or_repo: str, *, name: str | None = None, revision: str | 
     folder = revision_dir(name_or_repo, revision)
     splits = json.loads((folder / "manifest.json").read_text())["splits"]
     data_files = {
-        split: sorted(str(p) for p in (folder / "data").glob(f"{split}-*.parquet"))
+        split: [str(p) for p in split_files(folder, name_or_repo, split)]
         for split in SPLITS
         if splits.get(split)
     }

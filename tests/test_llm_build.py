@@ -56,7 +56,7 @@ def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
 
 
 def data_digest(path: Path) -> str:
-    files = sorted((path / "data").glob("*.parquet"))
+    files = sorted((path / "data").rglob("*.parquet"))
     return hashlib.sha256(b"".join(p.read_bytes() for p in files)).hexdigest()
 
 

@@ -20,7 +20,7 @@ from tests.toy_source import write_toy
 def _data_hashes(path):
     return {
         p.name: hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted((path / "data").glob("*.parquet"))
+        for p in sorted((path / "data").rglob("*.parquet"))
     }
 
 
@@ -142,7 +142,7 @@ def test_load_mixture_round_trip_matches_the_parquet(toy_files):
     result = build(_recipe(quota=200), raw={"toy": toy_files})
     loaded = load_mixture("mix")
     for split, dataset in loaded.items():
-        files = sorted((result.path / "data").glob(f"{split}-*.parquet"))
+        files = sorted((result.path / "data").rglob(f"{split}-*.parquet"))
         table = pq.read_table(files[0]) if len(files) == 1 else None
         assert dataset.to_list() == table.to_pylist()
     assert loaded["train"].features["id"].dtype == "string"
