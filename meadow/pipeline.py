@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from meadow._version import __version__
-from meadow.card import render_dataset_card
+from meadow.card import composition_chart, render_dataset_card
 from meadow.converters.llm import DEFAULT_MODEL as DEFAULT_LLM_MODEL
 from meadow.converters.llm import (
     PROMPT_VERSIONS,
@@ -28,7 +28,7 @@ from meadow.raw import resolve_raw
 from meadow.source_cache import SourceCache, plan_source, run_plans
 from meadow.sources import get_source
 from meadow.sources.base import Source
-from meadow.store import check_name, write_revision
+from meadow.store import chart_path, check_name, write_revision
 
 
 @dataclass
@@ -156,8 +156,16 @@ def build(
     }
     for source, stats in llm_stats.items():
         manifest["sources"][source]["llm"] = stats
-    card = render_dataset_card(manifest, sources_info, _rebuild_command(recipe))
-    path = write_revision(recipe.name, revision, selection, manifest, card)
+    rebuild = _rebuild_command(recipe)
+
+    def render_card(manifest: dict[str, Any], folder: Path) -> str:
+        chart = chart_path(recipe.name)
+        composition_chart(manifest, folder / chart)
+        return render_dataset_card(
+            manifest, sources_info, rebuild, token_stats=manifest["tokens"], chart=chart
+        )
+
+    path = write_revision(recipe.name, revision, selection, manifest, render_card)
     return BuildResult(
         name=recipe.name, revision=revision, path=path, splits=manifest["splits"], manifest=manifest
     )

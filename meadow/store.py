@@ -17,6 +17,7 @@ import math
 import os
 import re
 import shutil
+from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -137,6 +138,11 @@ def data_folder(config: str) -> str:
     return f"data/{config}"
 
 
+def chart_path(config: str) -> str:
+    """Where a config's composition chart lives, in a revision folder and in a Hub repo."""
+    return f"assets/{config}/composition.png"
+
+
 def split_files(folder: Path, config: str, split: str) -> list[Path]:
     """A revision's parquet shards of one split (older revisions kept them in data/)."""
     found = sorted((folder / data_folder(config)).glob(f"{split}-*.parquet"))
@@ -148,9 +154,20 @@ def mixture_dir(name: str) -> Path:
 
 
 def write_revision(
-    name: str, revision: str, selection: Selection, manifest: dict[str, Any], card: str
+    name: str,
+    revision: str,
+    selection: Selection,
+    manifest: dict[str, Any],
+    render_card: Callable[[dict[str, Any], Path], str],
 ) -> Path:
-    """Write a build as revision `revision` of `name`, atomically; return its folder."""
+    """Write a build as revision `revision` of `name`, atomically; return its folder.
+
+    The rows are written and counted in one pass: the token statistics go into the
+    manifest, then `render_card(manifest, folder)` makes the README (and may add files,
+    such as the composition chart, to the folder).
+    """
+    from meadow.card import token_statistics
+
     root = mixture_dir(name)
     final = root / "revisions" / revision
     tmp = root / f".tmp-{revision}-{os.getpid()}"
@@ -160,12 +177,17 @@ def write_revision(
         data.mkdir(parents=True)
         counts = selection.split_counts()
         writers = {s: SplitWriter(data, s, counts[s]) for s in selection.splits()}
-        for split, table in selection.iter_tables():
-            writers[split].write(table)
+
+        def written() -> Iterator[tuple[str, pa.Table]]:
+            for split, table in selection.iter_tables():
+                writers[split].write(table)
+                yield split, table
+
+        manifest["tokens"] = token_statistics(written())
         for writer in writers.values():
             writer.close()
         _write_json(tmp / "manifest.json", manifest)
-        (tmp / "README.md").write_text(card, encoding="utf-8")
+        (tmp / "README.md").write_text(render_card(manifest, tmp), encoding="utf-8")
         final.parent.mkdir(parents=True, exist_ok=True)
         if final.exists():  # same revision = same content: keep what is there
             shutil.rmtree(tmp)
@@ -174,6 +196,27 @@ def write_revision(
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    _point_name_at(root, revision)
+    return final
+
+
+def adopt_revision(name: str, revision: str, folder: Path) -> Path:
+    """Move a complete revision folder (a pulled one) into the store; point `name` at it.
+
+    A revision already in the store is kept as it is: the same revision is the same content.
+    """
+    root = mixture_dir(name)
+    final = root / "revisions" / revision
+    final.parent.mkdir(parents=True, exist_ok=True)
+    if not final.exists():
+        tmp = root / f".tmp-{revision}-{os.getpid()}"
+        shutil.rmtree(tmp, ignore_errors=True)
+        try:
+            shutil.copytree(folder, tmp)
+            tmp.rename(final)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
     _point_name_at(root, revision)
     return final
 
@@ -254,8 +297,8 @@ def load_mixture(name_or_repo: str, *, name: str | None = None, revision: str | 
         )
     if "/" in name_or_repo:
         raise MeadowError(
-            f"{name_or_repo!r} looks like a Hub repo; this version of meadow loads only from "
-            "the local store (build it with `meadow build`)"
+            f"{name_or_repo!r} is a Hub repo: load it with meadow.load_mixture({name_or_repo!r}, "
+            "name=CONFIG, revision=...), which pulls it into the local store"
         )
     folder = revision_dir(name_or_repo, revision)
     splits = json.loads((folder / "manifest.json").read_text())["splits"]
