@@ -10,11 +10,12 @@ The calls most users need:
 from __future__ import annotations
 
 from meadow._version import __version__
+from meadow.hub import load_mixture, pull, push
 from meadow.pipeline import BuildResult, build
 from meadow.schema import Record, record_id
 from meadow.sources import get_source, list_sources, register_source
 from meadow.sources.base import RawFile, Skip, Source
-from meadow.store import list_mixtures, load_mixture
+from meadow.store import list_mixtures
 
 __all__ = [
     "BuildResult",
@@ -28,6 +29,8 @@ __all__ = [
     "list_mixtures",
     "list_sources",
     "load_mixture",
+    "pull",
+    "push",
     "record_id",
     "register_source",
 ]

@@ -15,6 +15,7 @@ from meadow._version import __version__
 from meadow.cli._common import err_console
 from meadow.cli.build import build_command
 from meadow.cli.fetch import fetch_command
+from meadow.cli.hub import pull_command, push_command
 from meadow.cli.show import list_command, show_command
 from meadow.cli.sources import sources_command
 from meadow.errors import MeadowError
@@ -48,6 +49,8 @@ app.command("build")(build_command)
 app.command("show")(show_command)
 app.command("list")(list_command)
 app.command("fetch")(fetch_command)
+app.command("push")(push_command)
+app.command("pull")(pull_command)
 
 
 def _debug() -> bool:

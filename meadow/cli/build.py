@@ -9,7 +9,10 @@ import typer
 from rich.table import Table
 
 from meadow.cli._common import console, err_console, fmt, parse_pairs, split_csv
+from meadow.cli.hub import PrivateOption, RepoOption, print_push
 from meadow.errors import RecipeError
+from meadow.hub import check_token
+from meadow.hub import push as publish
 from meadow.pipeline import BuildResult, build, plan_llm
 
 
@@ -75,6 +78,11 @@ def build_command(
         float | None,
         typer.Option("--max-cost", help="USD: stop before the LLM requests would pass it."),
     ] = None,
+    push: Annotated[
+        bool, typer.Option("--push", help="Publish the build to the Hub (token: HF_TOKEN).")
+    ] = False,
+    repo: RepoOption = None,
+    private: PrivateOption = False,
     dry_run: Annotated[
         bool,
         typer.Option("--dry-run", help="With --llm: print requests, tokens and cost; ask nothing."),
@@ -91,6 +99,8 @@ def build_command(
       meadow build --mixture medalpaca --quota wikidoc=10000 --seed 7
 
       meadow build --sources wikidoc --raw wikidoc=./pages --llm --dry-run
+
+      meadow build --sources wikidoc,anki --raw wikidoc=./pages --raw anki=./decks --push
     """
     options = {
         "model": llm_model,
@@ -115,7 +125,12 @@ def build_command(
     if dry_run:
         console.print(plan_llm(mixture, **arguments).describe())
         return
-    print_build_summary(build(mixture, **arguments))
+    if push:
+        check_token()  # a missing token stops before the sources are parsed
+    result = build(mixture, **arguments)
+    print_build_summary(result)
+    if push:
+        print_push(publish(result.name, revision=result.revision, repo_id=repo, private=private))
 
 
 def _prices(value: str | None, model: str | None) -> dict[str, tuple[float, float]] | None:

@@ -1,0 +1,410 @@
+"""Publishing a built mixture to the Hugging Face Hub, and loading one back.
+
+A mixture is one config of a dataset repo: its shards under `data/{config}/`, its manifest
+beside them, its chart under `assets/{config}/` and its part of the README. A publish is
+one commit made with `parent_commit` set to the head it was prepared against, so it lands
+whole or not at all, then a tag `{config}-{revision[:10]}` that the trainer can pin.
+Everything the Hub does goes through `huggingface_hub`; meadow adds only the layout, the
+card merge, retries on 429/5xx, and the record of what was published in the local store.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from meadow.errors import MeadowError
+from meadow.store import (
+    adopt_revision,
+    chart_path,
+    data_folder,
+    read_manifest,
+    revision_dir,
+)
+
+logger = logging.getLogger("meadow.hub")
+
+REPO_TYPE = "dataset"
+MANIFEST = "manifest.json"
+PUBLISHED = "hub.json"  # in a revision folder: where and when it was published
+_ATTEMPTS = 5
+_T = TypeVar("_T")
+
+
+class HubError(MeadowError):
+    """The Hub refused or failed a request (after retries): one clear line, never the token."""
+
+
+@dataclass(frozen=True)
+class PushResult:
+    repo_id: str
+    config: str
+    revision: str
+    commit: str
+    tag: str
+    url: str
+    new_commit: bool  # False when this build was already published
+
+
+def tag_of(config: str, revision: str) -> str:
+    """The tag of a published build: `{config}-{revision[:10]}`."""
+    return f"{config}-{revision[:10]}"
+
+
+# -- publishing ----------------------------------------------------------------------------
+
+
+def push(
+    name: str,
+    *,
+    revision: str | None = None,
+    repo_id: str | None = None,
+    private: bool = False,
+    token: str | None = None,
+    endpoint: str | None = None,
+) -> PushResult:
+    """Publish revision `revision` (default: the latest) of `name` as config `name` of a repo.
+
+    The token comes from `token`, `HF_TOKEN` or the `hf auth login` cache; it is checked
+    before anything is uploaded and never printed. Publishing the same build twice makes no
+    new commit.
+    """
+    from huggingface_hub import CommitOperationAdd, CommitOperationDelete
+
+    from meadow.card import merge_dataset_card
+
+    folder = revision_dir(name, revision)
+    manifest = read_manifest(name, folder.name)
+    revision = manifest["revision"]
+    api, user = _authenticated(token, endpoint)
+    repo_id = repo_id or f"{user}/{name}"
+    _check_repo_id(repo_id)
+    tag = tag_of(name, revision)
+    _retrying(
+        lambda: api.create_repo(repo_id, repo_type=REPO_TYPE, private=private, exist_ok=True),
+        "create the repo",
+        repo_id,
+    )
+    refs = _retrying(lambda: api.list_repo_refs(repo_id, repo_type=REPO_TYPE), "read refs", repo_id)
+    tags = {ref.name: ref.target_commit for ref in refs.tags}
+    if tag in tags:  # published before: same revision, same content
+        return _published(folder, repo_id, name, revision, tags[tag], tag, api, new_commit=False)
+    head = next((b.target_commit for b in refs.branches if b.name == "main"), None)
+    remote = _remote_files(api, repo_id, head)
+    if _same_build(api, repo_id, head, name, revision, remote):
+        commit = head
+        new_commit = False
+    else:
+        existing = _remote_text(api, repo_id, head, "README.md") if "README.md" in remote else None
+        card = merge_dataset_card(existing, (folder / "README.md").read_text(), name)
+        local = _local_files(folder, name)
+        operations: list[Any] = [
+            CommitOperationDelete(path_in_repo=path)
+            for path in sorted(remote)
+            if _belongs_to(path, name) and path not in local
+        ]
+        operations += [
+            CommitOperationAdd(path_in_repo=path, path_or_fileobj=str(source))
+            for path, source in sorted(local.items())
+        ]
+        operations.append(
+            CommitOperationAdd(path_in_repo="README.md", path_or_fileobj=card.encode())
+        )
+        info = _retrying(
+            lambda: api.create_commit(
+                repo_id,
+                operations,
+                commit_message=f"meadow: {name} revision {revision}",
+                commit_description=f"Built by meadow; manifest at {data_folder(name)}/{MANIFEST}.",
+                repo_type=REPO_TYPE,
+                parent_commit=head,
+            ),
+            "commit",
+            repo_id,
+        )
+        commit, new_commit = info.oid, True
+    _retrying(
+        lambda: api.create_tag(
+            repo_id, tag=tag, revision=commit, repo_type=REPO_TYPE, exist_ok=True
+        ),
+        "tag",
+        repo_id,
+    )
+    return _published(folder, repo_id, name, revision, commit, tag, api, new_commit=new_commit)
+
+
+def _published(
+    folder: Path,
+    repo_id: str,
+    config: str,
+    revision: str,
+    commit: str,
+    tag: str,
+    api: Any,
+    *,
+    new_commit: bool,
+) -> PushResult:
+    url = f"{api.endpoint}/datasets/{repo_id}/tree/{tag}"
+    result = PushResult(repo_id, config, revision, commit, tag, url, new_commit)
+    record = {k: v for k, v in asdict(result).items() if k != "new_commit"}
+    (folder / PUBLISHED).write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
+    return result
+
+
+def _local_files(folder: Path, config: str) -> dict[str, Path]:
+    """Repo path -> local file of everything a config publishes (not the README)."""
+    files = {
+        f"{data_folder(config)}/{p.name}": p
+        for p in sorted((folder / data_folder(config)).glob("*.parquet"))
+    }
+    files[f"{data_folder(config)}/{MANIFEST}"] = folder / MANIFEST
+    chart = folder / chart_path(config)
+    if chart.is_file():
+        files[chart_path(config)] = chart
+    return files
+
+
+def _belongs_to(path: str, config: str) -> bool:
+    return path.startswith(f"{data_folder(config)}/") or path.startswith(f"assets/{config}/")
+
+
+def _same_build(
+    api: Any, repo_id: str, head: str | None, config: str, revision: str, remote: set[str]
+) -> bool:
+    """Whether the repo's head already holds this build of `config`."""
+    path = f"{data_folder(config)}/{MANIFEST}"
+    if head is None or path not in remote:
+        return False
+    try:
+        return json.loads(_remote_text(api, repo_id, head, path)).get("revision") == revision
+    except ValueError:
+        return False
+
+
+def _remote_files(api: Any, repo_id: str, head: str | None) -> set[str]:
+    if head is None:
+        return set()
+    entries = _retrying(
+        lambda: api.list_repo_tree(repo_id, repo_type=REPO_TYPE, revision=head, recursive=True),
+        "list files",
+        repo_id,
+    )
+    return {entry.path for entry in entries if type(entry).__name__ == "RepoFile"}
+
+
+def _remote_text(api: Any, repo_id: str, revision: str, path: str) -> str:
+    from huggingface_hub import hf_hub_download
+
+    with tempfile.TemporaryDirectory(prefix="meadow-hub-") as tmp:
+        local = _retrying(
+            lambda: hf_hub_download(
+                repo_id,
+                path,
+                repo_type=REPO_TYPE,
+                revision=revision,
+                local_dir=tmp,
+                token=api.token,
+                endpoint=api.endpoint,
+            ),
+            f"download {path}",
+            repo_id,
+        )
+        return Path(local).read_text(encoding="utf-8")
+
+
+# -- loading back ---------------------------------------------------------------------------
+
+
+def pull(
+    repo_id: str,
+    name: str,
+    *,
+    revision: str | None = None,
+    token: str | None = None,
+    endpoint: str | None = None,
+) -> Path:
+    """Download config `name` of `repo_id` at `revision` (a tag, branch or commit; the
+    repo's head when None, and then the log says which) into the local store."""
+    from huggingface_hub import snapshot_download
+
+    _check_repo_id(repo_id)
+    if revision is None:
+        from huggingface_hub import HfApi
+
+        api = HfApi(endpoint=endpoint, token=token or None)
+        info = _retrying(lambda: api.repo_info(repo_id, repo_type=REPO_TYPE), "read", repo_id)
+        revision = info.sha
+        logger.warning(
+            "load_mixture(%r) without a revision: took the head of main, commit %s; pin it "
+            "with revision=%r or the build's tag (%s-…)",
+            repo_id,
+            revision,
+            revision,
+            name,
+        )
+    patterns = [f"{data_folder(name)}/*", f"assets/{name}/*", "README.md"]
+    with tempfile.TemporaryDirectory(prefix="meadow-pull-") as tmp:
+        _retrying(
+            lambda: snapshot_download(
+                repo_id,
+                repo_type=REPO_TYPE,
+                revision=revision,
+                allow_patterns=patterns,
+                local_dir=tmp,
+                token=token or None,
+                endpoint=endpoint,
+            ),
+            "download",
+            repo_id,
+        )
+        root = Path(tmp)
+        manifest_file = root / data_folder(name) / MANIFEST
+        if not manifest_file.is_file():
+            raise HubError(
+                f"{repo_id} at {revision} has no meadow config {name!r} "
+                f"({data_folder(name)}/{MANIFEST} is missing): check the name and revision"
+            )
+        shutil.rmtree(root / ".cache", ignore_errors=True)  # huggingface_hub's bookkeeping
+        (root / MANIFEST).write_bytes(manifest_file.read_bytes())
+        manifest_file.unlink()
+        manifest = json.loads((root / MANIFEST).read_text())
+        record = {"repo_id": repo_id, "config": name, "pulled_revision": revision}
+        (root / PUBLISHED).write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
+        return adopt_revision(name, manifest["revision"], root)
+
+
+def load_mixture(
+    name_or_repo: str,
+    *,
+    name: str | None = None,
+    revision: str | None = None,
+    token: str | None = None,
+    endpoint: str | None = None,
+):
+    """A mixture as a `datasets.DatasetDict`, from the local store or from a Hub repo.
+
+        load_mixture("my-mix")                                    # the local store
+        load_mixture("my-mix", revision="3f2a9c0d")               # a pinned local revision
+        load_mixture("org/meadow", name="small", revision="small-3f2a9c0d1e")   # the Hub
+
+    A Hub repo is pulled into the local store first (only config `name`, at `revision`),
+    so the rows are the same as the local build's, in the same order.
+    """
+    from meadow import store
+
+    if "/" not in name_or_repo:
+        return store.load_mixture(name_or_repo, name=name, revision=revision)
+    if not name:
+        raise MeadowError(
+            f"load_mixture({name_or_repo!r}) needs name=CONFIG: the mixture's name in that "
+            "repo (its config_name)"
+        )
+    folder = pull(name_or_repo, name, revision=revision, token=token, endpoint=endpoint)
+    return store.load_mixture(name, revision=folder.name)
+
+
+# -- the token, and requests ------------------------------------------------------------------
+
+
+def check_token(token: str | None = None) -> str:
+    """The Hugging Face token to publish with; a clear error when there is none."""
+    from huggingface_hub import get_token
+
+    found = token or get_token()
+    if not found:
+        raise HubError(
+            "no Hugging Face token: set HF_TOKEN or run `hf auth login`, with write access "
+            "to the repo, then publish again"
+        )
+    return found
+
+
+def _authenticated(token: str | None, endpoint: str | None) -> tuple[Any, str]:
+    """An HfApi with a checked token, and the user name; errors before any upload."""
+    from huggingface_hub import HfApi
+    from huggingface_hub.errors import HfHubHTTPError
+
+    api = HfApi(endpoint=endpoint, token=check_token(token))
+    try:
+        who = _retrying(api.whoami, "check the token", "the Hub")
+    except HubError as error:
+        cause = error.__cause__
+        status = getattr(getattr(cause, "response", None), "status_code", None)
+        if isinstance(cause, HfHubHTTPError) and status in (401, 403):
+            raise HubError(
+                "the Hub rejected the Hugging Face token (HF_TOKEN or the `hf auth login` "
+                "cache): make a token with write access and publish again"
+            ) from None
+        raise
+    return api, who.get("name") or "meadow"
+
+
+def _check_repo_id(repo_id: str) -> None:
+    parts = repo_id.split("/")
+    if len(parts) != 2 or not all(parts):
+        raise HubError(f"invalid repo {repo_id!r}: expected ORG/NAME, e.g. --repo my-org/meadow")
+
+
+def _retrying(call: Callable[[], _T], what: str, repo_id: str) -> _T:
+    """`call()`, retried with backoff and jitter on 429 and 5xx (honouring Retry-After)."""
+    from huggingface_hub.errors import HfHubHTTPError
+
+    for attempt in range(1, _ATTEMPTS + 1):
+        try:
+            return call()
+        except HfHubHTTPError as error:
+            response = getattr(error, "response", None)
+            status = getattr(response, "status_code", None)
+            if status is not None and (status == 429 or status >= 500) and attempt < _ATTEMPTS:
+                time.sleep(_delay(response, attempt))
+                continue
+            detail = str(error).splitlines()[0] if str(error) else type(error).__name__
+            raise HubError(f"could not {what} on {repo_id} ({_scrub(detail)})") from error
+        except OSError as error:
+            if attempt < _ATTEMPTS:
+                time.sleep(_delay(None, attempt))
+                continue
+            raise HubError(f"could not {what} on {repo_id}: {error}") from error
+    raise AssertionError("unreachable")
+
+
+def _delay(response: Any, attempt: int) -> float:
+    retry_after = response.headers.get("Retry-After") if response is not None else None
+    try:
+        if retry_after is not None:
+            return max(0.0, min(float(retry_after), 60.0))
+    except ValueError:
+        pass
+    return min(0.5 * 2 ** (attempt - 1), 8.0) * (0.5 + random.random() / 2)
+
+
+def _scrub(text: str) -> str:
+    """Never echo a token, even if a server put one in its message."""
+    words = ["hf_***" if word.startswith("hf_") else word for word in text.split(" ")]
+    return " ".join(words)
+
+
+def published(name: str, revision: str | None = None) -> dict[str, Any] | None:
+    """Where a local revision was published (repo, commit, tag), or None."""
+    path = revision_dir(name, revision) / PUBLISHED
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+__all__ = [
+    "HubError",
+    "PushResult",
+    "check_token",
+    "load_mixture",
+    "published",
+    "pull",
+    "push",
+    "tag_of",
+]
