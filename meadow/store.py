@@ -168,11 +168,7 @@ def write_revision(
     """
     from meadow.card import token_statistics
 
-    root = mixture_dir(name)
-    final = root / "revisions" / revision
-    tmp = root / f".tmp-{revision}-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    try:
+    def fill(tmp: Path) -> None:
         data = tmp / data_folder(name)  # the Hub's layout: one folder per config
         data.mkdir(parents=True)
         counts = selection.split_counts()
@@ -188,35 +184,36 @@ def write_revision(
             writer.close()
         _write_json(tmp / "manifest.json", manifest)
         (tmp / "README.md").write_text(render_card(manifest, tmp), encoding="utf-8")
+
+    return _install(name, revision, fill)
+
+
+def adopt_revision(name: str, revision: str, folder: Path) -> Path:
+    """Copy a complete revision folder (a pulled one) into the store; point `name` at it."""
+    return _install(name, revision, lambda tmp: shutil.copytree(folder, tmp))
+
+
+def _install(name: str, revision: str, fill: Callable[[Path], None]) -> Path:
+    """`fill` a temporary folder, rename it into place, then point `name` at it.
+
+    A failure leaves nothing behind; a revision already in the store is kept as it is
+    (the same revision is the same content).
+    """
+    root = mixture_dir(name)
+    final = root / "revisions" / revision
+    tmp = root / f".tmp-{revision}-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        tmp.parent.mkdir(parents=True, exist_ok=True)
+        fill(tmp)
         final.parent.mkdir(parents=True, exist_ok=True)
-        if final.exists():  # same revision = same content: keep what is there
+        if final.exists():
             shutil.rmtree(tmp)
         else:
             tmp.rename(final)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    _point_name_at(root, revision)
-    return final
-
-
-def adopt_revision(name: str, revision: str, folder: Path) -> Path:
-    """Move a complete revision folder (a pulled one) into the store; point `name` at it.
-
-    A revision already in the store is kept as it is: the same revision is the same content.
-    """
-    root = mixture_dir(name)
-    final = root / "revisions" / revision
-    final.parent.mkdir(parents=True, exist_ok=True)
-    if not final.exists():
-        tmp = root / f".tmp-{revision}-{os.getpid()}"
-        shutil.rmtree(tmp, ignore_errors=True)
-        try:
-            shutil.copytree(folder, tmp)
-            tmp.rename(final)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
     _point_name_at(root, revision)
     return final
 

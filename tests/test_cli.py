@@ -9,15 +9,13 @@ import sys
 import pytest
 
 from meadow.cli import main
+from tests.cli import run_cli
 from tests.toy_source import write_toy
 
-COMMANDS = ["sources", "build", "show", "list", "fetch"]
+COMMANDS = ["sources", "build", "show", "list", "fetch", "push", "pull"]
 
 
-def run(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
+run = run_cli
 
 
 @pytest.mark.parametrize("command", COMMANDS)

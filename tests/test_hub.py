@@ -12,9 +12,9 @@ import pytest
 from huggingface_hub import DatasetCard
 
 from meadow import build, load_mixture, pull, push
-from meadow.cli import main
 from meadow.hub import HubError, published, tag_of
 from meadow.store import list_revisions, revision_dir
+from tests.cli import run_cli
 from tests.hub_server import HubServer, patch_backoff_sleep, use_hub
 from tests.toy_source import write_toy
 
@@ -38,15 +38,6 @@ def toy_build(tmp_path):
 
 def rows_of(dataset_dict) -> dict[str, list[dict]]:
     return {split: list(ds) for split, ds in dataset_dict.items()}
-
-
-def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
-    try:
-        code = main(list(argv))
-    except SystemExit as exit_:
-        code = exit_.code
-    out, err = capsys.readouterr()
-    return code or 0, out, err
 
 
 def test_push_then_load_at_the_tag_gives_the_local_rows(hub, toy_build):

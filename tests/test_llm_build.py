@@ -14,11 +14,11 @@ import pytest
 
 import meadow.converters.llm as llm
 from meadow import build, load_mixture
-from meadow.cli import main
 from meadow.converters.llm import DEFAULT_MODEL
 from meadow.errors import MixtureNotFoundError, RecipeError
 from meadow.mixture import recipe_from_dict
 from meadow.store import list_revisions
+from tests.cli import run_cli
 from tests.openai_server import ChatRequest, OpenAIServer, completion
 
 SAMPLES = Path(__file__).resolve().parent.parent / "meadow" / "samples"
@@ -44,15 +44,6 @@ def counted_offline(monkeypatch, encoding):
 def server():
     with OpenAIServer(answer) as stand_in:
         yield stand_in
-
-
-def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
-    try:
-        code = main(list(argv))
-    except SystemExit as exit_:
-        code = exit_.code
-    out, err = capsys.readouterr()
-    return code or 0, out, err
 
 
 def data_digest(path: Path) -> str:

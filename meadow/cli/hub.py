@@ -29,6 +29,12 @@ def push_command(
     """Publish a build from the local store to the Hub, as config NAME: one commit, one tag.
 
     The token comes from HF_TOKEN or `hf auth login`.
+
+    Examples:
+
+      meadow push my-mix --repo my-org/meadow
+
+      meadow push my-mix --revision 3f2a9c0d --repo my-org/meadow --private
     """
     print_push(push(name, revision=revision, repo_id=repo, private=private))
 
@@ -55,7 +61,12 @@ def pull_command(
         typer.Option(help="A tag (NAME-REVISION), branch or commit; default the head of main."),
     ] = None,
 ) -> None:
-    """Download a published mixture into the local store."""
+    """Download a published mixture into the local store.
+
+    Example:
+
+      meadow pull my-org/meadow --name my-mix --revision my-mix-3f2a9c0d1e
+    """
     folder = pull(repo, name, revision=revision)
     console.print(f"pulled {repo} {name} into {folder}")
     err_console.print(
