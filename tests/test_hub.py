@@ -153,6 +153,8 @@ def test_cli_build_push_then_load_the_sample(hub, capsys, monkeypatch):
     assert rows_of(loaded) == local
     manifest = json.loads(hub.files("test/meadow", record["tag"])["data/sample/manifest.json"])
     assert manifest["revision"] == record["revision"]
+    code, out, _ = run_cli(capsys, "show", "sample")
+    assert f"published: test/meadow config sample, tag {record['tag']}" in out.replace("\n", " ")
 
 
 def test_load_without_a_revision_says_which_it_took(hub, toy_build, caplog):

@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from meadow.cli._common import console, fmt
+from meadow.hub import published
 from meadow.mixture import SPLITS
 from meadow.store import list_mixtures, list_revisions, read_manifest
 
@@ -65,6 +66,12 @@ def show_command(
                 "",
             )
     console.print(table)
+    where = published(name, manifest["revision"])
+    if where:
+        console.print(
+            f"published: {where['repo_id']} config {where['config']}, tag {where['tag']}, "
+            f"commit {where['commit']}"
+        )
 
 
 def list_command() -> None:
