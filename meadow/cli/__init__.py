@@ -18,6 +18,7 @@ from meadow.cli.fetch import fetch_command
 from meadow.cli.hub import pull_command, push_command
 from meadow.cli.show import list_command, show_command
 from meadow.cli.sources import sources_command
+from meadow.cli.train import generate_command, train_command
 from meadow.errors import MeadowError
 
 app = typer.Typer(
@@ -51,6 +52,8 @@ app.command("list")(list_command)
 app.command("fetch")(fetch_command)
 app.command("push")(push_command)
 app.command("pull")(pull_command)
+app.command("train")(train_command)
+app.command("generate")(generate_command)
 
 
 def _debug() -> bool:
