@@ -1,0 +1,288 @@
+"""Training throughput and peak memory: meadow's batches against padding to max_length.
+
+Same rows (the `sample` mixture's train split: the bundled corpora, 87 to 315 tokens per
+example here), same model, same LoRA (r 16 on every linear layer), optimizer, seed, batch
+size and number of steps; only the batching differs. Each route runs in a process of its
+own, so its peak memory is its own:
+
+* baseline: every example padded to max_length, in random order, as the Alpaca-era
+  scripts medAlpaca started from did (`padding="max_length"`);
+* dynamic: random batches padded to their longest (multiple of 8), as medAlpaca's later
+  `medalpaca/train.py` did with `DataCollatorForSeq2Seq` (for reference);
+* grouped: meadow's length-grouped batches padded to their longest (`CompletionCollator`,
+  the Trainer's `group_by_length` sampler on the `length` column);
+* packed: meadow's `pack`: examples whole in blocks of max_length, attention kept within
+  each example through restarting `position_ids`.
+
+Every route has meadow's labels (prompt masked, EOS kept), so "response tokens" (response +
+EOS, the tokens the loss is on) are counted the same way for all; a step's tokens differ
+(a packed step holds ~3x the examples of a padded one), so compare tokens/s, not steps/s.
+Timing starts after `--warmup` steps (allocator and kernel warm-up) and includes loading
+and collating batches. Peak memory is the process's peak RSS (and, on CUDA, the peak of
+allocated GPU memory). With `--repeat N` the routes run N times, interleaved, and the
+median run is shown. On CPU each route uses `--threads` torch threads (default 1: on a
+small shared machine, OpenMP threads competing with other work made timings swing 10x).
+The tokenizer is a byte-level BPE trained on the mixture's text (vocabulary 2,000: ~3.9
+characters per token, close to Llama's on this text).
+
+Models: `tiny` (the tests' 2-layer, width-64 Llama) and `100m` (12 layers, width 768,
+MLP 2,560: ~94M parameters). max_length defaults to 256, medAlpaca's default.
+
+Run:  python benchmarks/bench_train.py [--config tiny|100m|all] [--max-length 256]
+          [--steps N] [--batch-size 8] [--repeat 3] [--threads 1]
+          [--routes baseline,dynamic,grouped,packed] [--out results.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+CONFIGS: dict[str, dict[str, int]] = {
+    "tiny": {},  # tests.train.tiny_llama_config's defaults
+    "100m": {
+        "hidden_size": 768,
+        "intermediate_size": 2560,
+        "num_hidden_layers": 12,
+        "num_attention_heads": 12,
+    },
+}
+ROUTES = ("baseline", "dynamic", "grouped", "packed")
+DEFAULT_STEPS = {"tiny": 60, "100m": 17}  # 100m: 16 timed steps, one pass over the rows
+MIXTURE = "sample"
+VOCAB = 2_000
+
+
+def prepare(work: Path) -> None:
+    """Build the mixture and train the tokenizer once, before any timed route."""
+    from meadow import build, load_mixture
+    from tests.train import medical_lines, train_tokenizer
+
+    build(MIXTURE)
+    splits = load_mixture(MIXTURE)
+    texts = [row[k] for split in splits.values() for row in split for k in ("input", "output")]
+    train_tokenizer(medical_lines() + texts, vocab_size=VOCAB).save_pretrained(work / "tokenizer")
+
+
+def run_route(route: str, config: str, args: argparse.Namespace, work: Path) -> dict[str, Any]:
+    """Train `args.steps` steps along one route; its throughput and peak memory."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import (
+        AutoTokenizer,
+        LlamaForCausalLM,
+        Trainer,
+        TrainerCallback,
+        TrainingArguments,
+    )
+
+    from meadow import load_mixture
+    from meadow.train import (
+        CompletionCollator,
+        get_template,
+        pack,
+        response_token_count,
+        tokenize_split,
+    )
+    from tests.train import tiny_llama_config
+
+    cuda = torch.cuda.is_available() and args.device != "cpu"
+    if not cuda:
+        torch.set_num_threads(args.threads)
+    tokenizer = AutoTokenizer.from_pretrained(work / "tokenizer")
+    rows = load_mixture(MIXTURE)["train"]
+    encoded = tokenize_split(rows, get_template("medalpaca"), tokenizer, args.max_length)
+    train_set = pack(encoded, args.max_length) if route == "packed" else encoded
+    multiple = {"baseline": args.max_length, "dynamic": 8}.get(route)
+    collator = CompletionCollator(tokenizer, pad_to_multiple_of=multiple)
+
+    torch.manual_seed(0)
+    model = LlamaForCausalLM(tiny_llama_config(tokenizer, **CONFIGS[config]))
+    parameters = sum(p.numel() for p in model.parameters())
+    lora = LoraConfig(
+        r=16, lora_alpha=32, lora_dropout=0.05, target_modules="all-linear", task_type="CAUSAL_LM"
+    )
+    model = get_peft_model(model, lora)
+
+    class Clock(TrainerCallback):
+        def __init__(self) -> None:
+            self.ends: list[float] = []
+
+        def on_step_end(self, *_: Any, **__: Any) -> None:
+            if cuda:
+                torch.cuda.synchronize()
+            self.ends.append(time.perf_counter())
+
+    class CountingTrainer(Trainer):
+        def __init__(self, *rest: Any, **kw: Any) -> None:
+            super().__init__(*rest, **kw)
+            self.steps: list[tuple[int, int]] = []  # (response tokens, positions) per step
+
+        def training_step(self, model: Any, inputs: dict[str, Any], *rest: Any, **kw: Any):
+            labels = inputs["labels"]
+            self.steps.append((response_token_count(labels), labels.numel()))
+            return super().training_step(model, inputs, *rest, **kw)
+
+    clock = Clock()
+    with tempfile.TemporaryDirectory(prefix="meadow-bench-") as out:
+        training = TrainingArguments(
+            output_dir=out,
+            max_steps=args.steps,
+            per_device_train_batch_size=args.batch_size,
+            learning_rate=2e-4,
+            lr_scheduler_type="constant",
+            logging_strategy="no",
+            save_strategy="no",
+            report_to="none",
+            disable_tqdm=True,
+            bf16=cuda,
+            use_cpu=not cuda,
+            train_sampling_strategy="group_by_length" if route == "grouped" else "random",
+            length_column_name="length",
+            remove_unused_columns=False,
+            seed=0,
+            data_seed=0,
+        )
+        trainer = CountingTrainer(
+            model=model,
+            args=training,
+            train_dataset=train_set,
+            data_collator=collator,
+            callbacks=[clock],
+        )
+        trainer.train()
+
+    timed = trainer.steps[args.warmup :]
+    seconds = clock.ends[-1] - clock.ends[args.warmup - 1]
+    response = sum(tokens for tokens, _ in timed)
+    positions = sum(size for _, size in timed)
+    return {
+        "route": route,
+        "config": config,
+        "parameters": parameters,
+        "device": "cuda" if cuda else f"cpu ({torch.get_num_threads()} threads)",
+        "steps_timed": len(timed),
+        "seconds": seconds,
+        "response_tokens_per_s": response / seconds,
+        "steps_per_s": len(timed) / seconds,
+        "response_tokens_per_step": response / len(timed),
+        "positions_per_step": positions / len(timed),
+        "useful_fraction": response / positions,
+        "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_cuda_mib": torch.cuda.max_memory_allocated() / 2**20 if cuda else None,
+    }
+
+
+def _child(route: str, config: str, args: argparse.Namespace, work: Path) -> dict[str, Any]:
+    command = [sys.executable, __file__, "--child", route, "--config", config, "--work", str(work)]
+    for flag in ("steps", "warmup", "batch_size", "max_length", "device", "threads"):
+        command += [f"--{flag.replace('_', '-')}", str(getattr(args, flag))]
+    done = subprocess.run(command, capture_output=True, text=True, env=os.environ.copy())
+    lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
+    if done.returncode or not lines:
+        sys.exit(f"route {route} ({config}) failed:\n{done.stderr[-4000:]}")
+    return json.loads(lines[-1].removeprefix("RESULT "))
+
+
+def _summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The median run by response tokens/s; memory is the largest peak of all runs."""
+    ordered = sorted(runs, key=lambda r: r["response_tokens_per_s"])
+    summary = dict(ordered[len(ordered) // 2])
+    summary["runs"] = len(runs)
+    summary["response_tokens_per_s_all"] = [round(r["response_tokens_per_s"]) for r in runs]
+    summary["peak_rss_mib"] = max(r["peak_rss_mib"] for r in runs)
+    return summary
+
+
+def _report(results: list[dict[str, Any]]) -> None:
+    baseline = {
+        r["config"]: r["response_tokens_per_s"] for r in results if r["route"] == "baseline"
+    }
+    header = (
+        f"{'config':<6} {'route':<9} {'resp tok/s':>10} {'vs base':>7} {'steps/s':>8} "
+        f"{'resp/step':>9} {'pos/step':>8} {'useful':>6} {'RSS MiB':>8} {'GPU MiB':>8}  runs"
+    )
+    print(header)
+    print("-" * len(header))
+    for r in results:
+        ratio = r["response_tokens_per_s"] / baseline[r["config"]] if r["config"] in baseline else 0
+        gpu = f"{r['peak_cuda_mib']:.0f}" if r["peak_cuda_mib"] is not None else "-"
+        print(
+            f"{r['config']:<6} {r['route']:<9} {r['response_tokens_per_s']:>10.0f} "
+            f"{ratio:>6.2f}x {r['steps_per_s']:>8.2f} {r['response_tokens_per_step']:>9.0f} "
+            f"{r['positions_per_step']:>8.0f} {r['useful_fraction']:>6.0%} "
+            f"{r['peak_rss_mib']:>8.0f} {gpu:>8}  {r['response_tokens_per_s_all']}"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config", default="all", choices=[*CONFIGS, "all"])
+    parser.add_argument("--routes", default=",".join(ROUTES))
+    parser.add_argument("--steps", type=int, help="steps per route (default: 60 tiny, 17 100m)")
+    parser.add_argument("--warmup", type=int, default=1, help="untimed first steps (>= 1)")
+    parser.add_argument("--batch-size", type=int, default=8)
+    parser.add_argument("--max-length", type=int, default=256)
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="runs per route, interleaved (median)"
+    )
+    parser.add_argument("--threads", type=int, default=1, help="torch threads on CPU")
+    parser.add_argument("--device", default="auto", choices=["auto", "cpu"])
+    parser.add_argument("--out", type=Path, help="also write the results as JSON here")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--work", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    os.environ.setdefault("MEADOW_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+    if args.child:
+        os.environ["MEADOW_HOME"] = str(args.work / "home")
+        os.environ["HF_DATASETS_CACHE"] = str(args.work / "datasets")
+        result = run_route(args.child, args.config, args, args.work)
+        print("RESULT " + json.dumps(result))
+        return
+
+    configs = list(CONFIGS) if args.config == "all" else [args.config]
+    routes = [r.strip() for r in args.routes.split(",") if r.strip()]
+    unknown = sorted(set(routes) - set(ROUTES))
+    if unknown:
+        parser.error(f"unknown routes {unknown}; available: {', '.join(ROUTES)}")
+    results = []
+    with tempfile.TemporaryDirectory(prefix="meadow-bench-train-") as tmp:
+        work = Path(tmp)
+        os.environ["MEADOW_HOME"] = str(work / "home")
+        os.environ["HF_DATASETS_CACHE"] = str(work / "datasets")
+        prepare(work)
+        for config in configs:
+            settings = argparse.Namespace(**vars(args))
+            settings.steps = args.steps or DEFAULT_STEPS[config]
+            if not 1 <= args.warmup < settings.steps:
+                parser.error("--warmup must be at least 1 and fewer than --steps")
+            runs: dict[str, list[dict[str, Any]]] = {route: [] for route in routes}
+            for _ in range(args.repeat):
+                for route in routes:
+                    run = _child(route, config, settings, work)
+                    tokens = run["response_tokens_per_s"]
+                    print(f"{config} {route}: {tokens:.0f} response tokens/s", file=sys.stderr)
+                    runs[route].append(run)
+            results += [_summary(runs[route]) for route in routes]
+    print(f"max_length {args.max_length}, batch size {args.batch_size}, {results[0]['device']}")
+    _report(results)
+    if args.out:
+        args.out.write_text(json.dumps(results, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
