@@ -67,6 +67,7 @@ from meadow.train.data import (
     response_token_count,
     tokenize_split,
 )
+from meadow.train.loss import HIDDEN_STATE_REQUEST, ResponseLoss, has_plain_head
 from meadow.train.templates import PromptTemplate, check_template, get_template, save_template
 
 if TYPE_CHECKING:
@@ -483,11 +484,12 @@ def _make_trainer(
     trainer = CountingTrainer(
         model=model,
         args=args,
-        data_collator=CompletionCollator(tokenizer),
+        data_collator=CompletionCollator(tokenizer, pad_to_multiple_of=_pad_multiple()),
         train_dataset=train_set,
         eval_dataset=eval_set,
         processing_class=tokenizer,
         callbacks=[throughput],
+        compute_loss_func=_response_loss(model, config),
     )
     trainer.remove_callback(PrinterCallback)
     trainer.remove_callback(ProgressCallback)
@@ -511,8 +513,24 @@ def _final_eval_loss(trainer: Trainer) -> float:
     return float(trainer.evaluate()["eval_loss"])
 
 
+def _response_loss(model: Any, config: TrainConfig) -> ResponseLoss | None:
+    """The response-only loss where the config asks for it and the model has a plain head.
+
+    Not with `modules_to_save`: a trained copy of the head must see every position."""
+    if not config.response_logits_only or config.modules_to_save or not has_plain_head(model):
+        return None
+    return ResponseLoss(model.get_output_embeddings())
+
+
+def _pad_multiple() -> int | None:
+    """Batches padded to a multiple of 8 on a GPU (tensor cores, fewer distinct shapes)."""
+    return 8 if torch.cuda.is_available() else None
+
+
 class CountingTrainer(Trainer):
-    """The Trainer, counting the tokens the loss is computed on (for response tokens/s)."""
+    """The Trainer, counting the tokens the loss is computed on (for response tokens/s).
+
+    With a `ResponseLoss` it asks the model for hidden states instead of full logits."""
 
     response_tokens = 0
 
@@ -521,6 +539,11 @@ class CountingTrainer(Trainer):
     ) -> torch.Tensor:
         self.response_tokens += response_token_count(inputs["labels"])
         return super().training_step(model, inputs, *args, **kwargs)
+
+    def compute_loss(self, model: Any, inputs: dict[str, Any], *args: Any, **kwargs: Any):
+        if isinstance(self.compute_loss_func, ResponseLoss):
+            inputs = {**inputs, **HIDDEN_STATE_REQUEST}
+        return super().compute_loss(model, inputs, *args, **kwargs)
 
 
 class ProgressDisplay(TrainerCallback):
@@ -690,6 +713,7 @@ def _hyperparameters(config: dict[str, Any], run: dict[str, Any]) -> dict[str, A
         "target_modules",
         "modules_to_save",
         "gradient_checkpointing",
+        "response_logits_only",
         "quantization",
     ]
     table = {key: _cell(config[key]) for key in keys}
