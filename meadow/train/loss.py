@@ -60,7 +60,13 @@ class ResponseLoss:
         keep = targets.ne(IGNORE_INDEX)
         if not bool(keep.any()):  # nothing to learn from here, as with the model's own loss
             return hidden.sum() * 0.0
-        logits = self.head(hidden[keep]).float()
+        selected = hidden[keep]
+        weight = getattr(self.head, "weight", None)
+        if weight is not None and weight.is_floating_point():
+            # the final norm may hand back fp32 over bf16 weights; the Trainer calls this
+            # outside the model's autocast, so cast as autocast would have
+            selected = selected.to(weight.dtype)
+        logits = self.head(selected).float()
         if num_items_in_batch is None:
             return F.cross_entropy(logits, targets[keep], reduction="mean")
         total = F.cross_entropy(logits, targets[keep], reduction="sum")

@@ -116,3 +116,20 @@ def test_the_trainer_uses_it_unless_the_config_says_not_to(lora_model):
     assert isinstance(_response_loss(lora_model, TrainConfig()), ResponseLoss)
     assert _response_loss(lora_model, TrainConfig(response_logits_only=False)) is None
     assert _response_loss(lora_model, TrainConfig(modules_to_save=["lm_head"])) is None
+
+
+def test_fp32_hidden_states_over_a_bf16_head_are_cast_as_autocast_would(tiny_tokenizer):
+    torch.manual_seed(0)
+    head = torch.nn.Linear(64, len(tiny_tokenizer), bias=False).to(torch.bfloat16)
+    hidden = torch.randn(2, 5, 64)  # what the final norm gives back on a GPU under bf16
+    labels = torch.tensor([[-100, -100, 7, 8, 9], [-100, 4, 5, -100, -100]])
+
+    class Outputs:
+        hidden_states = (hidden,)
+
+    loss = ResponseLoss(head)(Outputs(), labels)
+    targets = torch.tensor([7, 8, 9, 4, 5])
+    expected = torch.nn.functional.cross_entropy(
+        head(hidden[:, :-1][labels[:, 1:].ne(-100)].to(torch.bfloat16)).float(), targets
+    )
+    assert loss.dtype == torch.float32 and torch.allclose(loss, expected)
