@@ -70,9 +70,18 @@ CONFIGS: dict[str, dict[str, int]] = {
         "num_hidden_layers": 12,
         "num_attention_heads": 12,
     },
+    "1b": {  # Llama-3.2-1B's shape (with grouped-query attention): ~0.98B parameters here
+        "hidden_size": 2048,
+        "intermediate_size": 8192,
+        "num_hidden_layers": 16,
+        "num_attention_heads": 32,
+        "num_key_value_heads": 8,
+    },
 }
+# Dense bf16 peak of the accelerators MFU is reported for (vendor figures, TFLOP/s).
+PEAK_TFLOPS = {"H100": 989.4, "H200": 989.4, "A100": 312.0}
 ROUTES = ("baseline", "dynamic", "grouped", "packed")
-DEFAULT_STEPS = {"tiny": 60, "100m": 17}  # 100m: 16 timed steps, one pass over the rows
+DEFAULT_STEPS = {"tiny": 60, "100m": 17, "1b": 40}  # 100m: 16 timed steps, one pass over the rows
 MIXTURE = "sample"
 VOCAB = 2_000
 
@@ -105,24 +114,31 @@ def run_route(route: str, config: str, args: argparse.Namespace, work: Path) -> 
         CompletionCollator,
         get_template,
         pack,
-        response_token_count,
         tokenize_split,
     )
+    from meadow.train.loss import ResponseLoss, has_plain_head
+    from meadow.train.trainer import CountingTrainer as MeadowTrainer
     from tests.train import tiny_llama_config
 
     cuda = torch.cuda.is_available() and args.device != "cpu"
     if not cuda:
         torch.set_num_threads(args.threads)
     tokenizer = AutoTokenizer.from_pretrained(work / "tokenizer")
-    rows = load_mixture(MIXTURE)["train"]
+    rows = cycled(load_mixture(MIXTURE)["train"], args.rows)
     encoded = tokenize_split(rows, get_template("medalpaca"), tokenizer, args.max_length)
     train_set = pack(encoded, args.max_length) if route == "packed" else encoded
-    multiple = {"baseline": args.max_length, "dynamic": 8}.get(route)
+    meadows = route in ("grouped", "packed")
+    multiple = {"baseline": args.max_length, "dynamic": 8}.get(route, 8 if cuda else None)
     collator = CompletionCollator(tokenizer, pad_to_multiple_of=multiple)
 
     torch.manual_seed(0)
-    model = LlamaForCausalLM(tiny_llama_config(tokenizer, **CONFIGS[config]))
+    model_config = tiny_llama_config(tokenizer, **CONFIGS[config])
+    with torch.device("cuda" if cuda else "cpu"):  # a 1B model initialises in seconds there
+        model = LlamaForCausalLM(model_config)
+    if cuda:  # frozen base weights in bf16, as `meadow train` loads them on a GPU
+        model = model.to(torch.bfloat16)
     parameters = sum(p.numel() for p in model.parameters())
+    matmul_parameters = parameters - model.get_input_embeddings().weight.numel()
     lora = LoraConfig(
         r=16, lora_alpha=32, lora_dropout=0.05, target_modules="all-linear", task_type="CAUSAL_LM"
     )
@@ -137,17 +153,19 @@ def run_route(route: str, config: str, args: argparse.Namespace, work: Path) -> 
                 torch.cuda.synchronize()
             self.ends.append(time.perf_counter())
 
-    class CountingTrainer(Trainer):
+    class CountingTrainer(MeadowTrainer if meadows else Trainer):
         def __init__(self, *rest: Any, **kw: Any) -> None:
             super().__init__(*rest, **kw)
-            self.steps: list[tuple[int, int]] = []  # (response tokens, positions) per step
+            self.steps: list[dict[str, int]] = []
 
         def training_step(self, model: Any, inputs: dict[str, Any], *rest: Any, **kw: Any):
-            labels = inputs["labels"]
-            self.steps.append((response_token_count(labels), labels.numel()))
+            self.steps.append(step_counts(inputs, tokenizer.pad_token_id))
             return super().training_step(model, inputs, *rest, **kw)
 
     clock = Clock()
+    # meadow's routes have its response-only logits; the others the model's own loss
+    plain = meadows and has_plain_head(model)
+    loss = ResponseLoss(model.get_output_embeddings()) if plain else None
     with tempfile.TemporaryDirectory(prefix="meadow-bench-") as out:
         training = TrainingArguments(
             output_dir=out,
@@ -173,18 +191,28 @@ def run_route(route: str, config: str, args: argparse.Namespace, work: Path) -> 
             train_dataset=train_set,
             data_collator=collator,
             callbacks=[clock],
+            compute_loss_func=loss,
         )
         trainer.train()
 
     timed = trainer.steps[args.warmup :]
     seconds = clock.ends[-1] - clock.ends[args.warmup - 1]
-    response = sum(tokens for tokens, _ in timed)
-    positions = sum(size for _, size in timed)
+    response = sum(step["response"] for step in timed)
+    positions = sum(step["positions"] for step in timed)
+    flops = sum(
+        lora_training_flops(matmul_parameters, model_config, step["tokens"], step["attended"])
+        for step in timed
+    )
+    device = torch.cuda.get_device_name() if cuda else f"cpu ({torch.get_num_threads()} threads)"
+    peak = next((tflops for name, tflops in PEAK_TFLOPS.items() if name in device), None)
     return {
         "route": route,
         "config": config,
         "parameters": parameters,
-        "device": "cuda" if cuda else f"cpu ({torch.get_num_threads()} threads)",
+        "device": device,
+        "tokens_per_s": sum(step["tokens"] for step in timed) / seconds,
+        "model_tflops": flops / seconds / 1e12,
+        "mfu": flops / seconds / (peak * 1e12) if peak else None,
         "steps_timed": len(timed),
         "seconds": seconds,
         "response_tokens_per_s": response / seconds,
@@ -197,9 +225,55 @@ def run_route(route: str, config: str, args: argparse.Namespace, work: Path) -> 
     }
 
 
+def cycled(rows: Any, count: int) -> Any:
+    """`rows` repeated (in order) up to `count` rows: the same length distribution, and
+    enough rows for the length-grouped sampler, which groups within megabatches of
+    min(50, rows / (4 x batch size)) batches (127 rows would give it one batch)."""
+    from datasets import concatenate_datasets
+
+    copies = -(-count // len(rows))
+    return concatenate_datasets([rows] * copies).select(range(count))
+
+
+def step_counts(inputs: dict[str, Any], pad_id: int) -> dict[str, int]:
+    """A batch's response tokens, positions, real (non-pad) tokens and attended keys.
+
+    Attended keys are what causal attention costs: a real token at position p attends to
+    p + 1 keys. Positions come from `position_ids` (packed rows restart them per example)
+    or from the attention mask.
+    """
+    from meadow.train import response_token_count
+
+    input_ids = inputs["input_ids"]
+    if "position_ids" in inputs:
+        real = input_ids.ne(pad_id)
+        position = inputs["position_ids"]
+    else:
+        real = inputs["attention_mask"].bool()
+        position = inputs["attention_mask"].cumsum(-1) - 1
+    return {
+        "response": response_token_count(inputs["labels"]),
+        "positions": input_ids.numel(),
+        "tokens": int(real.sum()),
+        "attended": int((position + 1)[real].sum()),
+    }
+
+
+def lora_training_flops(matmul_parameters: int, config: Any, tokens: int, attended: int) -> int:
+    """Model FLOPs of a LoRA step on `tokens` real tokens, padding excluded.
+
+    The base weights are frozen, so the backward pass computes activation gradients only:
+    2N per token forward and 2N backward (not the 6N of full fine-tuning), plus attention,
+    4·d per attended key and layer forward and twice that backward. The adapters' own
+    FLOPs (rank 16) are left out; they are under 2% here.
+    """
+    attention = 12 * config.num_hidden_layers * config.hidden_size * attended
+    return 4 * matmul_parameters * tokens + attention
+
+
 def _child(route: str, config: str, args: argparse.Namespace, work: Path) -> dict[str, Any]:
     command = [sys.executable, __file__, "--child", route, "--config", config, "--work", str(work)]
-    for flag in ("steps", "warmup", "batch_size", "max_length", "device", "threads"):
+    for flag in ("steps", "warmup", "batch_size", "max_length", "rows", "device", "threads"):
         command += [f"--{flag.replace('_', '-')}", str(getattr(args, flag))]
     done = subprocess.run(command, capture_output=True, text=True, env=os.environ.copy())
     lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
@@ -224,17 +298,20 @@ def _report(results: list[dict[str, Any]]) -> None:
     }
     header = (
         f"{'config':<6} {'route':<9} {'resp tok/s':>10} {'vs base':>7} {'steps/s':>8} "
-        f"{'resp/step':>9} {'pos/step':>8} {'useful':>6} {'RSS MiB':>8} {'GPU MiB':>8}  runs"
+        f"{'resp/step':>9} {'pos/step':>8} {'useful':>6} {'TFLOP/s':>7} {'MFU':>5} "
+        f"{'RSS MiB':>8} {'GPU MiB':>8}  runs"
     )
     print(header)
     print("-" * len(header))
     for r in results:
         ratio = r["response_tokens_per_s"] / baseline[r["config"]] if r["config"] in baseline else 0
         gpu = f"{r['peak_cuda_mib']:.0f}" if r["peak_cuda_mib"] is not None else "-"
+        mfu = f"{r['mfu']:.1%}" if r["mfu"] is not None else "-"
         print(
             f"{r['config']:<6} {r['route']:<9} {r['response_tokens_per_s']:>10.0f} "
             f"{ratio:>6.2f}x {r['steps_per_s']:>8.2f} {r['response_tokens_per_step']:>9.0f} "
             f"{r['positions_per_step']:>8.0f} {r['useful_fraction']:>6.0%} "
+            f"{r['model_tflops']:>7.2f} {mfu:>5} "
             f"{r['peak_rss_mib']:>8.0f} {gpu:>8}  {r['response_tokens_per_s_all']}"
         )
 
@@ -248,11 +325,22 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--max-length", type=int, default=256)
     parser.add_argument(
+        "--rows", type=int, default=4096, help="train rows, the sample's repeated (default 4096)"
+    )
+    parser.add_argument(
         "--repeat", type=int, default=1, help="runs per route, interleaved (median)"
     )
     parser.add_argument("--threads", type=int, default=1, help="torch threads on CPU")
     parser.add_argument("--device", default="auto", choices=["auto", "cpu"])
     parser.add_argument("--out", type=Path, help="also write the results as JSON here")
+    parser.add_argument(
+        "--work-dir",
+        type=Path,
+        help="keep the built mixture and tokenizer here and reuse them (default: a temp dir)",
+    )
+    parser.add_argument(
+        "--prepare-only", action="store_true", help="build into --work-dir, train nothing"
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--work", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -272,12 +360,17 @@ def main() -> None:
     unknown = sorted(set(routes) - set(ROUTES))
     if unknown:
         parser.error(f"unknown routes {unknown}; available: {', '.join(ROUTES)}")
+    if args.prepare_only and not args.work_dir:
+        parser.error("--prepare-only needs --work-dir")
     results = []
     with tempfile.TemporaryDirectory(prefix="meadow-bench-train-") as tmp:
-        work = Path(tmp)
+        work = (args.work_dir or Path(tmp)).resolve()
         os.environ["MEADOW_HOME"] = str(work / "home")
         os.environ["HF_DATASETS_CACHE"] = str(work / "datasets")
-        prepare(work)
+        if not (work / "tokenizer").is_dir():
+            prepare(work)
+        if args.prepare_only:
+            return
         for config in configs:
             settings = argparse.Namespace(**vars(args))
             settings.steps = args.steps or DEFAULT_STEPS[config]
