@@ -1,18 +1,21 @@
 """Training throughput and peak memory: meadow's batches against padding to max_length.
 
-Same rows (the `sample` mixture's train split: the bundled corpora, 87 to 315 tokens per
-example here), same model, same LoRA (r 16 on every linear layer), optimizer, seed, batch
-size and number of steps; only the batching differs. Each route runs in a process of its
+Same rows (the `sample` mixture's train split, the bundled corpora: 127 rows of 87 to 315
+tokens, repeated to `--rows` 4,096 so that the length-grouped sampler has whole megabatches
+to group), same model, same LoRA (r 16 on every linear layer), optimizer, seed, batch size
+and number of steps; only what meadow changes differs. Each route runs in a process of its
 own, so its peak memory is its own:
 
 * baseline: every example padded to max_length, in random order, as the Alpaca-era
-  scripts medAlpaca started from did (`padding="max_length"`);
+  scripts medAlpaca started from did (`padding="max_length"`), with the model's own loss
+  (logits at every position);
 * dynamic: random batches padded to their longest (multiple of 8), as medAlpaca's later
-  `medalpaca/train.py` did with `DataCollatorForSeq2Seq` (for reference);
-* grouped: meadow's length-grouped batches padded to their longest (`CompletionCollator`,
-  the Trainer's `group_by_length` sampler on the `length` column);
-* packed: meadow's `pack`: examples whole in blocks of max_length, attention kept within
-  each example through restarting `position_ids`.
+  `medalpaca/train.py` did with `DataCollatorForSeq2Seq` (for reference), model's loss;
+* grouped: `meadow train` as configured by default: length-grouped batches padded to their
+  longest (`CompletionCollator`, the Trainer's `group_by_length` sampler on the `length`
+  column), and meadow's `ResponseLoss` (logits only at the response positions);
+* packed: `meadow train` with `packing: true`: examples whole in blocks of max_length,
+  attention kept within each example through restarting `position_ids`, `ResponseLoss`.
 
 Every route has meadow's labels (prompt masked, EOS kept), so "response tokens" (response +
 EOS, the tokens the loss is on) are counted the same way for all; a step's tokens differ
@@ -22,28 +25,53 @@ and collating batches. Peak memory is the process's peak RSS (and, on CUDA, the 
 allocated GPU memory). With `--repeat N` the routes run N times, interleaved, and the
 median run is shown. On CPU each route uses `--threads` torch threads (default 1: on a
 small shared machine, OpenMP threads competing with other work made timings swing 10x).
+On CUDA the frozen base weights are bf16 (as `meadow train` loads them) under bf16
+autocast. MFU counts model FLOPs of the real (non-pad) tokens only: 4N per token (forward,
+and the backward's activation gradients: LoRA leaves the base's weight gradients out) plus
+attention, over the GPU's dense bf16 peak (989 TFLOP/s for an H100/H200).
 The tokenizer is a byte-level BPE trained on the mixture's text (vocabulary 2,000: ~3.9
 characters per token, close to Llama's on this text).
 
-Models: `tiny` (the tests' 2-layer, width-64 Llama) and `100m` (12 layers, width 768,
-MLP 2,560: ~102M parameters with this vocabulary). max_length defaults to 256, medAlpaca's
+Models: `tiny` (the tests' 2-layer, width-64 Llama), `100m` (12 layers, width 768, MLP
+2,560: ~102M parameters with this vocabulary) and `1b` (Llama-3.2-1B's shape: 16 layers,
+width 2,048, MLP 8,192, 8 KV heads: ~0.98B). max_length defaults to 256, medAlpaca's
 default.
 
-Measured here (2 shared CPU cores, 1 thread per route, batch 8; tiny: 60 steps, median of
-3; 100m: 17 steps, one run), response tokens/s and the ratio to the baseline:
+Measured on CPU here (2 cores shared with other work, 1 thread per route, batch 8; tiny:
+60 steps, median of 3 interleaved runs; 100m: 17 steps, one run), response tokens/s and
+the ratio to the baseline:
 
-    max_length  model  baseline   dynamic        grouped        packed        peak RSS MiB
-    256         tiny   911        1218 (1.34x)   1728 (1.90x)   1778 (1.95x)  666 / 642 / 659
-    512         tiny   489        1407 (2.88x)   1746 (3.57x)   1515 (3.10x)  789 / 651 / 826
-    256         100m   18.9       -              32.3 (1.71x)   34.8 (1.85x)  5333 / 5253 / 5344
-    512         100m   7.0        -              18.5 (2.64x)   15.5 (2.22x)  9637 / 6106 / 9771
+    max_length  model  baseline  dynamic        grouped        packed         peak RSS MiB
+    256         tiny   2,087     2,787 (1.34x)  6,779 (3.25x)  5,915 (2.83x)  652 / 607 / 614
+    512         tiny   930       2,586 (2.78x)  6,851 (7.36x)  4,674 (5.02x)  785 / 624 / 716
+    256         100m   15.1      18.1 (1.19x)   39.6 (2.61x)   35.2 (2.33x)   5017 / 5103 / 5265
+    512         100m   7.8       24.9 (3.19x)   45.7 (5.85x)   37.0 (4.74x)   9636 / 6324 / 9787
 
-(peak RSS: baseline / grouped / packed). At 256 this data's examples (mean 126 tokens) fill
-half of a padded row, so no batching can beat the baseline by more than ~2.1x there.
+(peak RSS: baseline / grouped / packed). Padding alone is worth at most ~2x at 256 on this
+data (examples average 126 tokens); the rest is `ResponseLoss`: the vocabulary-wide head
+and cross-entropy run on the ~25% of positions that are response instead of all of them
+(most of the tiny model's work; less of the 100m's).
 
-Run:  python benchmarks/bench_train.py [--config tiny|100m|all] [--max-length 256]
-          [--steps N] [--batch-size 8] [--repeat 3] [--threads 1]
-          [--routes baseline,dynamic,grouped,packed] [--out results.json]
+Measured on one NVIDIA H200 (bf16, 40 steps, 5 warm-up, one run; the 300-step run: 60
+warm-up), `1b`:
+
+    max_length  batch  baseline  dynamic        grouped        packed          MFU base/packed
+    256         16     4,832     3,722 (0.77x)  3,265 (0.68x)  8,044 (1.66x)   7.0% / 11.5%
+    256 (300)   16     4,049     -              3,250 (0.80x)  6,089 (1.50x)   5.8% / 8.7%
+    512         16     3,077     3,621 (1.18x)  2,673 (0.87x)  11,183 (3.63x)  4.4% / 15.3%
+    256         64     6,817     6,682 (0.98x)  9,130 (1.34x)  10,956 (1.61x)  9.7% / 15.7%
+
+Peak GPU memory 11.4 / 11.9 GiB (256, batch 16), 20.9 / 21.8 GiB (512), 38.6 / 40.3 GiB
+(256, batch 64), baseline / packed. A 1B LoRA step at these sizes is bound by per-step
+overhead (kernel launches, many small LoRA matmuls), not by arithmetic: removing padding
+saves little and varying batch shapes cost more than they save, while a packed step
+carries 1.8-4x the examples for about the same time. Hence `packing: true` in the GPU
+presets (`small`, `7b`); length-grouping stays the default on CPU.
+
+Run:  python benchmarks/bench_train.py [--config tiny|100m|1b|all] [--max-length 256]
+          [--steps N] [--warmup 1] [--batch-size 8] [--rows 4096] [--repeat 3]
+          [--threads 1] [--routes baseline,dynamic,grouped,packed] [--out results.json]
+          [--work-dir DIR [--prepare-only]]
 """
 
 from __future__ import annotations
@@ -318,7 +346,9 @@ def _report(results: list[dict[str, Any]]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--config", default="all", choices=[*CONFIGS, "all"])
+    parser.add_argument(
+        "--config", default="all", choices=[*CONFIGS, "all"], help="all: tiny and 100m"
+    )
     parser.add_argument("--routes", default=",".join(ROUTES))
     parser.add_argument("--steps", type=int, help="steps per route (default: 60 tiny, 17 100m)")
     parser.add_argument("--warmup", type=int, default=1, help="untimed first steps (>= 1)")
@@ -355,7 +385,7 @@ def main() -> None:
         print("RESULT " + json.dumps(result))
         return
 
-    configs = list(CONFIGS) if args.config == "all" else [args.config]
+    configs = ["tiny", "100m"] if args.config == "all" else [args.config]
     routes = [r.strip() for r in args.routes.split(",") if r.strip()]
     unknown = sorted(set(routes) - set(ROUTES))
     if unknown:
