@@ -200,7 +200,9 @@ def _remote_files(api: Any, repo_id: str, head: str | None) -> set[str]:
     return {entry.path for entry in entries if type(entry).__name__ == "RepoFile"}
 
 
-def _remote_text(api: Any, repo_id: str, revision: str, path: str) -> str:
+def _remote_text(
+    api: Any, repo_id: str, revision: str, path: str, *, repo_type: str = REPO_TYPE
+) -> str:
     from huggingface_hub import hf_hub_download
 
     with tempfile.TemporaryDirectory(prefix="meadow-hub-") as tmp:
@@ -208,7 +210,7 @@ def _remote_text(api: Any, repo_id: str, revision: str, path: str) -> str:
             lambda: hf_hub_download(
                 repo_id,
                 path,
-                repo_type=REPO_TYPE,
+                repo_type=repo_type,
                 revision=revision,
                 local_dir=tmp,
                 token=api.token,

@@ -14,6 +14,7 @@ import typer
 from meadow._version import __version__
 from meadow.cli._common import err_console
 from meadow.cli.build import build_command
+from meadow.cli.eval import eval_command
 from meadow.cli.fetch import fetch_command
 from meadow.cli.hub import pull_command, push_command
 from meadow.cli.show import list_command, show_command
@@ -54,6 +55,7 @@ app.command("push")(push_command)
 app.command("pull")(pull_command)
 app.command("train")(train_command)
 app.command("generate")(generate_command)
+app.command("eval")(eval_command)
 
 
 def _debug() -> bool:

@@ -4,22 +4,31 @@
 `ModelCard.from_template`, so the YAML is what the Hub client reads back: `base_model`,
 `base_model_relation: adapter`, `datasets`, `library_name: peft`, the dataset's license,
 and meadow's own `meadow:` block with the dataset's revision, tag and commit.
-`loss_curve` draws the loss from the Trainer's log history. Nothing here imports torch.
+`loss_curve` draws the loss from the Trainer's log history. `add_evaluation` merges
+`meadow eval`'s results into a card (this one, one on the Hub, or a new minimal one): as
+`model-index` entries (`huggingface_hub.EvalResult`), in the `meadow:` block, and as a
+section rendered from `meadow/cards/model_card_eval.md.j2`. Nothing here imports torch.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from huggingface_hub import ModelCard, ModelCardData
+import jinja2
+from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
 from meadow.card import _CHART_STYLE  # the dataset card's chart style, so the cards match
 from meadow.errors import MeadowError
 
 TAGS = ["medical", "meadow", "lora"]
+EVAL_SOURCE_NAME = "meadow eval"
+EVAL_SOURCE_URL = "https://github.com/meadow-ml/meadow"
+# Where an evaluation section goes in a card that has none yet: before the first of these.
+_EVAL_SECTION_BEFORE = ("## How to use", "## Limitations")
 
 
 @dataclass(frozen=True)
@@ -166,8 +175,82 @@ def loss_curve(log_history: list[dict[str, Any]], path: Path) -> Path | None:
     return path
 
 
-def _template_text() -> str:
-    return (resources.files("meadow") / "cards" / "model_card.md.j2").read_text(encoding="utf-8")
+def add_evaluation(
+    card_text: str | None,
+    *,
+    model_name: str,
+    mode: str,
+    results: list[EvalResult],
+    summary: dict[str, Any],
+) -> str:
+    """A model card with an evaluation's results merged in, everything else kept.
+
+    `card_text` is the card there is (None: a minimal one is written). `results` replace
+    meadow's earlier `model-index` entries for the same dataset and metric (other entries
+    stay); `summary` (per benchmark: title, accuracy, interval, items, revision, groups,
+    and `command`) goes under `meadow.evaluation.{mode}`, merged per benchmark, and the
+    card's `{mode}` section is rendered again from it, so benchmarks evaluated at
+    different times are all shown. Reads back through `ModelCard` unchanged.
+    """
+    card = ModelCard(card_text) if card_text else _minimal_card(model_name)
+    data = card.data
+    new = {(r.unique_identifier, r.metric_name) for r in results}
+    kept = [
+        r
+        for r in data.eval_results or []
+        if not (r.source_name == EVAL_SOURCE_NAME and (r.unique_identifier, r.metric_name) in new)
+    ]
+    data.eval_results = kept + results
+    data.model_name = data.model_name or model_name
+    block = dict(getattr(data, "meadow", None) or {})
+    evaluation = dict(block.get("evaluation") or {})
+    earlier = dict(evaluation.get(mode) or {})
+    command = summary.get("command")
+    benchmarks = {**earlier.get("benchmarks", {}), **summary["benchmarks"]}
+    evaluation[mode] = {"benchmarks": benchmarks, "command": command}
+    block["evaluation"] = evaluation
+    data.meadow = block
+    section = _eval_section(mode, evaluation[mode])
+    card.text = _with_section(card.text, mode, section)
+    written = str(card)
+    if ModelCard(written).data.to_dict() != data.to_dict():
+        raise MeadowError("the model card's YAML does not read back the same through ModelCard")
+    return written
+
+
+def _minimal_card(model_name: str) -> ModelCard:
+    """The card of a model that has none: its name, the results (added next), the caveat."""
+    body = (
+        f"\n# {model_name}\n\nEvaluation results written by [meadow]({EVAL_SOURCE_URL}) "
+        "(`meadow eval`).\n\n## Limitations\n\nMedical benchmark scores say how often a "
+        "model picks the keyed option of exam-style questions, not whether it is safe or "
+        "useful: not for diagnosis, treatment or any other clinical decision.\n"
+    )
+    data = ModelCardData(model_name=model_name, tags=["medical", "meadow"])
+    return ModelCard(f"---\n{data.to_yaml()}\n---\n{body}")
+
+
+def _eval_section(mode: str, evaluation: dict[str, Any]) -> str:
+    text = _template_text("model_card_eval.md.j2")
+    environment = jinja2.Environment(keep_trailing_newline=True, autoescape=False)
+    return environment.from_string(text).render(mode=mode, **evaluation)
+
+
+def _with_section(body: str, mode: str, section: str) -> str:
+    """`body` with its `mode` evaluation section replaced, or the section inserted."""
+    begin, end = f"<!-- meadow-eval:{mode} -->", f"<!-- /meadow-eval:{mode} -->"
+    found = re.search(re.escape(begin) + r".*?" + re.escape(end) + r"\n?", body, flags=re.S)
+    if found:
+        return body[: found.start()] + section + body[found.end() :]
+    for heading in _EVAL_SECTION_BEFORE:
+        at = re.search(rf"^{re.escape(heading)}\b", body, flags=re.M)
+        if at:
+            return body[: at.start()] + section + "\n" + body[at.start() :]
+    return body.rstrip("\n") + "\n\n" + section
+
+
+def _template_text(name: str = "model_card.md.j2") -> str:
+    return (resources.files("meadow") / "cards" / name).read_text(encoding="utf-8")
 
 
 def _model_license(license: str | list[str]) -> tuple[str, str | None]:
@@ -182,4 +265,13 @@ def _as_list(value: str | list[str]) -> list[str]:
     return list(value) if isinstance(value, list) else [value]
 
 
-__all__ = ["TAGS", "DatasetPin", "card_metadata", "loss_curve", "render_model_card"]
+__all__ = [
+    "EVAL_SOURCE_NAME",
+    "EVAL_SOURCE_URL",
+    "TAGS",
+    "DatasetPin",
+    "add_evaluation",
+    "card_metadata",
+    "loss_curve",
+    "render_model_card",
+]
