@@ -312,8 +312,116 @@ def render_dataset_card(
         token_stats=token_stats,
         chars_per_token=_CHARS_PER_TOKEN,
         chart=chart,
+        hygiene=hygiene_section(manifest),
     )
     return _through_dataset_card(text)
+
+
+def _counts(counts: dict[str, int]) -> str:
+    """`{"too_short": 2}` as "too_short 2", or "–" when empty."""
+    return ", ".join(f"{k} {v:,}" for k, v in counts.items() if v) or "–"
+
+
+def hygiene_section(manifest: dict[str, Any]) -> dict[str, Any] | None:
+    """What the card's "Data hygiene" section shows, from the manifest's `quality` record
+    and the per-source counts; None for a build made without quality steps."""
+    quality = manifest.get("quality")
+    if not quality:
+        return None
+    settings = quality["settings"]
+    steps = []
+    if settings.get("exact_dedup"):
+        also = (
+            " (and rows repeating a question alone)" if settings["exact_dedup"]["by_input"] else ""
+        )
+        steps.append(f"exact duplicates of the normalised input and output{also}")
+    if settings.get("near_dedup"):
+        near = settings["near_dedup"]
+        steps.append(
+            f"near duplicates (MinHash LSH: threshold {near['threshold']}, "
+            f"{near['shingle_size']}-word shingles, {near['num_perm']} permutations)"
+        )
+    decontamination = settings.get("decontamination")
+    if decontamination:
+        action = (
+            "flagged in the `contamination` column"
+            if decontamination["action"] == "flag"
+            else "removed"
+        )
+        steps.append(
+            f"decontamination of training and validation rows: {decontamination['ngram']}-word "
+            f"overlap, or a short question with all its options, rows {action}"
+        )
+    sources = manifest["sources"]
+    scrubbed = [n for n, s in sources.items() if "pii_replaced" in s]
+    if settings.get("pii") and scrubbed:
+        steps.append("PII scrubbing (" + ", ".join(f"`{n}`" for n in scrubbed) + ")")
+    filters = settings.get("filters")
+    if filters:
+        parts = [
+            f"outputs of at least {filters['min_output_chars']:,} and inputs of at least "
+            f"{filters['min_input_chars']:,} characters, {filters['max_chars']:,} at most together"
+        ]
+        if filters["copied_question"]:
+            parts.append("answers that copy the question dropped")
+        if filters["boilerplate"]:
+            parts.append("greetings and sign-offs stripped")
+        if filters["language"]:
+            parts.append("rows in another language than their source's dropped")
+        steps.append("filters: " + "; ".join(parts))
+    benchmarks = quality.get("benchmarks", {})
+    checked = [
+        {
+            "name": name,
+            "count": b["items"],
+            "files": ", ".join(
+                f"`{f['name']}` (`{f['sha256'][:12]}`, {f['items']:,})" for f in b["files"]
+            ),
+            "skipped": _counts(b.get("skipped", {})),
+        }
+        for name, b in benchmarks.items()
+        if b["checked"]
+    ]
+    unchecked = [(name, b["reason"]) for name, b in benchmarks.items() if not b["checked"]]
+    removed = [
+        {
+            "source": name,
+            "taken": s["taken"],
+            "filtered": _counts(s["removed"]["filtered"]),
+            "contaminated": _counts(s["removed"]["contaminated"]),
+            "duplicate": s["removed"]["duplicate"],
+            "near_duplicate": s["removed"]["near_duplicate"],
+            "total": s["removed"]["total"],
+            "rows": s["rows"],
+        }
+        for name, s in sources.items()
+        if "removed" in s
+    ]
+    pii = [(name, sources[name]["pii_replaced"]) for name in scrubbed]
+    notes = [
+        f"`{name}`: greetings and sign-offs stripped from {s['boilerplate_stripped']:,} answers."
+        for name, s in sources.items()
+        if s.get("boilerplate_stripped")
+    ]
+    notes += [
+        f"`{name}`: {_counts(s['flagged'])} rows overlap a benchmark and are flagged, not removed."
+        for name, s in sources.items()
+        if s.get("flagged")
+    ]
+    notes += [
+        f"`{name}`: of its removed duplicates, the copy kept is in {_counts(s['duplicate_of'])}."
+        for name, s in sources.items()
+        if s.get("duplicate_of")
+    ]
+    return {
+        "steps": steps,
+        "decontamination": bool(decontamination),
+        "checked": checked,
+        "unchecked": unchecked,
+        "removed": removed,
+        "pii": pii,
+        "notes": notes,
+    }
 
 
 @functools.cache

@@ -33,7 +33,7 @@ MIXER_VERSION = "1"
 
 Quota = int | float | str  # a count, a fraction in (0, 1], or "all"
 
-_RECIPE_KEYS = ("name", "description", "seed", "splits", "sources", "llm")
+_RECIPE_KEYS = ("name", "description", "seed", "splits", "sources", "llm", "quality")
 _SOURCE_KEYS = (
     "quota",
     "subsets",
@@ -43,6 +43,8 @@ _SOURCE_KEYS = (
     "llm",
     "raw",
     "train_on_evaluation",
+    "pii",
+    "language",
 )
 _LLM_KEYS = ("model", "base_url", "concurrency", "max_cost")
 _SPLIT_KEYS = ("validation", "test")
@@ -101,6 +103,8 @@ class SourceSpec:
     llm: bool = False
     raw: Path | None = None
     train_on_evaluation: bool = False
+    pii: bool | None = None  # None: the source's own default (`Source.scrub_pii`)
+    language: str | bool | None = None  # None: the source's `language`; False: not checked
 
     def canonical(self) -> dict[str, Any]:
         return {
@@ -111,6 +115,8 @@ class SourceSpec:
             "train_on_evaluation": self.train_on_evaluation,
             **({} if self.paraphrase else {"paraphrase": False}),
             **({"llm": True} if self.llm else {}),
+            **({} if self.pii is None else {"pii": self.pii}),
+            **({} if self.language is None else {"language": self.language}),
         }
 
     def paraphrases(self, subset: str) -> tuple[str, ...]:
@@ -135,6 +141,8 @@ class Recipe:
     description: str = ""
     origin: str = ""
     llm: dict[str, Any] = field(default_factory=dict)  # model, base_url, concurrency, max_cost
+    # the `quality:` block as written (None, true, false or a mapping); meadow.quality reads it
+    quality: Any = None
 
     def __post_init__(self) -> None:
         if not self.name or not isinstance(self.name, str):
@@ -182,7 +190,14 @@ class Recipe:
 
     def to_dict(self) -> dict[str, Any]:
         llm = {"llm": dict(self.llm)} if self.llm else {}
-        return {"name": self.name, "description": self.description, **self.canonical(), **llm}
+        quality = {} if self.quality is None else {"quality": self.quality}
+        return {
+            "name": self.name,
+            "description": self.description,
+            **self.canonical(),
+            **llm,
+            **quality,
+        }
 
     def uses_llm(self) -> bool:
         return any(spec.llm for spec in self.sources.values())
@@ -312,6 +327,20 @@ def _source_spec(name: str, body: Any, origin: str, base_dir: Path | None) -> So
                 f"{key}.{flag}", f"expected true or false, got {value!r}", recipe=origin
             )
         flags[flag] = value
+    pii = body.get("pii")
+    if pii is not None and not isinstance(pii, bool):
+        raise RecipeError(f"{key}.pii", f"expected true or false, got {pii!r}", recipe=origin)
+    language = body.get("language")
+    if (
+        language is not None
+        and language is not False
+        and not (isinstance(language, str) and language.isalpha() and 2 <= len(language) <= 3)
+    ):
+        raise RecipeError(
+            f"{key}.language",
+            f"expected a language code such as en, or false, got {language!r}",
+            recipe=origin,
+        )
     raw = body.get("raw")
     raw_path = None
     if raw is not None:
@@ -325,6 +354,8 @@ def _source_spec(name: str, body: Any, origin: str, base_dir: Path | None) -> So
         options=options,
         instruction=instruction,
         raw=raw_path,
+        pii=pii,
+        language=language,
         **flags,
     )
 
@@ -365,8 +396,14 @@ def recipe_from_dict(data: Any, *, origin: str = "", base_dir: Path | None = Non
     llm = data.get("llm") or {}
     if not isinstance(llm, dict):
         raise RecipeError("llm", f"expected a mapping of {', '.join(_LLM_KEYS)}", recipe=origin)
+    quality = data.get("quality")
+    if quality is not None and not isinstance(quality, bool | dict):
+        raise RecipeError(
+            "quality", "expected true, false or a mapping of quality steps", recipe=origin
+        )
     return Recipe(
         llm=llm,
+        quality=quality,
         name=str(data.get("name") or (Path(origin).stem if origin else "")),
         description=str(data.get("description") or ""),
         seed=data.get("seed", 42),

@@ -22,13 +22,24 @@ from meadow.converters.llm import (
 )
 from meadow.errors import RecipeError
 from meadow.mixture import MIXER_VERSION, Recipe, Selection, adhoc_recipe, load_recipe, select
-from meadow.paths import source_cache_root
+from meadow.paths import meadow_home, source_cache_root
 from meadow.progress import ProgressBars
+from meadow.quality import (
+    BenchmarkIndex,
+    Benchmarks,
+    QualityRun,
+    QualitySettings,
+    find_benchmarks,
+    libraries,
+    source_policy,
+)
+from meadow.quality.benchmarks import benchmarks_from_rows
 from meadow.raw import resolve_raw
+from meadow.schema import columns
 from meadow.source_cache import SourceCache, plan_source, run_plans
 from meadow.sources import get_source
 from meadow.sources.base import Source
-from meadow.store import chart_path, check_name, write_revision
+from meadow.store import chart_path, check_name, revision_dir, revision_rows, write_revision
 
 
 @dataclass
@@ -55,8 +66,23 @@ class BuildResult:
         return sum(self.splits.values())
 
 
+@dataclass
+class _Prepared:
+    """A build up to the mixer: the recipe, parsed sources, selected rows, quality plan."""
+
+    recipe: Recipe
+    adapters: dict[str, Source]
+    caches: dict[str, SourceCache]
+    selection: Selection
+    quality: QualitySettings
+    benchmark_raw: dict[str, Path]  # benchmark -> its raw file or folder, where one is known
+
+
 def _revision(
-    recipe: Recipe, caches: Mapping[str, SourceCache], llm: dict[str, Any] | None = None
+    recipe: Recipe,
+    caches: Mapping[str, SourceCache],
+    llm: dict[str, Any] | None = None,
+    quality: dict[str, Any] | None = None,
 ) -> str:
     key: dict[str, Any] = {
         "mixer": MIXER_VERSION,
@@ -65,10 +91,14 @@ def _revision(
     }
     if llm:  # LLM-written rows: the model, the prompts and the answers themselves
         key["llm"] = llm
+    if quality:  # the quality settings, the benchmark files checked, the libraries used
+        key["quality"] = quality
     return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def _rebuild_command(recipe: Recipe) -> str:
+def _rebuild_command(
+    recipe: Recipe, quality: QualitySettings | None = None, benchmarks: Benchmarks | None = None
+) -> str:
     """A command that rebuilds this recipe: every quota spelled out, raw paths to fill in."""
     parts = ["meadow", "build"]
     if recipe.origin.startswith("builtin:"):
@@ -84,8 +114,18 @@ def _rebuild_command(recipe: Recipe) -> str:
     if recipe.uses_llm():  # the answers come back from the LLM cache, not from a new call
         parts += ["--llm", "--llm-model", str(recipe.llm.get("model", DEFAULT_LLM_MODEL))]
     parts += ["--validation", str(recipe.validation), "--test", str(recipe.test)]
+    decontamination = quality.decontamination if quality else None
+    if decontamination is not None:
+        parts += ["--contamination", decontamination.action]
+        if decontamination.require:
+            parts += ["--require-benchmarks", ",".join(decontamination.require)]
+        if decontamination.mixture:
+            parts += ["--benchmark-mixture", decontamination.mixture]
     for name, spec in recipe.sources.items():
         if spec.raw is None:
+            parts += ["--raw", f"{name}=PATH"]
+    for name in benchmarks.found if benchmarks else {}:
+        if name not in recipe.sources:  # a benchmark checked but not mixed in
             parts += ["--raw", f"{name}=PATH"]
     return shlex.join(parts)
 
@@ -104,6 +144,9 @@ def build(
     progress: bool | None = None,
     llm: bool = False,
     llm_options: Mapping[str, Any] | None = None,
+    contamination: str | None = None,
+    require_benchmarks: list[str] | None = None,
+    benchmark_mixture: str | None = None,
 ) -> BuildResult:
     """Build a mixture into the local store and return where it went.
 
@@ -115,8 +158,14 @@ def build(
     `llm` has an LLM write the rows of the sources that support it (wikidoc textbook
     questions, Anki cards); `llm_options` (model, base_url, concurrency, max_cost,
     refresh, prices) win over the recipe's `llm:` settings.
+
+    The recipe's quality steps run between the mixer and the store (see `meadow.quality`);
+    `contamination` (`remove` or `flag`), `require_benchmarks` and `benchmark_mixture` (a
+    built evaluation mixture whose benchmark rows are checked against) override its
+    decontamination settings, and `raw` may also name benchmarks to check that are not
+    mixed in.
     """
-    recipe, adapters, caches, selection = _prepare(
+    prepared = _prepare(
         mixture,
         sources=sources,
         raw=raw,
@@ -128,7 +177,27 @@ def build(
         num_proc=num_proc,
         progress=progress,
         llm=llm,
+        contamination=contamination,
+        require_benchmarks=require_benchmarks,
+        benchmark_mixture=benchmark_mixture,
     )
+    recipe, adapters, caches, selection = (
+        prepared.recipe,
+        prepared.adapters,
+        prepared.caches,
+        prepared.selection,
+    )
+    quality = prepared.quality
+    benchmarks = _benchmarks(prepared)
+    policies = {
+        sel.spec.name: source_policy(
+            type(adapters[sel.spec.name]),
+            pii=sel.spec.pii,
+            language=sel.spec.language,
+            evaluation_subsets=frozenset(sel.stats.get("evaluation_only", ())),
+        )
+        for sel in selection.sources
+    }
     llm_key, llm_stats = None, {}
     if recipe.uses_llm():
         writer = QuestionWriter(llm_settings(recipe, llm_options))
@@ -140,7 +209,16 @@ def build(
                 json.dumps(sorted(selection.rewrites.items())).encode()
             ).hexdigest(),
         }
-    revision = _revision(recipe, caches, llm_key)
+    quality_key = {
+        "settings": quality.canonical(),
+        "policies": {
+            name: vars(p) | {"evaluation_subsets": sorted(p.evaluation_subsets)}
+            for name, p in policies.items()
+        },
+        "benchmarks": benchmarks.fingerprint(),
+        "libraries": libraries(),
+    }
+    revision = _revision(recipe, caches, llm_key, quality_key if quality.enabled else None)
     sources_info = {n: type(a).info() for n, a in adapters.items()}
     manifest: dict[str, Any] = {
         "name": recipe.name,
@@ -156,7 +234,7 @@ def build(
     }
     for source, stats in llm_stats.items():
         manifest["sources"][source]["llm"] = stats
-    rebuild = _rebuild_command(recipe)
+    rebuild = _rebuild_command(recipe, quality, benchmarks)
 
     def render_card(manifest: dict[str, Any], folder: Path) -> str:
         chart = chart_path(recipe.name)
@@ -165,10 +243,67 @@ def build(
             manifest, sources_info, rebuild, token_stats=manifest["tokens"], chart=chart
         )
 
-    path = write_revision(recipe.name, revision, selection, manifest, render_card)
+    if not quality.enabled:
+        manifest["quality"] = {"settings": quality.canonical()}
+        path = write_revision(recipe.name, revision, selection, manifest, render_card)
+    else:
+        index = None
+        if benchmarks.found:
+            items = {name: bench.items for name, bench in benchmarks.found.items()}
+            index = BenchmarkIndex(items, quality.decontamination.ngram)
+        work = meadow_home() / "tmp"
+        work.mkdir(parents=True, exist_ok=True)
+        with QualityRun(
+            quality, policies, index=index, splits=selection.splits(), work_dir=work
+        ) as rows:
+            rows.run(
+                selection.iter_tables(), total=sum(manifest["splits"].values()), progress=progress
+            )
+            for name, stats in rows.source_stats().items():
+                manifest["sources"][name].update(stats)
+            manifest["splits"] = rows.split_counts()
+            manifest["columns"] = list(columns(rows.flag))
+            manifest["quality"] = {
+                "settings": quality.canonical(),
+                "benchmarks": benchmarks.manifest(),
+                "libraries": libraries(),
+                **({"near_duplicate_lsh": list(rows.near_index)} if rows.near_index else {}),
+            }
+            path = write_revision(recipe.name, revision, rows, manifest, render_card)
     return BuildResult(
         name=recipe.name, revision=revision, path=path, splits=manifest["splits"], manifest=manifest
     )
+
+
+def _benchmarks(prepared: _Prepared) -> Benchmarks:
+    """The benchmarks decontamination checks: from raw files first, then from a built
+    evaluation mixture; a required one found in neither stops the build."""
+    decontamination = prepared.quality.decontamination
+    if decontamination is None:
+        return Benchmarks()
+    built = mixture_benchmarks(decontamination.mixture, decontamination.checked)
+    found = find_benchmarks(
+        decontamination.checked,
+        given=prepared.benchmark_raw,
+        adapters=prepared.adapters,
+        known_files={name: cache.raw_files for name, cache in prepared.caches.items()},
+        require=[name for name in decontamination.require if name not in built.found],
+    )
+    found.fill_from(built)
+    return found
+
+
+def mixture_benchmarks(spec: str, names: tuple[str, ...] | list[str]) -> Benchmarks:
+    """The benchmarks `names` read from a built evaluation mixture, `NAME` or
+    `NAME@REVISION` in the local store (none when `spec` is empty)."""
+    if not spec:
+        return Benchmarks()
+    name, _, revision = spec.partition("@")
+    folder = revision_dir(name, revision or None)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    evaluation_only = {s: st.get("evaluation_only", ()) for s, st in manifest["sources"].items()}
+    label = f"mixture {name}@{manifest['revision']}"
+    return benchmarks_from_rows(revision_rows(folder, name), evaluation_only, names, label=label)
 
 
 def plan_llm(
@@ -186,7 +321,7 @@ def plan_llm(
         prepared = _prepare(mixture, **arguments)
     except TypeError as exc:  # an argument build() does not take
         raise RecipeError("plan_llm", str(exc)) from None
-    recipe, adapters, _, selection = prepared
+    recipe, adapters, selection = prepared.recipe, prepared.adapters, prepared.selection
     if not recipe.uses_llm():
         raise RecipeError("--llm", "this build asks no LLM for anything: add --llm")
     writer = QuestionWriter(llm_settings(recipe, llm_options))
@@ -216,7 +351,10 @@ def _prepare(
     num_proc: int = 1,
     progress: bool | None = None,
     llm: bool = False,
-) -> tuple[Recipe, dict[str, Source], dict[str, SourceCache], Selection]:
+    contamination: str | None = None,
+    require_benchmarks: list[str] | None = None,
+    benchmark_mixture: str | None = None,
+) -> _Prepared:
     """The recipe with its overrides, the parsed sources and the selected rows."""
     if mixture is None and not sources:
         raise RecipeError("--mixture", "give a recipe (--mixture NAME|PATH) or --sources a,b")
@@ -236,8 +374,12 @@ def _prepare(
         llm=llm,
     )
     check_name(recipe.name)
+    quality = QualitySettings.parse(recipe.quality, recipe=recipe.origin or None).with_overrides(
+        contamination=contamination, require=require_benchmarks, mixture=benchmark_mixture
+    )
     raw = dict(raw or {})
-    stray = sorted(set(raw) - set(recipe.sources))
+    checked = quality.decontamination.checked if quality.decontamination else ()
+    stray = sorted(set(raw) - set(recipe.sources) - set(checked))
     if stray:
         raise RecipeError(
             f"--raw {stray[0]}",
@@ -260,7 +402,9 @@ def _prepare(
     ]
     with ProgressBars(enabled=progress) as bars:
         caches = run_plans(plans, num_proc=num_proc, bars=bars)
-    return recipe, adapters, caches, select(recipe, caches)
+    benchmark_raw = {n: raw_paths[n] for n in checked if n in raw_paths}
+    benchmark_raw.update({n: Path(raw[n]) for n in checked if n in raw and n not in raw_paths})
+    return _Prepared(recipe, adapters, caches, select(recipe, caches), quality, benchmark_raw)
 
 
 # -- LLM-written rows ---------------------------------------------------------------------

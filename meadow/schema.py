@@ -23,8 +23,22 @@ RECORD_FIELDS: tuple[str, ...] = (
     "license",
 )
 COLUMNS: tuple[str, ...] = ("id", *RECORD_FIELDS)
+# With `quality.decontamination.action: flag`, rows overlapping a benchmark are kept and
+# this column names the benchmarks ("usmle,medqa"; empty for the others).
+CONTAMINATION_COLUMN = "contamination"
 
-ARROW_SCHEMA = pa.schema([pa.field(name, pa.string(), nullable=False) for name in COLUMNS])
+
+def columns(flagged: bool = False) -> tuple[str, ...]:
+    """A mixture's columns: meadow's, plus `contamination` when rows were flagged."""
+    return (*COLUMNS, CONTAMINATION_COLUMN) if flagged else COLUMNS
+
+
+def arrow_schema(flagged: bool = False) -> pa.Schema:
+    """The Arrow schema of a mixture's rows (all columns are non-null strings)."""
+    return pa.schema([pa.field(name, pa.string(), nullable=False) for name in columns(flagged)])
+
+
+ARROW_SCHEMA = arrow_schema()
 
 
 def record_id(source: str, subset: str, source_id: str) -> str:
@@ -79,14 +93,14 @@ class EvalItem:
         return record_id(self.source, self.subset, self.source_id)
 
 
-def dataset_features():
+def dataset_features(flagged: bool = False):
     """The `datasets.Features` of a mixture split (all columns are strings)."""
     from datasets import Features, Value
 
-    return Features({name: Value("string") for name in COLUMNS})
+    return Features({name: Value("string") for name in columns(flagged)})
 
 
-def arrow_schema_with_features() -> pa.Schema:
-    """ARROW_SCHEMA plus the `huggingface` metadata `datasets` reads back as features."""
-    info = {"info": {"features": dataset_features().to_dict()}}
-    return ARROW_SCHEMA.with_metadata({"huggingface": json.dumps(info, sort_keys=True)})
+def arrow_schema_with_features(flagged: bool = False) -> pa.Schema:
+    """The rows' schema plus the `huggingface` metadata `datasets` reads back as features."""
+    info = {"info": {"features": dataset_features(flagged).to_dict()}}
+    return arrow_schema(flagged).with_metadata({"huggingface": json.dumps(info, sort_keys=True)})

@@ -20,7 +20,7 @@ import shutil
 from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -28,7 +28,10 @@ import pyarrow.parquet as pq
 from meadow.errors import MeadowError, MixtureNotFoundError
 from meadow.mixture import SPLITS, Selection
 from meadow.paths import store_root
-from meadow.schema import arrow_schema_with_features, dataset_features
+from meadow.schema import CONTAMINATION_COLUMN, arrow_schema_with_features, dataset_features
+
+if TYPE_CHECKING:
+    from meadow.quality import QualityRun
 
 ROWS_PER_SHARD = 250_000
 ROW_GROUP_ROWS = 10_000
@@ -59,6 +62,8 @@ class SplitWriter:
         total_rows: int,
         rows_per_shard: int = ROWS_PER_SHARD,
         row_group_rows: int = ROW_GROUP_ROWS,
+        *,
+        flagged: bool = False,
     ):
         self.folder = folder
         self.split = split
@@ -66,7 +71,7 @@ class SplitWriter:
         self.n_shards = max(1, math.ceil(total_rows / rows_per_shard))
         self.rows_per_shard = math.ceil(total_rows / self.n_shards) if total_rows else 0
         self.row_group_rows = row_group_rows
-        self.schema = arrow_schema_with_features()
+        self.schema = arrow_schema_with_features(flagged)
         self.files: list[str] = []
         self._pending: list[pa.Table] = []
         self._pending_rows = 0
@@ -149,22 +154,36 @@ def split_files(folder: Path, config: str, split: str) -> list[Path]:
     return found or sorted((folder / "data").glob(f"{split}-*.parquet"))
 
 
+def revision_rows(folder: Path, config: str) -> Iterator[tuple[str, pa.Table]]:
+    """(split, rows) of a revision folder, split by split, in tables of up to 10k rows."""
+    for split in SPLITS:
+        for shard in split_files(folder, config, split):
+            for batch in pq.ParquetFile(shard).iter_batches(ROW_GROUP_ROWS):
+                yield split, pa.Table.from_batches([batch])
+
+
 def mixture_dir(name: str) -> Path:
     return store_root() / check_name(name)
+
+
+def flagged(manifest: dict[str, Any]) -> bool:
+    """Whether a revision's rows carry the `contamination` column."""
+    return CONTAMINATION_COLUMN in manifest.get("columns", ())
 
 
 def write_revision(
     name: str,
     revision: str,
-    selection: Selection,
+    selection: Selection | QualityRun,
     manifest: dict[str, Any],
     render_card: Callable[[dict[str, Any], Path], str],
 ) -> Path:
     """Write a build as revision `revision` of `name`, atomically; return its folder.
 
-    The rows are written and counted in one pass: the token statistics go into the
-    manifest, then `render_card(manifest, folder)` makes the README (and may add files,
-    such as the composition chart, to the folder).
+    `selection` is the mixer's selection, or the rows the quality steps kept. The rows are
+    written and counted in one pass: the token statistics go into the manifest, then
+    `render_card(manifest, folder)` makes the README (and may add files, such as the
+    composition chart, to the folder).
     """
     from meadow.card import token_statistics
 
@@ -172,7 +191,10 @@ def write_revision(
         data = tmp / data_folder(name)  # the Hub's layout: one folder per config
         data.mkdir(parents=True)
         counts = selection.split_counts()
-        writers = {s: SplitWriter(data, s, counts[s]) for s in selection.splits()}
+        writers = {
+            s: SplitWriter(data, s, counts[s], flagged=flagged(manifest))
+            for s in selection.splits()
+        }
 
         def written() -> Iterator[tuple[str, pa.Table]]:
             for split, table in selection.iter_tables():
@@ -298,13 +320,14 @@ def load_mixture(name_or_repo: str, *, name: str | None = None, revision: str | 
             "name=CONFIG, revision=...), which pulls it into the local store"
         )
     folder = revision_dir(name_or_repo, revision)
-    splits = json.loads((folder / "manifest.json").read_text())["splits"]
+    manifest = json.loads((folder / "manifest.json").read_text())
+    splits = manifest["splits"]
     data_files = {
         split: [str(p) for p in split_files(folder, name_or_repo, split)]
         for split in SPLITS
         if splits.get(split)
     }
-    features = dataset_features()
+    features = dataset_features(flagged(manifest))
     loaded = (
         load_dataset("parquet", data_files=data_files, features=features)
         if data_files

@@ -224,6 +224,62 @@ def test_card_has_every_section_inside_its_config_markers():
     assert "must not be used for clinical decisions" in body
 
 
+def _with_quality(manifest: dict, *, flag: bool = False) -> dict:
+    """The manifest of a build whose quality steps removed (or flagged) rows."""
+    from meadow.quality import QualitySettings
+    from meadow.quality.settings import Decontamination
+
+    settings = QualitySettings(decontamination=Decontamination(action="flag" if flag else "remove"))
+    manifest["quality"] = {
+        "settings": settings.canonical(),
+        "benchmarks": {
+            "usmle": {
+                "checked": True,
+                "items": 325,
+                "files": [{"name": "step1.json", "sha256": "ab" * 32, "items": 92}],
+                "skipped": {"has_image": 11},
+            },
+            "medqa": {"checked": False, "reason": "no raw files found (pass --raw medqa=PATH)"},
+        },
+    }
+    removed = {
+        "filtered": {"too_short": 2},
+        "contaminated": {} if flag else {"usmle": 3},
+        "duplicate": 40,
+        "near_duplicate": 5,
+        "total": 47 if flag else 50,
+    }
+    manifest["sources"]["wikidoc"].update(
+        removed=removed, rows=1650 - removed["total"], duplicate_of={"anki": 4}
+    )
+    if flag:
+        manifest["sources"]["wikidoc"]["flagged"] = {"usmle": 3}
+        manifest["columns"] = [*manifest.get("columns", []), "contamination"]
+    return manifest
+
+
+def test_data_hygiene_section_shows_what_was_checked_and_removed():
+    body = DatasetCard(_card(_with_quality(_manifest()))).text
+    section = body[body.index("\n## Data hygiene\n") : body.index("\n## Skipped rows\n")]
+    assert "- near duplicates (MinHash LSH: threshold 0.85, 5-word shingles" in section
+    assert "| usmle | 325 | `step1.json` (`abababababab`, 92) | has_image 11 |" in section
+    assert "- `medqa` was **not checked**: no raw files found (pass --raw medqa=PATH)" in section
+    assert "| wikidoc | 1,650 | too_short 2 | usmle 3 | 40 | 5 | 50 | 1,600 |" in section
+    assert "`wikidoc`: of its removed duplicates, the copy kept is in anki 4." in section
+    assert "### PII replaced" not in section  # no source was scrubbed
+
+
+def test_flagged_rows_are_named_in_the_card_and_its_columns():
+    body = DatasetCard(_card(_with_quality(_manifest(), flag=True))).text
+    assert "rows flagged in the `contamination` column" in body
+    assert "`wikidoc`: usmle 3 rows overlap a benchmark and are flagged, not removed." in body
+    assert "`contamination` (the benchmarks a row overlaps, comma-separated" in body
+
+
+def test_card_of_a_build_without_quality_record_has_no_hygiene_section():
+    assert "## Data hygiene" not in _card()
+
+
 def test_approximate_token_counts_say_so():
     stats = {**_token_stats(), "tokenizer": APPROXIMATE_TOKENIZER, "approximate": True}
     text = _card(token_stats=stats)

@@ -12,7 +12,7 @@ from meadow.cli import main
 from tests.cli import run_cli
 from tests.toy_source import write_toy
 
-COMMANDS = ["sources", "build", "show", "list", "fetch", "push", "pull"]
+COMMANDS = ["sources", "build", "show", "list", "fetch", "push", "pull", "audit"]
 
 
 run = run_cli

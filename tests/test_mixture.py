@@ -75,13 +75,20 @@ def test_recipe_from_dict_reads_every_key(tmp_path):
                     "paraphrase": False,
                     "train_on_evaluation": True,
                     "raw": "data",
+                    "pii": True,
+                    "language": "en",
                 },
             },
+            "quality": {"near_dedup": False},
         },
         origin="mix.yaml",
         base_dir=tmp_path,
     )
     spec = recipe.sources["toy"]
+    assert recipe.quality == {"near_dedup": False}
+    assert recipe.to_dict()["quality"] == {"near_dedup": False}
+    assert (spec.pii, spec.language) == (True, "en")
+    assert spec.canonical()["pii"] is True and spec.canonical()["language"] == "en"
     assert (recipe.seed, recipe.validation, recipe.test) == (7, 0.1, 0.2)
     assert spec.quota == 100 and spec.subsets == {"easy": 5, "hard": ALL}
     assert spec.options == {"upper": True} and spec.instruction == "Be brief"
@@ -134,6 +141,12 @@ def test_recipe_sources_may_be_a_list():
             r"sources\.toy\.train_on_evaluation: expected true or false",
         ),
         ({"name": "m", "sources": {"toy": {"instruction": ""}}}, r"instruction: expected a non"),
+        ({"name": "m", "sources": {"toy": {"pii": "no"}}}, r"sources\.toy\.pii: expected true"),
+        (
+            {"name": "m", "sources": {"toy": {"language": "english"}}},
+            r"sources\.toy\.language: expected a language code such as en, or false",
+        ),
+        ({"name": "m", "quality": "on", "sources": ["toy"]}, r"quality: expected true, false"),
         (["toy"], r"\(top level\): a recipe is a mapping"),
     ],
 )

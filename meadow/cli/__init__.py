@@ -13,6 +13,7 @@ import typer
 
 from meadow._version import __version__
 from meadow.cli._common import err_console
+from meadow.cli.audit import audit_command
 from meadow.cli.build import build_command
 from meadow.cli.eval import eval_command
 from meadow.cli.fetch import fetch_command
@@ -55,6 +56,7 @@ app.command("push")(push_command)
 app.command("pull")(pull_command)
 app.command("train")(train_command)
 app.command("generate")(generate_command)
+app.command("audit")(audit_command)
 app.command("eval")(eval_command)
 
 

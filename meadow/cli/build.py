@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from meadow.cli._common import console, err_console, fmt, parse_pairs, split_csv
+from meadow.cli.audit import BenchmarkMixtureOption
 from meadow.cli.hub import PrivateOption, RepoOption, print_push
 from meadow.errors import RecipeError
 from meadow.hub import check_token
@@ -87,6 +88,22 @@ def build_command(
         bool,
         typer.Option("--dry-run", help="With --llm: print requests, tokens and cost; ask nothing."),
     ] = False,
+    contamination: Annotated[
+        str | None,
+        typer.Option(
+            "--contamination",
+            help="remove (default) or flag: what happens to rows overlapping a benchmark.",
+        ),
+    ] = None,
+    require_benchmarks: Annotated[
+        str | None,
+        typer.Option(
+            "--require-benchmarks",
+            help="Comma-separated benchmarks (usmle, medqa, medmcqa, pubmedqa, mmlu) that must "
+            "be checked for contamination: stop if their raw files (--raw NAME=PATH) are missing.",
+        ),
+    ] = None,
+    benchmark_mixture: BenchmarkMixtureOption = None,
 ) -> None:
     """Build a mixture from raw corpora into the local store.
 
@@ -101,6 +118,9 @@ def build_command(
       meadow build --sources wikidoc --raw wikidoc=./pages --llm --dry-run
 
       meadow build --sources wikidoc,anki --raw wikidoc=./pages --raw anki=./decks --push
+
+      meadow build --mixture small --raw wikidoc=./pages --raw usmle=./usmle \
+        --require-benchmarks usmle
     """
     options = {
         "model": llm_model,
@@ -121,6 +141,9 @@ def build_command(
         "num_proc": num_proc,
         "llm": llm,
         "llm_options": options,
+        "contamination": contamination,
+        "require_benchmarks": split_csv(require_benchmarks),
+        "benchmark_mixture": benchmark_mixture,
     }
     if dry_run:
         console.print(plan_llm(mixture, **arguments).describe())
@@ -152,15 +175,38 @@ def _prices(value: str | None, model: str | None) -> dict[str, tuple[float, floa
 
 def print_build_summary(result: BuildResult) -> None:
     table = Table(title=f"{result.name} @ {result.revision}")
-    for column in ("source", "available", "quota", "taken", "skipped"):
-        table.add_column(column, justify="left" if column in ("source", "skipped") else "right")
+    hygiene = "quality" in result.manifest
+    columns = ("source", "available", "quota", "taken", "skipped") + (
+        ("removed", "rows") if hygiene else ()
+    )
+    for column in columns:
+        table.add_column(
+            column, justify="left" if column in ("source", "skipped", "removed") else "right"
+        )
     for source, stats in result.manifest["sources"].items():
         skipped = ", ".join(f"{r}: {fmt(n)}" for r, n in stats["skipped"].items()) or "–"
         quota = fmt(stats["quota"])
         if stats.get("quota_exceeds_available"):
             quota += " (more than available: took all)"
-        table.add_row(source, fmt(stats["available"]), quota, fmt(stats["taken"]), skipped)
+        cells = [source, fmt(stats["available"]), quota, fmt(stats["taken"]), skipped]
+        if hygiene:
+            cells += [
+                removed_summary(stats.get("removed", {})),
+                fmt(stats.get("rows", stats["taken"])),
+            ]
+        table.add_row(*cells)
     console.print(table)
+    unchecked = [
+        name
+        for name, bench in result.manifest.get("quality", {}).get("benchmarks", {}).items()
+        if not bench["checked"]
+    ]
+    if unchecked:
+        err_console.print(
+            f"not checked for contamination (no raw files): {', '.join(unchecked)}; "
+            "pass --raw NAME=PATH to check them",
+            style="dim",
+        )
     for source, stats in result.manifest["sources"].items():
         if "llm" in stats:
             console.print(f"{source}: {llm_summary(stats['llm'])}")
@@ -170,6 +216,13 @@ def print_build_summary(result: BuildResult) -> None:
     err_console.print(
         f"load it with: from meadow import load_mixture; load_mixture({result.name!r})", style="dim"
     )
+
+
+def removed_summary(removed: dict) -> str:
+    """A source's removed rows by reason, for the terminal: "duplicate: 3, usmle: 1"."""
+    parts = {**removed.get("filtered", {}), **removed.get("contaminated", {})}
+    parts.update({k: removed.get(k, 0) for k in ("duplicate", "near_duplicate")})
+    return ", ".join(f"{k}: {fmt(n)}" for k, n in parts.items() if n) or "–"
 
 
 def llm_summary(llm: dict) -> str:

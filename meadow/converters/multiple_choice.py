@@ -46,6 +46,18 @@ def format_question(question: str, options: Mapping[str, str]) -> str:
     return normalize_whitespace(question) + "\n\n" + "\n".join(lines)
 
 
+def parse_question(text: str) -> tuple[str, dict[str, str]]:
+    """`format_question`'s text back into (question, options); ({text}, {}) for a text that
+    does not end with lettered option lines."""
+    question, separator, tail = text.rpartition("\n\n")
+    lines = tail.split("\n")
+    if not separator or not all(
+        len(ln) > 3 and ln[0] in LETTERS and ln[1:3] == ": " for ln in lines
+    ):
+        return text, {}
+    return question, {line[0]: line[3:] for line in lines}
+
+
 def format_answer(letter: str, options: Mapping[str, str]) -> str:
     """The answer as `"{letter}: {text}"`; KeyError if the letter is not an option."""
     letter = letter.strip().upper()

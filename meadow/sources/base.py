@@ -68,6 +68,12 @@ class Source(ABC):
         llm_subsets: subsets (`"*"` for all) whose rows an LLM may rewrite when a recipe
             or `--llm` asks for it (medAlpaca had gpt-3.5-turbo write its Wikidoc textbook
             questions and rephrase its Anki cards); `llm_task` and `llm_row` say how.
+        scrub_pii: the texts are conversations that may name people (dialogue sources):
+            the quality step scrubs personal details unless a recipe sets `pii: false`.
+        language: the language the rows are meant to be in (ISO 639-1, e.g. `en`); rows
+            identified as another language are filtered. None: not checked.
+        boilerplate: the answers open and close with greetings and sign-offs
+            (ChatDoctor's), which the quality step strips.
     """
 
     name: ClassVar[str]
@@ -85,6 +91,9 @@ class Source(ABC):
     evaluation_subsets: ClassVar[tuple[str, ...]] = ()
     instruction_paraphrases: ClassVar[dict[str, tuple[str, ...]]] = {}
     llm_subsets: ClassVar[tuple[str, ...]] = ()
+    scrub_pii: ClassVar[bool] = False
+    language: ClassVar[str | None] = None
+    boilerplate: ClassVar[bool] = False
 
     def __init__(self, *, instruction: str | None = None, **options: Any):
         unknown = sorted(set(options) - set(self.options))

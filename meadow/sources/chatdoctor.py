@@ -106,6 +106,9 @@ class ChatDoctorSource(Source):
         "GenMedGPT-5k.json there and put them in one folder (or pass one of them)."
     )
     file_suffixes = (".json",)
+    scrub_pii = True  # real consultations: names, phone numbers, places
+    language = "en"
+    boilerplate = True  # "Hi, Thanks for your query." … "Regards, Chat Doctor."
     version = "1"
     options: ClassVar[dict[str, Any]] = {"icliniq_answer": "answer_icliniq"}
 

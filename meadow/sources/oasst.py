@@ -93,6 +93,7 @@ class OasstSource(Source):
         "https://huggingface.co/datasets/OpenAssistant/oasst1/tree/main."
     )
     file_suffixes = (".jsonl", ".gz")
+    scrub_pii = True  # volunteers' conversations
     version = "1"
     options: ClassVar[dict[str, Any]] = {
         "lang": "en",

@@ -138,6 +138,8 @@ class StackexchangeSource(Source):
         "an extracted dump works too as <site>.stackexchange.com/Posts.xml."
     )
     file_suffixes = (".7z", ".xml")
+    scrub_pii = True  # posts may link profiles or give addresses
+    language = "en"
     version = "1"
     options: ClassVar[dict[str, Any]] = {
         "min_score": 5,
