@@ -5,9 +5,9 @@ A benchmark's raw files are found as a build finds any source's: the recipe's `r
 downloaded into MEADOW_HOME/downloads (nothing is downloaded for a check). A benchmark
 whose files are not found is not checked, and the manifest and the card say so; one the
 recipe requires stops the build with where to get its files. Items come from each source's
-own `evaluation_items`, so decontamination checks exactly the items `meadow eval` scores:
-USMLE (all), MedQA test, MedMCQA dev and test, PubMedQA's labelled set, MMLU's health
-subjects' test questions.
+own `contamination_items`: the items `meadow eval` scores (USMLE (all), MedQA test,
+MedMCQA dev, PubMedQA's labelled set, MMLU's health subjects' test questions) and the
+questions whose answers are withheld (MedMCQA's test split).
 """
 
 from __future__ import annotations
@@ -144,7 +144,7 @@ def _read(adapter: Source, raw: Path, raw_files: list[dict[str, Any]] | None) ->
     files = []
     for shard, info in zip(shards, raw_files, strict=True):
         before = len(items)
-        for item in adapter.evaluation_items(shard):
+        for item in adapter.contamination_items(shard):
             if isinstance(item, Skip):
                 skipped[item.reason] += item.count
             else:

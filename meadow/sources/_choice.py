@@ -65,14 +65,28 @@ class MultipleChoiceSource(Source):
             ),
         )
 
+    def unanswered_choice(self, item: dict[str, Any]) -> Choice | Skip:
+        """(question, options, "") for a question whose answer is withheld, for checks that
+        need no answer (decontamination); a source with hidden test answers overrides it."""
+        return Skip("no_answer")
+
     def evaluation_items(self, path: Path) -> Iterator[EvalItem | Skip]:
         """The benchmark questions under `path`, left out for the same reasons as records."""
+        return self._items(path, unanswered=False)
+
+    def contamination_items(self, path: Path) -> Iterator[EvalItem | Skip]:
+        """The evaluation items and the questions whose answers are withheld."""
+        return self._items(path, unanswered=True)
+
+    def _items(self, path: Path, *, unanswered: bool) -> Iterator[EvalItem | Skip]:
         for shard in self.evaluation_shards(Path(path)):
             for item in self.parse(shard):
                 if type(item) is Skip:
                     yield item
                     continue
                 checked = self.choice(item)
+                if unanswered and type(checked) is Skip and checked.reason == "no_answer":
+                    checked = self.unanswered_choice(item)
                 if type(checked) is Skip:
                     yield checked
                     continue

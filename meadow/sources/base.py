@@ -191,6 +191,11 @@ class Source(ABC):
         """Benchmark items of one raw file, for sources that are benchmarks."""
         raise NotImplementedError(f"source {self.name!r} has no evaluation items")
 
+    def contamination_items(self, path: Path) -> Iterator[EvalItem | Skip]:
+        """What training rows must not overlap: the evaluation items, and questions whose
+        answers are withheld (a hidden test set; `answer` is then "")."""
+        return self.evaluation_items(path)
+
     def fingerprint_data(self) -> dict[str, Any]:
         """What, besides the raw files, decides this source's output."""
         data = {

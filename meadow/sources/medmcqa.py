@@ -244,6 +244,13 @@ class MedmcqaSource(MultipleChoiceSource):
             letter = self._answer_letter(cop)
             if type(letter) is Skip:
                 return letter
+        return self._question(item, letter)
+
+    def unanswered_choice(self, item: dict[str, Any]) -> Choice | Skip:
+        """A test question (its answers are not published) with the answer left empty."""
+        return self._question(item, "")
+
+    def _question(self, item: dict[str, Any], letter: str) -> Choice | Skip:
         if self.drop_multi and _text(item["choice_type"]).strip().lower() == "multi":
             return Skip("multi_choice")
         a, b, c, d = item["opa"], item["opb"], item["opc"], item["opd"]

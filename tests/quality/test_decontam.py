@@ -163,3 +163,29 @@ def test_a_benchmark_folder_without_evaluation_items_is_not_checked(tmp_path):
     found = find_benchmarks(["medqa"], given={"medqa": train_only})
     assert not found.found
     assert found.manifest()["medqa"]["reason"] == "its raw files (medqa) hold no evaluation items"
+
+
+def test_medmcqa_test_questions_are_checked_though_their_answers_are_withheld():
+    from importlib import resources
+
+    raw = resources.files("meadow") / "samples" / "medmcqa"
+    found = find_benchmarks(["medmcqa"], given={"medmcqa": raw})
+    bench = found.found["medmcqa"]
+    test_items = [i for i in bench.items if i.subset == "test"]
+    assert test_items and all(i.answer == "" for i in test_items)
+    assert {f["name"] for f in bench.files} == {"dev.json", "test.json"}
+    assert "no_answer" not in bench.skipped
+    # `meadow eval` still scores answered items only
+    from meadow.sources import get_source
+
+    evaluated = [
+        i for i in get_source("medmcqa")().evaluation_items(raw) if isinstance(i, EvalItem)
+    ]
+    assert evaluated and all(i.answer for i in evaluated)
+    assert {i.subset for i in evaluated} == {"dev"}
+    # and a training row that copies a test question is contaminated
+    item = test_items[0]
+    row = (format_question(item.question, item.options), "Artesunate.")
+    assert _matches(BenchmarkIndex({"medmcqa": bench.items}), row) == [
+        [("medmcqa", item.source_id, "question_and_options")]
+    ]
