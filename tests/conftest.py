@@ -7,6 +7,7 @@ import tempfile
 import pytest
 
 import tests.toy_source  # noqa: F401  (registers the `toy` source)
+from tests.hub_server import HUB_TOKEN, HubServer, use_hub
 
 
 @pytest.fixture(autouse=True)
@@ -70,3 +71,13 @@ def encoding():
         mergeable_ranks={bytes([i]): i for i in range(256)},
         special_tokens={},
     )
+
+
+@pytest.fixture
+def hub(monkeypatch, tmp_path):
+    """A Hub stand-in on 127.0.0.1 that huggingface_hub talks to, with HF_TOKEN set to
+    HUB_TOKEN (tests/test_hub_server.py has its own, without a token in the environment)."""
+    with HubServer(tokens={HUB_TOKEN}) as server:
+        use_hub(server, monkeypatch, tmp_path / "hf")
+        monkeypatch.setenv("HF_TOKEN", HUB_TOKEN)
+        yield server

@@ -50,6 +50,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import yaml
 
+HUB_TOKEN = "hf_meadow_test_token"  # the token the `hub` fixture accepts and sets
+
 LFS_SUFFIXES = (".parquet", ".png")
 LFS_MIN_SIZE = 10 * 1024 * 1024
 GITATTRIBUTES = b"".join(

@@ -15,19 +15,11 @@ from meadow import build, load_mixture, pull, push
 from meadow.hub import HubError, published, tag_of
 from meadow.store import list_revisions, revision_dir
 from tests.cli import run_cli
-from tests.hub_server import HubServer, patch_backoff_sleep, use_hub
+from tests.hub_server import HUB_TOKEN, patch_backoff_sleep
 from tests.toy_source import write_toy
 
-TOKEN = "hf_meadow_test_token"
+TOKEN = HUB_TOKEN
 SAMPLES = Path(__file__).resolve().parent.parent / "meadow" / "samples"
-
-
-@pytest.fixture
-def hub(monkeypatch, tmp_path):
-    with HubServer(tokens={TOKEN}) as server:
-        use_hub(server, monkeypatch, tmp_path / "hf")
-        monkeypatch.setenv("HF_TOKEN", TOKEN)
-        yield server
 
 
 @pytest.fixture

@@ -11,9 +11,9 @@ from meadow.eval.card import card_results
 from meadow.hub import HubError
 from meadow.train.card import DatasetPin, render_model_card
 from tests.eval import fixture_questions, write_usmle
-from tests.hub_server import HubServer, use_hub
+from tests.hub_server import HUB_TOKEN
 
-TOKEN = "hf_meadow_eval_token"
+TOKEN = HUB_TOKEN
 PIN = DatasetPin(name="small", revision="3f2a9c0d1e2f", tag="small-3f2a9c0d1e", repo="org/meadow")
 
 
@@ -106,14 +106,6 @@ def test_a_model_without_a_card_gets_a_minimal_one():
 
 
 # -- the Hub ----------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def hub(monkeypatch, tmp_path):
-    with HubServer(tokens={TOKEN}) as server:
-        use_hub(server, monkeypatch, tmp_path / "hf")
-        monkeypatch.setenv("HF_TOKEN", TOKEN)
-        yield server
 
 
 def push_usmle(model, folder, repo, questions=1):

@@ -25,11 +25,11 @@ from meadow.train.card import DatasetPin, render_model_card
 from meadow.train.config import ConfigError, TrainConfig, TrainError, load_config
 from meadow.train.templates import TemplateError
 from meadow.train.trainer import RUN_FILE, push_adapter, resolve_precision, train
-from tests.hub_server import HubServer, use_hub
+from tests.hub_server import HUB_TOKEN
 from tests.toy_source import write_toy
 
 ROOT = Path(__file__).resolve().parents[2]
-TOKEN = "hf_meadow_train_token"
+TOKEN = HUB_TOKEN
 
 
 def tiny(model_dir: Path, out: Path, **overrides) -> TrainConfig:
@@ -247,14 +247,6 @@ def test_precision_auto_is_fp32_on_cpu_and_fp16_needs_cuda():
 
 
 # -- the Hub ----------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def hub(monkeypatch, tmp_path):
-    with HubServer(tokens={TOKEN}) as server:
-        use_hub(server, monkeypatch, tmp_path / "hf")
-        monkeypatch.setenv("HF_TOKEN", TOKEN)
-        yield server
 
 
 def test_train_on_a_hub_mixture_and_push_adapter_and_card_in_one_commit(
