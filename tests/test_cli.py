@@ -134,6 +134,17 @@ def test_sample_mixture_builds_offline_and_loads(capsys):
     }
     assert all(row["input"].strip() and row["output"].strip() for row in rows)
     assert len({row["id"] for row in rows}) == len(rows)
+    # `meadow show` says what data hygiene did: the medqa train row planted with a USMLE
+    # 13-gram, ChatDoctor's stripped sign-offs, and the benchmarks checked
+    from meadow.cli.show import _hygiene
+
+    code, out, _ = run(capsys, "show", "sample")
+    assert code == 0 and "hygiene" in out
+    assert "decontaminated against: medmcqa (5 items), medqa (2 items)" in " ".join(out.split())
+    code, out, _ = run(capsys, "show", "sample", "--json")
+    sources = json.loads(out)["sources"]
+    assert _hygiene(sources["medqa"]) == "contaminated (usmle): 1"
+    assert _hygiene(sources["chatdoctor"]).startswith("boilerplate stripped: ")
 
 
 def test_fetch_saves_pages_politely_and_they_build(capsys, tmp_path):

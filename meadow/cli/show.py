@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -39,7 +39,8 @@ def show_command(
     splits = manifest["splits"]
     console.print("splits: " + ", ".join(f"{s} {fmt(splits[s])}" for s in SPLITS if s in splits))
     table = Table(show_lines=True)
-    for column in ("source", "subset", "available", "quota", "taken", "skipped", "raw files"):
+    columns = ("source", "subset", "available", "quota", "taken", "skipped", "hygiene", "raw files")
+    for column in columns:
         table.add_column(column, overflow="fold")
     for source, stats in manifest["sources"].items():
         skipped = "\n".join(f"{r}: {fmt(n)}" for r, n in stats["skipped"].items()) or "–"
@@ -53,6 +54,7 @@ def show_command(
             fmt(stats["quota"]),
             fmt(stats["taken"]),
             skipped,
+            _hygiene(stats),
             raw,
         )
         for subset, sub in stats["subsets"].items():
@@ -64,8 +66,16 @@ def show_command(
                 fmt(sub["taken"]),
                 "",
                 "",
+                "",
             )
     console.print(table)
+    benchmarks = (manifest.get("quality") or {}).get("benchmarks") or {}
+    if benchmarks:
+        checked = [f"{n} ({fmt(b['items'])} items)" for n, b in benchmarks.items() if b["checked"]]
+        unchecked = [n for n, b in benchmarks.items() if not b["checked"]]
+        console.print("decontaminated against: " + (", ".join(checked) or "none"))
+        if unchecked:
+            console.print("not checked (no raw files): " + ", ".join(unchecked))
     where = published(name, manifest["revision"])
     if where:
         console.print(
@@ -92,3 +102,17 @@ def list_command() -> None:
         built = next((r["built_at"] for r in revisions if r["revision"] == latest), "")
         table.add_row(name, latest, built, str(len(revisions)))
     console.print(table)
+
+
+def _hygiene(stats: dict[str, Any]) -> str:
+    """What the data-hygiene steps removed from a source, and what they rewrote."""
+    removed = stats.get("removed") or {}
+    lines = [f"{r}: {fmt(removed[r])}" for r in ("duplicate", "near_duplicate") if removed.get(r)]
+    lines += [f"contaminated ({b}): {fmt(n)}" for b, n in removed.get("contaminated", {}).items()]
+    lines += [f"{r}: {fmt(n)}" for r, n in removed.get("filtered", {}).items()]
+    if stats.get("boilerplate_stripped"):
+        lines.append(f"boilerplate stripped: {fmt(stats['boilerplate_stripped'])}")
+    pii = {kind: n for kind, n in (stats.get("pii_replaced") or {}).items() if n}
+    if pii:
+        lines.append("PII replaced: " + ", ".join(f"{k} {fmt(n)}" for k, n in pii.items()))
+    return "\n".join(lines) or "–"
