@@ -61,7 +61,7 @@ warm-up), `1b`:
     512         16     3,077     3,621 (1.18x)  2,673 (0.87x)  11,183 (3.63x)  4.4% / 15.3%
     256         64     6,817     6,682 (0.98x)  9,130 (1.34x)  10,956 (1.61x)  9.7% / 15.7%
 
-Peak GPU memory 11.4 / 11.9 GiB (256, batch 16), 20.9 / 21.8 GiB (512), 38.6 / 40.3 GiB
+Peak GPU memory 11.2 / 11.6 GiB (256, batch 16), 20.4 / 21.3 GiB (512), 38.6 / 40.3 GiB
 (256, batch 64), baseline / packed. A 1B LoRA step at these sizes is bound by per-step
 overhead (kernel launches, many small LoRA matmuls), not by arithmetic: removing padding
 saves little and varying batch shapes cost more than they save, while a packed step
