@@ -11,7 +11,11 @@ while it runs (the peak is what the case wrote to disk, its input not counted).
 A case passes when it ended in meadow's own words (a result, or a `MeadowError`), not in an
 untyped Python error, a kill or a timeout, and stayed within the bounds below.
 
-Run:  python benchmarks/bench_hostile.py [--only SUBSTRING] [--work DIR]
+Run:  python benchmarks/bench_hostile.py [--only SUBSTRING] [--work DIR] [--baseline TREE]
+
+`--baseline TREE` (a checkout of an earlier meadow, e.g. `git worktree add /tmp/before
+68abf5c`) runs every case against that tree's `meadow` too, in the same run, for a before
+and after.
 """
 
 from __future__ import annotations
@@ -45,7 +49,8 @@ ADDRESS_SPACE_BYTES = 6 * 1024**3
 
 def load_cases() -> dict[str, tuple[Path, Callable[[Path], str]]]:
     """Every case of every module in benchmarks/hostile/, named `module/case`."""
-    sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
+    tree = os.environ.get("MEADOW_BENCH_TREE", str(ROOT))  # whose meadow the cases import
+    sys.path[:0] = [tree, str(ROOT), str(ROOT / "benchmarks")]
     cases: dict[str, tuple[Path, Callable[[Path], str]]] = {}
     for path in sorted(CASES_DIR.glob("*.py")):
         spec = importlib.util.spec_from_file_location(f"hostile_{path.stem}", path)
@@ -81,7 +86,7 @@ def folder_size(path: Path) -> int:
     return total
 
 
-def measure(name: str, case_dir: Path, timeout: float) -> dict:
+def measure(name: str, case_dir: Path, timeout: float, tree: Path = ROOT) -> dict:
     """Run one case in its own capped process; its peak RSS, peak disk and outcome."""
     work, home, tmp = case_dir / "input", case_dir / "home", case_dir / "tmp"
     for folder in (work, home, tmp):
@@ -92,7 +97,8 @@ def measure(name: str, case_dir: Path, timeout: float) -> dict:
         TMPDIR=str(tmp),
         MEADOW_DISABLE_PROGRESS_BARS="1",
         HF_HUB_OFFLINE="1",
-        PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+        MEADOW_BENCH_TREE=str(tree),
+        PYTHONPATH=os.pathsep.join([str(tree), os.environ.get("PYTHONPATH", "")]),
     )
 
     def cap() -> None:
@@ -166,11 +172,26 @@ def passes(row: dict) -> bool:
     )
 
 
+def _print_row(name: str, row: dict) -> bool:
+    ok = passes(row)
+    result = " ".join(row["result"].split())
+    if len(result) > 110:
+        result = result[:109] + "…"
+    status = row["status"] + ": " if row["status"] != "ok" else ""
+    print(
+        f"{name:<34} {row['rss_mib']:>8.0f} {row['disk_mib']:>9.1f} {row['seconds']:>8.2f}"
+        f"  {'ok' if ok else 'FAIL':4}  {status}{result}",
+        flush=True,
+    )
+    return ok
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", default="", help="run the cases whose name contains this")
     parser.add_argument("--work", type=Path, help="where inputs go (default: a temporary folder)")
     parser.add_argument("--timeout", type=float, default=2 * MAX_SECONDS)
+    parser.add_argument("--baseline", type=Path, help="also run every case on this checkout")
     parser.add_argument("--run", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.run:
@@ -191,19 +212,12 @@ def main() -> int:
     failures = 0
     for name in names:
         case_dir = work / name.replace("/", "__")
+        if args.baseline:
+            _print_row(f"{name} (before)", measure(name, case_dir, args.timeout, args.baseline))
+            shutil.rmtree(case_dir, ignore_errors=True)
         row = measure(name, case_dir, args.timeout)
         shutil.rmtree(case_dir, ignore_errors=True)
-        ok = passes(row)
-        failures += not ok
-        result = " ".join(row["result"].split())
-        if len(result) > 110:
-            result = result[:109] + "…"
-        print(
-            f"{name:<34} {row['rss_mib']:>8.0f} {row['disk_mib']:>9.1f} {row['seconds']:>8.2f}"
-            f"  {'ok' if ok else 'FAIL':4}  {row['status'] + ': ' if row['status'] != 'ok' else ''}"
-            f"{result}",
-            flush=True,
-        )
+        failures += not _print_row(name, row)
     if not args.work:
         shutil.rmtree(work, ignore_errors=True)
     print(f"{len(names) - failures} of {len(names)} cases within bounds")
