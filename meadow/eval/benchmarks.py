@@ -6,7 +6,9 @@ id. What a benchmark adds is which raw files hold it, how it is asked and answer
 what it is called on the Hub:
 
 * `usmle`: Steps 1-3 of the self-assessment (image questions and questions without
-  options excluded and counted), reported per step;
+  options excluded and counted), reported per step; a copy without
+  `question_with_images.json` has its image questions found by their own `image` /
+  `image_url` keys, and the results' note says so;
 * `medqa` / `medqa5`: MedQA's US test split, 4 options (the variant papers report) or 5;
 * `medmcqa`: MedMCQA's dev split (its test split has no public answers);
 * `pubmedqa`: PQA-L's official test split, the 500 PMIDs of `test_ground_truth.json` from
@@ -41,6 +43,7 @@ from meadow.raw import resolve_raw
 from meadow.schema import EvalItem
 from meadow.sources import get_source
 from meadow.sources.base import Skip, Source
+from meadow.sources.usmle import UsmleSource
 
 logger = logging.getLogger("meadow.eval")
 
@@ -220,7 +223,8 @@ class BenchmarkItems:
             the sha256 of the raw files that hold them); the card's dataset revision.
         raw_files: name and sha256 of each raw file read.
         split: the split scored (PubMedQA without its test split file: `labelled`).
-        note: what a reader of the results must know (PubMedQA without its test split).
+        note: what a reader of the results must know (PubMedQA without its test split,
+            USMLE without its image list).
     """
 
     benchmark: Benchmark
@@ -273,6 +277,8 @@ def load_benchmark(benchmark: Benchmark, raw: Path | None = None) -> BenchmarkIt
         "raw_files": raw_files,
     }
     note, split = None, benchmark.split
+    if isinstance(source, UsmleSource):  # a copy without question_with_images.json
+        note = source.image_rule(path)
     if benchmark.name == "pubmedqa" and test_split is None:
         split = "labelled"
         note = (

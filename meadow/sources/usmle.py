@@ -10,11 +10,20 @@ one folder:
 * `question_with_images.json`: `{"step1": [0-based positions into step1.json], …}`:
   questions that show a picture the text cannot replace.
 
+Copies circulate without `question_with_images.json` (the one kept with QLoRA's evaluation
+data, for one); their questions carry their own `image` / `image_url` key instead. When the
+file is absent, a question shows a picture when either key holds a value (not null, empty or
+false); the warning says once which rule was used, and the eval results note it. Where both
+are there, the file decides (it is medAlpaca's list), and the counts are the same. A copy
+with neither cannot tell image questions apart and is refused, unless
+`include_image_questions` keeps them all.
+
 `parse(stepN.json)` reads that step's questions together with its solutions file and
-the image list (its sibling files) and streams one raw item per question; the solutions
-and image files themselves parse to nothing, they are shards only so that their hashes
-are part of the cache key. `choice` is the one mapping that records and benchmark items
-share (`_choice.py`), so a record and the item of the same question share an id.
+the image list when there is one (its sibling files) and streams one raw item per
+question; the solutions and image files themselves parse to nothing, they are shards only
+so that their hashes are part of the cache key. `choice` is the one mapping that records
+and benchmark items share (`_choice.py`), so a record and the item of the same question
+share an id.
 
 Of the 119/120/135 questions of the real files, 92/110/122 remain once image questions
 (`has_image`) and questions without options (`empty_options`) are dropped.
@@ -22,6 +31,7 @@ Of the 119/120/135 questions of the real files, 92/110/122 remain once image que
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -39,6 +49,13 @@ from meadow.sources.base import Skip
 STEPS = (1, 2, 3)
 IMAGES_FILE = "question_with_images.json"
 QUESTION_KEYS = ("no", "question", "options")
+IMAGE_KEYS = ("image", "image_url")  # a question's own picture, in copies without IMAGES_FILE
+IMAGE_KEYS_RULE = (
+    f"image questions are those with an 'image' or 'image_url' key ({IMAGES_FILE} not found)"
+)
+
+logger = logging.getLogger(__name__)
+_warned: set[Path] = set()  # folders whose image rule was already said
 
 _STEP_FILE = re.compile(r"step([123])\.json")
 
@@ -67,7 +84,8 @@ class UsmleSource(MultipleChoiceSource):
 
     Options:
         include_image_questions: keep questions listed in `question_with_images.json`
-            (medAlpaca dropped them: their picture is not in the text). Default False.
+            (or, without that file, those with an `image` / `image_url` key); medAlpaca
+            dropped them: their picture is not in the text. Default False.
     """
 
     name = "usmle"
@@ -88,7 +106,9 @@ class UsmleSource(MultipleChoiceSource):
         "step3_solutions.json) from the Hugging Face dataset "
         "medalpaca/medical_meadow_usmle_self_assessment (linked from the medical_meadow "
         "section of github.com/kbressem/medAlpaca), or the sample questions from "
-        "https://www.usmle.org, and put them in one folder."
+        "https://www.usmle.org, and put them in one folder (without "
+        "question_with_images.json, each question's own 'image' / 'image_url' key marks "
+        "the image questions)."
     )
     file_suffixes = (".json",)
     version = "1"
@@ -98,9 +118,11 @@ class UsmleSource(MultipleChoiceSource):
     # -- raw files ----------------------------------------------------------------------
 
     def shards(self, raw: Path) -> list[Path]:
-        """Each present step's questions and solutions, then the image list.
+        """Each present step's questions and solutions, then the image list if there is one.
 
         A single `stepN.json` may be given instead of the folder; its siblings are used.
+        Without the image list, a warning says (once per folder) how image questions are
+        found instead.
         """
         raw = Path(raw)
         if raw.is_file():
@@ -128,8 +150,27 @@ class UsmleSource(MultipleChoiceSource):
         for step in steps:
             files.append(folder / step_file(step))
             files.append(_required(folder / solutions_file(step), step))
-        files.append(_required(folder / IMAGES_FILE, steps[0]))
+        if (folder / IMAGES_FILE).is_file():
+            files.append(folder / IMAGES_FILE)
+        elif not self.settings["include_image_questions"]:
+            if not _has_image_keys(folder):
+                raise _cannot_tell_images(folder / step_file(steps[0]))
+            if folder not in _warned:
+                _warned.add(folder)
+                logger.warning("usmle: %s: %s", folder, IMAGE_KEYS_RULE)
         return files
+
+    def image_rule(self, raw: Path) -> str | None:
+        """How image questions are told apart in `raw`, when it is not medAlpaca's list.
+
+        None when `question_with_images.json` is there (the canonical rule) or when image
+        questions are kept anyway; otherwise `IMAGE_KEYS_RULE`, for results to record.
+        """
+        raw = Path(raw)
+        folder = raw if raw.is_dir() else raw.parent
+        if self.settings["include_image_questions"] or (folder / IMAGES_FILE).is_file():
+            return None
+        return IMAGE_KEYS_RULE
 
     # -- parsing --------------------------------------------------------------------------
 
@@ -140,6 +181,8 @@ class UsmleSource(MultipleChoiceSource):
         raw letter (None when the key has none). A solutions file or the image list
         parses to nothing: `stepN.json` reads them. A solution whose number no question
         has is a `solution_without_question` skip; a repeated number is `duplicate_no`.
+        `has_image` comes from the image list, or without it from the question's own
+        `image` / `image_url` key.
         """
         path = Path(path)
         match = _STEP_FILE.fullmatch(path.name)
@@ -152,22 +195,43 @@ class UsmleSource(MultipleChoiceSource):
                 f"step3.json, their stepN_solutions.json or {IMAGES_FILE}",
             )
         step = int(match.group(1))
-        images = read_image_positions(_required(path.parent / IMAGES_FILE, step), step)
+        images_file = path.parent / IMAGES_FILE
+        images = read_image_positions(images_file, step) if images_file.is_file() else None
         solutions = read_solutions(_required(path.parent / solutions_file(step), step))
         seen: set[str] = set()
-        count = 0
+        count = keyed = disagree = 0
         for position, raw in enumerate(stream_array(path, "a list of questions")):
             count += 1
             item = _question_item(path, position, raw)
+            if item.pop("image_keyed"):
+                keyed += 1
+                disagree += images is not None and item["has_image"] != (position in images)
+            if images is not None:
+                item["has_image"] = position in images
             if item["no"] in seen:
                 yield Skip("duplicate_no")
                 continue
             seen.add(item["no"])
             item["step"] = step
             item["answer"] = solutions.get(item["no"])
-            item["has_image"] = position in images
             yield item
-        _check_images_fit(path, step, images, count)
+        if images is not None:
+            _check_images_fit(path, step, images, count)
+            if disagree:
+                logger.warning(
+                    "usmle: %s: %d questions' image/image_url keys disagree with %s; the "
+                    "list decides",
+                    path,
+                    disagree,
+                    IMAGES_FILE,
+                )
+        elif (
+            count
+            and not keyed
+            and not self.settings["include_image_questions"]
+            and not _has_image_keys(path.parent)  # a step may key only its image questions
+        ):
+            raise _cannot_tell_images(path)
         if solutions and seen and seen.isdisjoint(solutions):
             raise RawFileError(
                 path.parent / solutions_file(step),
@@ -250,12 +314,21 @@ def _question_item(path: Path, position: int, raw: Any) -> dict[str, Any]:
     number = normalize_no(no)
     if number is None:
         raise RawFileError(path, f"question has no number ('no' is {no!r})", row=row)
+    keyed = [raw[key] for key in IMAGE_KEYS if key in raw]
     return {
         "position": position,
         "no": number,
         "question": _text(question),
         "options": _options(options),
+        "has_image": any(_shows_picture(value) for value in keyed),
+        "image_keyed": bool(keyed),
     }
+
+
+def _shows_picture(value: Any) -> bool:
+    """Whether a question's `image` / `image_url` value names a picture: a path, a URL,
+    a list of them, `true`; not null, "", [], {}, 0 or false."""
+    return bool(value.strip()) if isinstance(value, str) else bool(value)
 
 
 def _options(value: Any) -> dict[str, str]:
@@ -317,6 +390,31 @@ def _check_images_fit(path: Path, step: int, images: set[int], count: int) -> No
             f"lists position {beyond[0]} for step{step}, but {path.name} has only {count} "
             "questions (positions are 0-based): the files do not belong together",
         )
+
+
+def _has_image_keys(folder: Path) -> bool:
+    """Whether any question of the folder's step files has an `image` / `image_url` key."""
+    for step in STEPS:
+        path = folder / step_file(step)
+        if path.is_file():
+            for raw in stream_array(path, "a list of questions"):
+                if isinstance(raw, dict) and any(key in raw for key in IMAGE_KEYS):
+                    return True
+    return False
+
+
+def _cannot_tell_images(path: Path) -> RawFileError:
+    return RawFileError(
+        path.parent,
+        f"{IMAGES_FILE} is missing and no question of {', '.join(_present_steps(path.parent))} "
+        "has an 'image' or 'image_url' key, so image questions cannot be told apart: put "
+        f"{IMAGES_FILE} next to {path.name}, or set the option include_image_questions to "
+        "keep them all",
+    )
+
+
+def _present_steps(folder: Path) -> list[str]:
+    return [step_file(s) for s in STEPS if (folder / step_file(s)).is_file()]
 
 
 def _required(path: Path, step: int) -> Path:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from meadow.errors import MissingRawFilesError, RawFileError
@@ -31,6 +33,24 @@ def test_usmle_counts_image_and_empty_option_questions_and_groups_by_step(usmle_
     assert steps == ["step1", "step2", "step2", "step3", "step3", "step3"]
     assert usmle.benchmark.group_label("step2") == "Step 2"
     assert [item.source_id for item in usmle.items][:2] == ["step1/1", "step2/1"]
+
+
+def test_usmle_without_its_image_list_finds_image_questions_by_their_keys(usmle_raw):
+    with_list = load_benchmark(get_benchmark("usmle"), usmle_raw)
+    assert with_list.note is None
+    step1 = usmle_raw / "step1.json"
+    questions = json.loads(step1.read_text())
+    questions[1]["image_url"] = "https://example.org/step1/2.png"  # the listed position
+    questions[0]["image"] = None
+    step1.write_text(json.dumps(questions))
+    (usmle_raw / "question_with_images.json").unlink()
+    without_list = load_benchmark(get_benchmark("usmle"), usmle_raw)
+    assert without_list.excluded == with_list.excluded == {"empty_options": 1, "has_image": 1}
+    assert [i.id for i in without_list.items] == [i.id for i in with_list.items]
+    assert without_list.note == (
+        "image questions are those with an 'image' or 'image_url' key "
+        "(question_with_images.json not found)"
+    )
 
 
 def test_the_revision_follows_the_raw_files(usmle_raw, tmp_path):

@@ -20,7 +20,8 @@ from meadow.errors import RawFileError
 from meadow.schema import EvalItem, Record
 from meadow.sources import get_source
 from meadow.sources.base import Skip
-from meadow.sources.usmle import UsmleSource
+from meadow.sources.usmle import IMAGE_KEYS_RULE, STEPS, UsmleSource
+from tests.cli import run_cli
 from tests.sources.helpers import collect, rows, write_file
 from tests.toy_source import write_toy
 
@@ -130,6 +131,29 @@ def folder_shaped_like_the_real_files(tmp_path: Path) -> Path:
         solutions = {str(q["no"]): "abcd"[q["no"] % 4] for q in questions}
         (folder / f"step{step}_solutions.json").write_text(json.dumps(solutions, indent=4))
     (folder / "question_with_images.json").write_text(json.dumps(images))
+    return folder
+
+
+@pytest.fixture
+def folder_with_both_image_rules(folder_shaped_like_the_real_files: Path) -> Path:
+    """The real-shaped folder whose questions also carry their own picture, as copies
+    without `question_with_images.json` do: an image question has an `image` path or an
+    `image_url`; the others have no key, or one that is null, "" or []."""
+    folder = folder_shaped_like_the_real_files
+    listed = json.loads((folder / "question_with_images.json").read_text())
+    for step in STEPS:
+        path = folder / f"step{step}.json"
+        questions = json.loads(path.read_text())
+        for position, question in enumerate(questions):
+            if position in listed[f"step{step}"]:
+                if position % 2:
+                    question["image"] = f"images/step{step}_{position}.png"
+                else:
+                    question["image_url"] = f"https://example.org/step{step}/{position}.jpg"
+            else:
+                no_picture: list[dict] = [{}, {"image": None}, {"image_url": ""}, {"image": []}]
+                question.update(no_picture[position % 4])
+        path.write_text(json.dumps(questions, indent=4))
     return folder
 
 
@@ -293,10 +317,118 @@ def test_missing_solutions_file_is_named(medalpaca_folder: Path) -> None:
         list(UsmleSource().parse(medalpaca_folder / "step2.json"))
 
 
-def test_missing_image_list_is_named(medalpaca_folder: Path) -> None:
+def test_missing_image_list_and_no_image_keys_is_refused(medalpaca_folder: Path) -> None:
     (medalpaca_folder / "question_with_images.json").unlink()
-    with pytest.raises(RawFileError, match=r"question_with_images\.json is missing"):
-        UsmleSource().shards(medalpaca_folder)
+    message = (
+        r"usmle: question_with_images\.json is missing and no question of step1\.json, "
+        r"step2\.json, step3\.json has an 'image' or 'image_url' key, so image questions "
+        r"cannot be told apart: put question_with_images\.json next to step\d\.json, or set "
+        r"the option include_image_questions to keep them all"
+    )
+    with pytest.raises(RawFileError, match=message):
+        UsmleSource().shards(medalpaca_folder)  # before any work
+    with pytest.raises(RawFileError, match=message):
+        list(UsmleSource().parse(medalpaca_folder / "step2.json"))
+
+
+def test_image_keys_on_the_image_questions_of_one_step_only(medalpaca_folder: Path) -> None:
+    step1 = medalpaca_folder / "step1.json"
+    questions = json.loads(step1.read_text())
+    questions[1]["image"] = "liver.png"
+    step1.write_text(json.dumps(questions))
+    with_list = run(medalpaca_folder)
+    (medalpaca_folder / "question_with_images.json").unlink()
+    assert run(medalpaca_folder) == with_list  # step2 and step3, without keys, are read
+
+
+def test_missing_image_list_is_not_needed_to_keep_image_questions(medalpaca_folder: Path) -> None:
+    with_list = run(medalpaca_folder, include_image_questions=True)
+    (medalpaca_folder / "question_with_images.json").unlink()
+    assert run(medalpaca_folder, include_image_questions=True) == with_list
+
+
+# -- copies without question_with_images.json ----------------------------------------------------
+
+
+def test_image_keys_give_the_same_exclusions_as_the_image_list(
+    folder_with_both_image_rules: Path,
+) -> None:
+    with_list = run(folder_with_both_image_rules)
+    assert with_list[1] == {"has_image": 25 + 8 + 11, "empty_options": 2 + 2 + 2}
+    (folder_with_both_image_rules / "question_with_images.json").unlink()
+    without_list = run(folder_with_both_image_rules)
+    assert without_list[1] == with_list[1]
+    assert [r.id for r in without_list[0]] == [r.id for r in with_list[0]]
+
+
+def test_the_rule_used_without_the_image_list_is_said_once(
+    folder_with_both_image_rules: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    source = UsmleSource()
+    source.shards(folder_with_both_image_rules)
+    assert source.image_rule(folder_with_both_image_rules) is None
+    assert not caplog.records
+    (folder_with_both_image_rules / "question_with_images.json").unlink()
+    shards = source.shards(folder_with_both_image_rules)
+    source.shards(folder_with_both_image_rules / "step2.json")  # the same folder: said once
+    assert "question_with_images.json" not in [p.name for p in shards]
+    assert [r.getMessage() for r in caplog.records] == [
+        f"usmle: {folder_with_both_image_rules}: image questions are those with an 'image' or "
+        "'image_url' key (question_with_images.json not found)"
+    ]
+    assert source.image_rule(folder_with_both_image_rules / "step1.json") == IMAGE_KEYS_RULE
+    assert (
+        UsmleSource(include_image_questions=True).image_rule(folder_with_both_image_rules) is None
+    )
+
+
+def test_image_keys_that_disagree_with_the_list_are_reported(
+    medalpaca_folder: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = medalpaca_folder / "step1.json"
+    questions = json.loads(path.read_text())
+    questions[0]["image"] = "figure1.png"  # the list says position 1 only
+    path.write_text(json.dumps(questions))
+    records, skips = run(medalpaca_folder)
+    assert skips["has_image"] == 1  # the list decides
+    assert "step1/1" in [r.source_id for r in records]
+    assert [r.getMessage() for r in caplog.records] == [
+        f"usmle: {path}: 1 questions' image/image_url keys disagree with "
+        "question_with_images.json; the list decides"
+    ]
+
+
+def test_audit_reads_a_copy_without_the_image_list(
+    capsys: pytest.CaptureFixture,
+    caplog: pytest.LogCaptureFixture,
+    tmp_path: Path,
+    folder_with_both_image_rules: Path,
+) -> None:
+    wikidoc = tmp_path / "medical_meadow_wikidoc.json"
+    wikidoc.write_text(
+        json.dumps([{"instruction": "Answer", "input": "Question 5 of step 1?", "output": "A"}])
+    )
+    reports = []
+    for name in ("with.json", "without.json"):
+        code, _, err = run_cli(
+            capsys, "audit", str(wikidoc), "--against", "usmle",
+            "--raw", f"usmle={folder_with_both_image_rules}", "--output", str(tmp_path / name),
+        )  # fmt: skip
+        assert code == 0, err
+        reports.append(json.loads((tmp_path / name).read_text())["benchmarks"]["usmle"])
+        (folder_with_both_image_rules / "question_with_images.json").unlink(missing_ok=True)
+    assert reports[1]["skipped"] == reports[0]["skipped"]
+    assert reports[1]["items"] == reports[0]["items"] == 92 + 110 + 122
+    assert "image questions are those with an 'image' or 'image_url' key" in caplog.text
+
+
+def test_build_of_a_copy_without_the_image_list(folder_with_both_image_rules: Path) -> None:
+    build(sources=["usmle"], raw={"usmle": folder_with_both_image_rules}, name="with")
+    (folder_with_both_image_rules / "question_with_images.json").unlink()
+    build(sources=["usmle"], raw={"usmle": folder_with_both_image_rules}, name="without")
+    with_list, without_list = load_mixture("with"), load_mixture("without")
+    assert without_list["test"]["id"] == with_list["test"]["id"]
+    assert len(without_list["test"]) == 92 + 110 + 122
 
 
 def test_image_list_without_the_step(medalpaca_folder: Path) -> None:
