@@ -91,3 +91,33 @@ class MixtureNotFoundError(MeadowError, FileNotFoundError):
 
     def __str__(self) -> str:
         return self.args[0]
+
+
+_SHORT_ESCAPES = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
+
+
+def excerpt(content: str | bytes, limit: int = 80) -> str:
+    """A piece of a file, safe to put in a one-line error message.
+
+    Raw file content may hold terminal escape sequences (`\\x1b]0;…\\x1b[2J` retitles and
+    clears a terminal), line breaks that would split the message, or megabytes of text.
+    Every character that is not printable (control and format characters, line and
+    paragraph separators, bytes that are not UTF-8) is written as its `repr` escape
+    (`\\x1b`, `\\n`, `\\u202e`), and the result holds at most `limit` characters, then `…`
+    when the content goes on. Only the first `4 * limit` bytes are looked at, so the cost
+    does not depend on the content's size.
+    """
+    if isinstance(content, bytes | bytearray | memoryview):
+        text = bytes(content[: 4 * limit + 4]).decode("utf-8", "backslashreplace")
+        more = len(content) > 4 * limit + 4
+    else:
+        text, more = content[: limit + 1], len(content) > limit + 1
+    pieces: list[str] = []
+    used = 0
+    for char in text:
+        piece = char if char.isprintable() else _SHORT_ESCAPES.get(char) or repr(char)[1:-1]
+        if used + len(piece) > limit:
+            return "".join(pieces) + "…"
+        pieces.append(piece)
+        used += len(piece)
+    return "".join(pieces) + ("…" if more else "")

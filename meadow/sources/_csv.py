@@ -10,6 +10,9 @@ here, once:
 * the file-level errors: empty, cut short inside a quoted field or in its last row;
 * rows with the wrong number of cells or broken quoting, skipped with a reason;
 * a header with its required columns checked;
+* the largest field a CSV may hold (`field_limit`, raised with `MEADOW_CSV_FIELD_MB`) and,
+  when a file holds a larger one, where it is (`find_long_row`, `long_row_error`): the
+  pyarrow readers (cord19, umls, local) share these too;
 * `labelled_sentences` (with `clean_sentence` and `int_label`), for the labelled PubMed
   sentences of the two Yu/Li corpora: label check, cleaning and de-duplication.
 """
@@ -19,6 +22,8 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
+import math
+import os
 import re
 from collections.abc import Container, Iterator, Sequence
 from dataclasses import dataclass
@@ -26,13 +31,18 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from meadow.converters.html import normalize_whitespace
-from meadow.errors import RawFileError
+from meadow.errors import RawFileError, RecipeError, excerpt
 from meadow.sources.base import Skip
 
 _RESAVE = "re-save it as UTF-8 (in a spreadsheet: CSV UTF-8)"
 _TRUNCATED = "the file is cut short ({detail}); download or export it again"
 # "\xa0", "\u2009" and "\\u2005" left in the text as escape sequences by upstream scripts.
 _LITERAL_ESCAPE = re.compile(r"\\{1,2}(?:x([0-9a-fA-F]{2})|u([0-9a-fA-F]{4}))")
+
+FIELD_LIMIT_ENV = "MEADOW_CSV_FIELD_MB"
+MB = 1 << 20
+_MAX_FIELD_MB = 1024
+_SCAN_CHUNK = 1 << 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +91,9 @@ def read_rows(
     """
     if (columns is None) == (required is None):
         raise TypeError("read_rows needs either `columns` (no header) or `required` (header)")
+    limit = field_limit(csv.field_size_limit())
+    if limit > csv.field_size_limit():  # process-wide: only ever raised, never lowered
+        csv.field_size_limit(limit)
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
     reader = csv.reader(text, strict=True)
     header: list[str] | None = None
@@ -97,6 +110,10 @@ def read_rows(
                 if "unexpected end of data" in str(exc):
                     detail = f"a quoted field opened on line {start} never closes"
                     raise RawFileError(where, _TRUNCATED.format(detail=detail)) from None
+                if "field larger than field limit" in str(exc):
+                    # the reader cannot resynchronise: the rest of the field would be rows
+                    found = find_long_row(stream, limit, from_line=start, per_field=True)
+                    raise long_row_error(where, limit, found, header=header) from None
                 yield Skip("malformed_csv_row")
                 continue
             if not cells:  # csv gives [] for a blank line
@@ -211,10 +228,183 @@ def _checked_header(cells: list[str], required: Sequence[str], where: Path) -> l
     if missing:
         raise RawFileError(
             where,
-            f"missing column {missing[0]!r} (the header has {', '.join(header)}; "
+            f"missing column {missing[0]!r} (the header has {excerpt(', '.join(header))}; "
             f"expected {', '.join(required)}); is this the right file?",
         )
     return header
+
+
+# -- fields larger than a reader takes ---------------------------------------------------------
+
+
+def field_limit(default: int) -> int:
+    """The largest CSV field (for pyarrow, row) a reader takes, in bytes.
+
+    `MEADOW_CSV_FIELD_MB` when it is set (a number of MB, 1 MB = 2**20 bytes, up to 1024),
+    else the reader's `default`: pyarrow's block size (1 MB for cord19 and umls, 16 MB
+    for local files; a row must fit in one block), 131,072 characters for Python's `csv`
+    (mmlu, health_advice, pubmed_causal). A larger field stops the read with its line;
+    the limit never changes what a file that fits gives.
+    """
+    value = os.environ.get(FIELD_LIMIT_ENV, "").strip()
+    if not value:
+        return default
+    try:
+        mb = float(value)
+    except ValueError:
+        mb = math.nan
+    if not 0 < mb <= _MAX_FIELD_MB:  # NaN fails too
+        raise RecipeError(
+            FIELD_LIMIT_ENV,
+            f"expected a size in MB, more than 0 and at most {_MAX_FIELD_MB}, got "
+            f"{excerpt(value, 20)!r}",
+        )
+    return max(1, int(mb * MB))
+
+
+@dataclass(frozen=True, slots=True)
+class LongRow:
+    """The first CSV row over a size limit, as `find_long_row` finds it.
+
+    Attributes:
+        line: the line the row starts on (1-based, the header's line is 1).
+        field: the 1-based position of the row's largest field.
+        field_bytes, row_bytes: the sizes of that field and of the whole row.
+        unclosed: a quote opened in the row never closes before the end of the file.
+    """
+
+    line: int
+    field: int
+    field_bytes: int
+    row_bytes: int
+    unclosed: bool
+
+
+def find_long_row(
+    source: Path | BinaryIO,
+    limit: int,
+    *,
+    delimiter: bytes = b",",
+    quoting: bool = True,
+    from_line: int = 1,
+    per_field: bool = False,
+) -> LongRow | None:
+    """The first row starting on `from_line` or later over `limit` bytes (with `per_field`,
+    holding a field over it), or None. CSV quoting is followed (`"` opens and closes a
+    field, which may hold delimiters and line breaks); `quoting=False` for files without
+    (UMLS's RRF). Read in 1 MB chunks, so memory stays flat whatever the row's size; only
+    called once a reader has failed (a plain Python scan, ~10 s per GB of short fields).
+    """
+    own = isinstance(source, Path)
+    stream: BinaryIO = source.open("rb") if isinstance(source, Path) else source
+    special = re.compile(b"[" + re.escape(delimiter) + (b'"' if quoting else b"") + b"\n]")
+    line = row_line = field = longest = 1
+    field_bytes = row_bytes = longest_bytes = 0
+    in_quotes = False
+
+    def over() -> bool:
+        size = max(longest_bytes, field_bytes) if per_field else row_bytes
+        return row_line >= from_line and size > limit
+
+    def found(unclosed: bool) -> LongRow:
+        at, size = (field, field_bytes) if field_bytes > longest_bytes else (longest, longest_bytes)
+        return LongRow(row_line, at, size, row_bytes, unclosed)
+
+    try:
+        stream.seek(0)
+        while chunk := stream.read(_SCAN_CHUNK):
+            pos = 0
+            for match in special.finditer(chunk):
+                plain = match.start() - pos
+                field_bytes += plain
+                row_bytes += plain
+                pos = match.end()
+                byte = chunk[match.start()]
+                if byte == 0x22:  # a quote mark: "" inside a quoted field toggles twice
+                    in_quotes = not in_quotes
+                elif not in_quotes and byte == 0x0A:  # the row ends
+                    if over():
+                        return found(False)
+                    line += 1
+                    row_line, field, longest = line, 1, 1
+                    field_bytes = row_bytes = longest_bytes = 0
+                    continue
+                elif not in_quotes:  # the delimiter: the field ends
+                    if field_bytes > longest_bytes:
+                        longest, longest_bytes = field, field_bytes
+                    field += 1
+                    field_bytes = -1  # the delimiter is not the next field's
+                else:
+                    line += byte == 0x0A
+                field_bytes += 1
+                row_bytes += 1
+            field_bytes += len(chunk) - pos
+            row_bytes += len(chunk) - pos
+        return found(in_quotes) if over() or in_quotes and row_line >= from_line else None
+    except (OSError, ValueError):
+        return None
+    finally:
+        if own:
+            stream.close()
+
+
+def long_row_error(
+    where: Path,
+    limit: int,
+    found: LongRow | None,
+    *,
+    header: Sequence[str] | None = None,
+    per_row: bool = False,
+    detail: str = "",
+) -> RawFileError:
+    """What to tell a user whose CSV holds a field (or, for pyarrow, a row) over `limit`.
+
+    A quote that never closes is a damaged file (download or export it again); a field
+    that is really that large may be right, and the message says how to raise the limit.
+    `detail` is the reader's own message, shown (as an excerpt) when no row was found.
+    """
+    unit = "row" if per_row else "field"
+    raise_it = f"if the file is right, raise the limit with {FIELD_LIMIT_ENV}="
+    if found is None:
+        return RawFileError(
+            where,
+            f"a CSV {unit} is larger than the {_size(limit)} a {unit} may hold here, or a "
+            f"quote mark opens a field that never closes ({excerpt(detail)}); check the "
+            f"file's quoting, or {raise_it}N (MB)",
+        )
+    name = (
+        f" ({excerpt(header[found.field - 1], 40)})"
+        if header and found.field <= len(header)
+        else ""
+    )
+    if found.unclosed:
+        return RawFileError(
+            where,
+            f"line {found.line}: a quote mark in field {found.field}{name} opens a field that "
+            f"never closes: the rest of the file ({_size(found.field_bytes)}) would be one "
+            "field; the file is damaged or cut short: download or export it again",
+        )
+    size = found.row_bytes if per_row else found.field_bytes
+    what = (
+        f"the row is {_size(size)}"
+        if per_row and found.field_bytes <= limit
+        else (f"field {found.field}{name} is {_size(found.field_bytes)}")
+    )
+    return RawFileError(
+        where,
+        f"line {found.line}: {what}, over the {_size(limit)} a CSV {unit} may hold here; "
+        f"{raise_it}{math.ceil(size * 1.1 / MB)} (MB)",
+    )
+
+
+def _size(n: int) -> str:
+    """A size for a message: `512 bytes`, `128 KB` (the csv module's default), `3.2 MB`."""
+    if n < 1024:
+        return f"{n} bytes"
+    if n < MB:
+        return f"{n / 1024:.0f} KB"
+    mb = n / MB
+    return f"{mb:.0f} MB" if mb == int(mb) or mb >= 100 else f"{mb:.1f} MB"
 
 
 def _complete(row: CsvRow, columns: int, header: list[str] | None) -> CsvRow | Skip:

@@ -50,9 +50,10 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 
 from meadow.converters.html import html_to_text
-from meadow.errors import RawFileError
+from meadow.errors import RawFileError, excerpt
 from meadow.schema import Record
 from meadow.sources import register_source
+from meadow.sources._csv import field_limit, find_long_row, long_row_error
 from meadow.sources.base import Skip, Source
 
 METADATA = "metadata.csv"
@@ -416,18 +417,22 @@ def _check_header(path: Path) -> list[str]:
             raise RawFileError(
                 path,
                 f"missing column {column!r}: not a CORD-19 {METADATA} (its header is "
-                f"{', '.join(columns[:6])}{', …' if len(columns) > 6 else ''}; expected "
-                f"{', '.join(COLUMNS)})",
+                f"{excerpt(', '.join(columns))}; expected {', '.join(COLUMNS)})",
             )
     return columns
 
 
 def _batches(path: Path, columns: list[str]) -> Iterator[pa.RecordBatch]:
-    """Arrow batches of `columns` (all strings), errors turned into RawFileError."""
+    """Arrow batches of `columns` (all strings), errors turned into RawFileError.
+
+    A row must fit in one block (1 MB; `MEADOW_CSV_FIELD_MB` raises it): a larger one is
+    named with its line, and told apart from a quote that never closes.
+    """
+    block = field_limit(_BLOCK_SIZE)
     try:
         reader = pa_csv.open_csv(
             path,
-            read_options=pa_csv.ReadOptions(block_size=_BLOCK_SIZE),
+            read_options=pa_csv.ReadOptions(block_size=block),
             parse_options=pa_csv.ParseOptions(newlines_in_values=True),
             convert_options=pa_csv.ConvertOptions(
                 include_columns=columns,
@@ -445,12 +450,14 @@ def _batches(path: Path, columns: list[str]) -> Iterator[pa.RecordBatch]:
         message = str(exc)
         if "UTF8" in message or "UTF-8" in message:
             _raise_encoding_error(path)
-        detail = " ".join(message.split())
-        if len(detail) > 160:
-            detail = detail[:157] + "..."
+        if "straddling" in message:
+            found = find_long_row(path, block)
+            header = _check_header(path)
+            error = long_row_error(path, block, found, header=header, per_row=True, detail=message)
+            raise error from None
         raise RawFileError(
             path,
-            f"malformed or truncated CSV ({detail}): download {METADATA} again",
+            f"malformed or truncated CSV ({excerpt(message, 160)}): download {METADATA} again",
         ) from None
     except OSError as exc:
         raise RawFileError(path, f"cannot read the file: {exc.strerror or exc}") from None

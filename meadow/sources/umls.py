@@ -48,9 +48,10 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
 from meadow.converters.html import html_to_text, normalize_whitespace
-from meadow.errors import RawFileError, RecipeError
+from meadow.errors import RawFileError, RecipeError, excerpt
 from meadow.schema import Record
 from meadow.sources import register_source
+from meadow.sources._csv import field_limit, find_long_row, long_row_error
 from meadow.sources._json import encoding_error
 from meadow.sources.base import Skip, Source
 
@@ -151,10 +152,11 @@ def read_rrf(path: Path, columns: Sequence[str]) -> Iterator[pa.RecordBatch]:
     if size == 0:
         raise RawFileError(path, _EMPTY)
     rows = 0
+    block = field_limit(_BLOCK_SIZE)
     try:
         reader = pa_csv.open_csv(
             path,
-            read_options=pa_csv.ReadOptions(column_names=names, block_size=_BLOCK_SIZE),
+            read_options=pa_csv.ReadOptions(column_names=names, block_size=block),
             parse_options=pa_csv.ParseOptions(
                 delimiter="|", quote_char=False, double_quote=False, escape_char=False
             ),
@@ -172,6 +174,10 @@ def read_rrf(path: Path, columns: Sequence[str]) -> Iterator[pa.RecordBatch]:
             rows += batch.num_rows
             yield batch
     except pa.ArrowInvalid as exc:
+        if "straddling" in str(exc):  # a line longer than a block
+            found = find_long_row(path, block, delimiter=b"|", quoting=False)
+            error = long_row_error(path, block, found, header=layout, per_row=True, detail=str(exc))
+            raise error from None
         raise rrf_error(path, len(layout), exc) from None
     except OSError as exc:
         raise RawFileError(path, f"cannot read the file: {exc.strerror or exc}") from None
@@ -216,7 +222,7 @@ def rrf_error(path: Path, fields: int, exc: Exception) -> RawFileError:
                 f"line {number} has {found} fields, expected {fields} ({path.name} lines are "
                 f"{fields} fields, each followed by '|'): is it a {path.name} of a UMLS release?",
             )
-    detail = " ".join(str(exc).split())[:160]
+    detail = excerpt(str(exc), 160)
     return RawFileError(path, f"cannot be read as an RRF file ({detail}): download/unzip it again")
 
 
@@ -231,7 +237,7 @@ def cui_numbers(path: Path, cuis: pa.Array) -> np.ndarray:
     bad = next((v for v in values if not (v[:1] == "C" and v[1:].isdigit() and len(v) < 11)), "")
     raise RawFileError(
         path,
-        f"holds {bad!r} where a CUI belongs (C and digits, like C0000005): is it a "
+        f"holds '{excerpt(bad, 40)}' where a CUI belongs (C and digits, like C0000005): is it a "
         f"{path.name} of a UMLS release?",
     )
 

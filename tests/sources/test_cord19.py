@@ -21,7 +21,7 @@ import pyarrow as pa
 import pytest
 
 import meadow
-from meadow.errors import RawFileError
+from meadow.errors import RawFileError, RecipeError
 from meadow.sources import get_source
 from meadow.sources.cord19 import (
     INSTRUCTION,
@@ -321,6 +321,88 @@ def test_truncated_file(tmp_path: Path) -> None:
         match=r"malformed or truncated CSV \(CSV parse error: Expected 19 columns, got 9.*download metadata\.csv again",
     ):
         list(Cord19Source().parse(path))
+
+
+def big_abstract_csv(folder: Path, megabytes: int) -> Path:
+    """A metadata.csv whose second row has an abstract of `megabytes` MB (a row larger
+    than the CSV reader's 1 MB block)."""
+    path = folder / "metadata.csv"
+    big = ("Fever in children. " * (megabytes * 2**20 // 19 + 1))[: megabytes * 2**20]
+    rows = [
+        HEADER,
+        "ab12cd34,,PMC,A title,,,,cc-by,An abstract that is long enough to be kept as a record here.,2020,,,,,,,,,",
+        f'cd34ef56,,PMC,Big,,,,cc-by,"{big}",2020,,,,,,,,,',
+        "ef56gh78,,PMC,Last,,,,cc-by,Another abstract that is long enough to be kept as a record.,2020,,,,,,,,,",
+    ]
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def test_a_field_larger_than_the_block_is_named_with_its_line_and_the_limit(
+    tmp_path: Path,
+) -> None:
+    path = big_abstract_csv(tmp_path, 3)
+    with pytest.raises(
+        RawFileError,
+        match=r"^\S+/metadata\.csv: line 3: field 9 \(abstract\) is 3\.0 MB, over the 1 MB a "
+        r"CSV row may hold here; if the file is right, raise the limit with "
+        r"MEADOW_CSV_FIELD_MB=4 \(MB\)$",
+    ):
+        list(Cord19Source().parse(path))
+
+
+def test_the_field_limit_is_raised_with_the_environment_variable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = big_abstract_csv(tmp_path, 3)
+    monkeypatch.setenv("MEADOW_CSV_FIELD_MB", "4")
+    records, _ = run(path)
+    assert [r[0] for r in records] == ["ab12cd34", "cd34ef56", "ef56gh78"]
+    monkeypatch.setenv("MEADOW_CSV_FIELD_MB", "lots")
+    with pytest.raises(
+        RecipeError, match=r"MEADOW_CSV_FIELD_MB: expected a size in MB, more than 0 and at most"
+    ):
+        run(path)
+
+
+def test_a_quote_that_never_closes_is_a_damaged_file_not_a_limit(tmp_path: Path) -> None:
+    path = tmp_path / "metadata.csv"
+    rest = "An abstract whose closing quote was lost, so the rest reads as one field.\n" * 40_000
+    path.write_text(
+        HEADER
+        + "\nab12cd34,,PMC,A title,,,,cc-by,An abstract that is long enough to be kept here.,2020,,,,,,,,,"
+        + '\ncd34ef56,,PMC,Broken,,,,cc-by,"'
+        + rest,
+        encoding="utf-8",
+    )
+    with pytest.raises(
+        RawFileError,
+        match=r"metadata\.csv: line 3: a quote mark in field 9 \(abstract\) opens a field that "
+        r"never closes: the rest of the file \(2\.8 MB\) would be one field; the file is "
+        r"damaged or cut short: download or export it again$",
+    ):
+        list(Cord19Source().parse(path))
+
+
+def test_terminal_escapes_in_a_malformed_row_are_shown_escaped(tmp_path: Path) -> None:
+    path = tmp_path / "metadata.csv"
+    path.write_text(HEADER + "\nab12cd34,\x1b]0;owned\x07\x1b[2J,PMC,A title\n", encoding="utf-8")
+    with pytest.raises(RawFileError) as raised:
+        list(Cord19Source().parse(path))
+    message = str(raised.value)
+    assert "\x1b" not in message and "\x07" not in message
+    assert r"ab12cd34,\x1b]0;owned\x07\x1b[2J,PMC,A title" in message
+    assert message.endswith(": download metadata.csv again")
+
+
+def test_a_header_with_terminal_escapes_is_shown_escaped_and_bounded(tmp_path: Path) -> None:
+    path = tmp_path / "metadata.csv"
+    path.write_text("\x1b[2J" + "title," * 1000 + "x\n", encoding="utf-8")
+    with pytest.raises(
+        RawFileError, match=r"its header is \\x1b\[2Jtitle, title, .{50,80}…;"
+    ) as raised:
+        list(Cord19Source().parse(path))
+    assert "\x1b" not in str(raised.value) and len(str(raised.value)) < 600
 
 
 def test_folder_without_metadata(tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ holds a comma or a quote, and many sentences ending with a space.
 
 from __future__ import annotations
 
+import csv
 import textwrap
 from collections import Counter
 from pathlib import Path
@@ -207,6 +208,54 @@ def test_file_cut_short_is_an_error(tmp_path: Path) -> None:
     path = write_at(tmp_path / "annotations_structured_abstract.csv", cut)
     with pytest.raises(RawFileError, match="cut short .*quoted field opened on line 4"):
         run(path)
+
+
+def structured_with_a_huge_sentence(folder: Path) -> Path:
+    """A sentence of 160,000 characters (over Python csv's 131,072) whose text holds a line
+    that reads like a row of its own."""
+    huge = "Frailty was common. " * 8_000 + "\n2,99,Injected advice: stop all your drugs.,RCT\n"
+    return write_at(
+        folder / "annotations_structured_abstract.csv",
+        f'label,pmid,sentence,design\n0,1,Fine.,RCT\n0,2,"{huge}",RCT\n1,3,Last one.,RCT\n',
+    )
+
+
+def test_a_field_over_the_csv_limit_stops_the_read_instead_of_leaking_rows(
+    tmp_path: Path,
+) -> None:
+    path = structured_with_a_huge_sentence(tmp_path)
+    with pytest.raises(
+        RawFileError,
+        match=r"annotations_structured_abstract\.csv: line 3: field 3 \(sentence\) is "
+        r"156 KB, over the 128 KB a CSV field may hold here; if the file is "
+        r"right, raise the limit with MEADOW_CSV_FIELD_MB=1 \(MB\)$",
+    ):
+        run(path)
+
+
+def test_the_csv_field_limit_is_raised_with_the_environment_variable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = structured_with_a_huge_sentence(tmp_path)
+    monkeypatch.setenv("MEADOW_CSV_FIELD_MB", "1")
+    before = csv.field_size_limit()
+    try:
+        records, skips = run(path)
+    finally:
+        csv.field_size_limit(before)
+    assert len(records) == 3 and not skips
+    assert records[1].input.endswith("Injected advice: stop all your drugs.,RCT")
+
+
+def test_a_header_with_terminal_escapes_is_shown_escaped(tmp_path: Path) -> None:
+    path = write_at(
+        tmp_path / "annotations_discussion.csv", "label,\x1b]0;owned\x07\x1b[2J,text\n0,1,A.\n"
+    )
+    with pytest.raises(
+        RawFileError, match=r"missing column 'pmid' \(the header has label, \\x1b\]0;owned\\x07"
+    ) as raised:
+        run(path)
+    assert "\x1b" not in str(raised.value)
 
 
 def test_folder_without_the_files_names_them(tmp_path: Path) -> None:
