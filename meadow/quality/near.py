@@ -7,6 +7,12 @@ same number of values from both, so two rows fall into one bucket only when thei
 Jaccard similarities. A long shared context with different answers (PubMedQA's decision
 and reasoning rows, MedMCQA's answer and explained answer) is therefore not a duplicate.
 
+Near duplicates must also state the same facts: every band value of a row is salted with
+the hash of its numbers and symbols in order (`text.Words.fact_keys`, input and output),
+so rows that differ in one of them (`HER2+` / `HER2-`, `5 mg` / `50 mg`, `10%` / `10`)
+never share a bucket, however alike their words; rows with the same facts collide exactly
+as they would unsalted.
+
 Rows linked by LSH candidate pairs form clusters (union-find); each cluster keeps one row,
 chosen as for exact duplicates (evaluation-only first, then recipe source order, then the
 smallest id), and every evaluation-only row. The result does not depend on row order.
@@ -29,6 +35,14 @@ SEED = 1
 def _band_key(data: bytes) -> int:
     """A short, stable key per LSH band (instead of the band's raw bytes)."""
     return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "little")
+
+
+def fact_salt(input_facts: np.ndarray, output_facts: np.ndarray) -> np.ndarray:
+    """Per row, the 32-bit salt of its band values from the fact keys of its input and
+    output (0 for a row without numbers or symbols)."""
+    with np.errstate(over="ignore"):
+        joined = input_facts.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15) + output_facts
+    return (joined ^ (joined >> np.uint64(32))) & np.uint64(0xFFFFFFFF)
 
 
 class NearDuplicates:
@@ -68,12 +82,15 @@ class NearDuplicates:
             sketch.update_batch(values.tolist())
         return sketch.hashvalues[: self.bands * self.width].reshape(self.bands, self.width)
 
-    def add(self, key: int, input_shingles: np.ndarray, output_shingles: np.ndarray) -> None:
-        """Index row `key` and link it to the rows it collides with."""
+    def add(
+        self, key: int, input_shingles: np.ndarray, output_shingles: np.ndarray, facts: int = 0
+    ) -> None:
+        """Index row `key` and link it to the rows it collides with; `facts` (the hash of
+        its numbers and symbols) must be equal for two rows to collide."""
         output = self._signature(output_shingles)
         source = input_shingles if len(input_shingles) else output_shingles
         joined = np.concatenate([self._signature(source), output], axis=1).reshape(-1)
-        self._joined.hashvalues = joined
+        self._joined.hashvalues = joined ^ np.uint64(facts & 0xFFFFFFFF)
         for other in self.lsh.query(self._joined):
             self._union(key, other)
         self.lsh.insert(key, self._joined, check_duplication=False)

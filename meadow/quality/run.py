@@ -42,7 +42,7 @@ from meadow.progress import ProgressBars
 from meadow.quality.decontam import BenchmarkIndex, Match, benchmark_bit, benchmarks_of
 from meadow.quality.exact import pick_copies
 from meadow.quality.filters import LanguageCheck, shape_reasons, strip_boilerplate
-from meadow.quality.near import NearDuplicates, pick_survivors
+from meadow.quality.near import NearDuplicates, fact_salt, pick_survivors
 from meadow.quality.pii import KINDS, Scrubber
 from meadow.quality.settings import BENCHMARKS, QualitySettings
 from meadow.quality.text import Words, normalize, shingles, text_hash
@@ -366,10 +366,12 @@ class QualityRun:
             if not len(rows):
                 continue
             take = pa.array(rows)
-            ins = shingles(Words.of(normalize(batch.column("input").take(take))), size)
-            outs = shingles(Words.of(normalize(batch.column("output").take(take))), size)
-            for row, a, b in zip(rows.tolist(), ins, outs, strict=True):
-                index.add(start + row, a, b)
+            in_words = Words.of(normalize(batch.column("input").take(take)))
+            out_words = Words.of(normalize(batch.column("output").take(take)))
+            ins, outs = shingles(in_words, size), shingles(out_words, size)
+            facts = fact_salt(in_words.fact_keys(), out_words.fact_keys()).tolist()
+            for row, a, b, salt in zip(rows.tolist(), ins, outs, facts, strict=True):
+                index.add(start + row, a, b, salt)
             bars.advance(task, len(rows))
         bars.finish(task)
         losers, winners = pick_survivors(

@@ -1,11 +1,36 @@
-"""Text as the quality steps compare it: normalised, split into words, hashed, in batches.
+r"""Text as the quality steps compare it: normalised, split into tokens, hashed, in batches.
 
-Every step that compares texts (exact and near duplicates, decontamination) goes through
-`normalize` (NFKC, lower case, every run of characters that are not letters or digits
-becomes one space), so "What is X?" and "what is x" are the same text everywhere. Words
-are hashed to 64-bit integers (blake2b, the same on every machine), and a run of `m` words
-to one polynomial hash of its word hashes, computed for a whole Arrow batch at once with
-numpy: no Python loop over the words of a row.
+Every step that compares texts (exact and near duplicates, decontamination, the copied
+question filter) goes through one function, `normalize`, so "What is X?" and "what is x"
+are the same text everywhere, and `HER2+` and `HER2-` never are:
+
+* NFKC, then lower case (`ＨＥＲ２＋` is `her2 +`);
+* **words** are runs of letters and digits;
+* **symbols that carry meaning are tokens of their own**: every character of the Unicode
+  symbol categories Sm, Sc, Sk and So (`+ < > = ≤ ≥ ≠ ± × ^ | $ € ° ↑ ↓ → ♭ ©` …) and the
+  punctuation that carries meaning in medicine, `# % ‰ / *` (`~` is Sm). Variants of one
+  symbol become one form: the dash/minus family (`-` `−` `–` `—` `‐` `‒` `―` `﹘` `➖` `˗`,
+  and `⁻` `₋` `－` `﹣` through NFKC) is `-`, a run of dashes is one `-`; `♯` is `#`; `∗`
+  and `⁎` are `*`; `⁄` `∕` `⧸` are `/`; `∼` is `~`; `٪` is `%`; `➕` is `+`; `⩽` `⩾` are
+  `≤` `≥`; `⬆` `⬇` are `↑` `↓` (full-width and super/subscript forms go through NFKC);
+* **a dash is a hyphen, that is noise, only between two word characters** (a letter or a
+  digit right before it and right after it): `beta-blocker` is `beta blocker`, `COVID-19`
+  is `covid 19`, `HER-2-positive` is `her 2 positive`, `5–10 mg` is `5 10 mg`. Anywhere
+  else it is a sign, and a token: at a word's end (`HER2-`, `Rh- mother`, `ER-/PR+`,
+  `well- and poorly-`), at a word's start (`-5`, `−5 °C`, `(-)`), or on its own
+  (`5 - 3`, `fever — a sign`);
+* everything else is noise, one space: whitespace, sentence punctuation (`. , ; : ! ? " '
+  ( ) [ ] { }`), the other punctuation (`& @ § † _ \` …), combining marks on their own,
+  and the two symbols used as quotes, the backtick and `´` (Sk, but quotes).
+
+So `K+ < 3.5` is `k + < 3 5`, `ER+/PR-` is `er + / pr -`, `10%` is `10 %`, `C#` is `c #`,
+`↑ TSH` is `↑ tsh` and `120/80` is `120 / 80`. The rules are a handful of RE2
+replacements over whole Arrow arrays (pyarrow.compute), with no Python loop over rows.
+
+Tokens are hashed to 64-bit integers (the same on every machine), and a run of `m` tokens
+to one polynomial hash of its token hashes, computed for a whole Arrow batch at once with
+numpy: no Python loop over the words of a row. A token that is not all letters (a number,
+a symbol) is a *fact*: near duplicates must agree on all of them (`Words.fact_keys`).
 """
 
 from __future__ import annotations
@@ -21,7 +46,36 @@ import pyarrow.compute as pc
 # The multiplier of the polynomial window hash (odd: multiplication by it is a bijection
 # modulo 2^64, so no information is lost from one word to the next).
 _BASE = np.uint64(0x100000001B3)
-_NOT_WORD = r"[^\p{L}\p{N}]+"
+
+# The dash/minus family; each variant, and a run of them, becomes one `-`.
+_DASHES = "[-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d\u2796\u02d7]+"
+# Other variants of one symbol and their one form (rare: replaced only when present).
+_VARIANTS = {
+    "\u266f": "#",  # ♯ music sharp
+    "\u2217": "*",  # ∗ asterisk operator
+    "\u204e": "*",  # ⁎ low asterisk
+    "\u2044": "/",  # ⁄ fraction slash
+    "\u2215": "/",  # ∕ division slash
+    "\u29f8": "/",  # ⧸ big solidus
+    "\u223c": "~",  # ∼ tilde operator
+    "\u066a": "%",  # ٪ Arabic percent sign
+    "\u2795": "+",  # ➕ heavy plus sign
+    "\u2a7d": "\u2264",  # ⩽ -> ≤
+    "\u2a7e": "\u2265",  # ⩾ -> ≥
+    "\u2b06": "\u2191",  # ⬆ -> ↑
+    "\u2b07": "\u2193",  # ⬇ -> ↓
+}
+_ANY_VARIANT = "[" + "".join(_VARIANTS) + "]"
+_WORD = r"\p{L}\p{N}"
+# A hyphen: a dash between two word characters (applied twice, as `a-b-c` shares its `b`).
+_HYPHEN = rf"([{_WORD}])-([{_WORD}])"
+# Kept punctuation: `# % ‰ / *` and the dash as a sign (the symbol categories are kept whole).
+_KEPT = r"#%‰/*\-"
+_SYMBOL = rf"[\p{{S}}{_KEPT}]"
+# Noise: neither a word character, nor a symbol, nor a plain space; and the quote-like "`".
+_NOISE = rf"(?:[^{_WORD}\p{{S}}{_KEPT} ]|`)+"
+# A token that is a fact: not all letters (a number, a symbol).
+_FACT = r"[^\p{L}]"
 
 
 def word_list(text: str) -> tuple[str, ...]:
@@ -30,19 +84,28 @@ def word_list(text: str) -> tuple[str, ...]:
 
 
 def normalize(texts: pa.Array | pa.ChunkedArray | Sequence[str | None]) -> pa.Array:
-    """Texts as the quality steps compare them: NFKC, lower case, words joined by one space.
+    """Texts as the quality steps compare them: NFKC, lower case, tokens joined by one
+    space, where a symbol that carries meaning is a token (see the module docstring).
 
-    A null is an empty text. Every run of characters that are neither letters nor digits
-    (punctuation, symbols, whitespace) becomes one space, so `120/80` is `120 80`.
+    A null is an empty text. `What causes gout?` and `what  causes GOUT` are both
+    `what causes gout`; `HER2+` is `her2 +` and `HER2-` is `her2 -`.
     """
     if not isinstance(texts, pa.Array | pa.ChunkedArray):
         texts = pa.array(list(texts), pa.string())
     if isinstance(texts, pa.ChunkedArray):
         texts = texts.combine_chunks()
     texts = pc.fill_null(texts.cast(pa.string()), "")
-    lowered = pc.utf8_lower(pc.utf8_normalize(texts, "NFKC"))
-    spaced = pc.replace_substring_regex(lowered, pattern=_NOT_WORD, replacement=" ")
-    return pc.utf8_trim_whitespace(spaced)
+    text = pc.utf8_lower(pc.utf8_normalize(texts, "NFKC"))
+    if len(text) and pc.any(pc.match_substring_regex(text, _ANY_VARIANT)).as_py():
+        for variant, form in _VARIANTS.items():
+            text = pc.replace_substring(text, pattern=variant, replacement=form)
+    text = pc.replace_substring_regex(text, pattern=_DASHES, replacement="-")
+    for _ in range(2):
+        text = pc.replace_substring_regex(text, pattern=_HYPHEN, replacement=r"\1 \2")
+    text = pc.replace_substring_regex(text, pattern=_NOISE, replacement=" ")
+    text = pc.replace_substring_regex(text, pattern=_SYMBOL, replacement=r" \0 ")
+    text = pc.replace_substring_regex(text, pattern="  +", replacement=" ")
+    return pc.utf8_trim_whitespace(text)
 
 
 def word_hashes(words: pa.Array | Sequence[str]) -> np.ndarray:
@@ -96,21 +159,23 @@ def text_hash(text: str) -> int:
 
 @dataclass
 class Words:
-    """The words of a batch of normalised texts, hashed, with the text each belongs to.
+    """The tokens of a batch of normalised texts, hashed, with the text each belongs to.
 
     Attributes:
-        hashes: one uint64 per word, texts one after the other.
-        segment: for each word, the index of its text in the batch.
-        count: the number of texts (some may have no words).
+        hashes: one uint64 per token, texts one after the other.
+        segment: for each token, the index of its text in the batch.
+        count: the number of texts (some may have no tokens).
+        facts: for each token, whether it is a fact (not all letters: a number, a symbol).
     """
 
     hashes: np.ndarray
     segment: np.ndarray
     count: int
+    facts: np.ndarray | None = None
 
     @classmethod
     def of(cls, normalized: pa.Array) -> Words:
-        """The words of `normalize()`d texts; the hashing runs once per distinct word."""
+        """The tokens of `normalize()`d texts; the hashing runs once per distinct token."""
         split = pc.utf8_split_whitespace(normalized)
         flat = pc.list_flatten(split)
         parents = pc.list_parent_indices(split).to_numpy(zero_copy_only=False)
@@ -119,10 +184,21 @@ class Words:
         parents = parents[keep.to_numpy(zero_copy_only=False)]
         encoded = pc.dictionary_encode(flat) if len(flat) else None
         if encoded is None:
-            return cls(np.zeros(0, np.uint64), np.zeros(0, np.int64), len(normalized))
+            empty = np.zeros(0, np.int64)
+            return cls(np.zeros(0, np.uint64), empty, len(normalized), empty.astype(bool))
         vocabulary = word_hashes(encoded.dictionary)
+        is_fact = pc.match_substring_regex(encoded.dictionary, _FACT)
         indices = encoded.indices.to_numpy(zero_copy_only=False)
-        return cls(vocabulary[indices], parents.astype(np.int64), len(normalized))
+        facts = is_fact.to_numpy(zero_copy_only=False)[indices]
+        return cls(vocabulary[indices], parents.astype(np.int64), len(normalized), facts)
+
+    def fact_keys(self) -> np.ndarray:
+        """Per text, one hash of its facts (numbers and symbols) in order; 0 for none.
+
+        Near duplicates must have the same key: `5 mg` is not `50 mg`, `HER2+` not `HER2-`,
+        however alike the rest of the words are."""
+        facts = self.facts if self.facts is not None else np.zeros(len(self.hashes), bool)
+        return Words(self.hashes[facts], self.segment[facts], self.count).whole()
 
     def lengths(self) -> np.ndarray:
         """Words per text."""
