@@ -34,9 +34,10 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from meadow.errors import RawFileError, RecipeError
+from meadow.errors import RawFileError, RecipeError, excerpt
 from meadow.schema import Record
 from meadow.sources import register_source
+from meadow.sources._csv import field_limit, find_long_row, long_row_error
 from meadow.sources._json import (
     encoding_error,
     first_bad_utf8,
@@ -224,7 +225,7 @@ class LocalSource(Source):
         try:
             reader = pacsv.open_csv(
                 path,
-                read_options=pacsv.ReadOptions(block_size=CSV_BLOCK_BYTES),
+                read_options=pacsv.ReadOptions(block_size=field_limit(CSV_BLOCK_BYTES)),
                 parse_options=_csv_parse(skip_bad_row),
                 convert_options=pacsv.ConvertOptions(
                     include_columns=wanted, column_types={name: pa.string() for name in wanted}
@@ -346,12 +347,9 @@ def _csv_error(path: Path, exc: Exception) -> RawFileError:
         if bad is not None:
             return encoding_error(path, *bad)
     if "straddling" in message:
-        return RawFileError(
-            path,
-            f"a CSV row is longer than {CSV_BLOCK_BYTES >> 20} MiB, or a quote mark opens a "
-            "field that never closes: check the file's quoting",
-        )
-    return RawFileError(path, f"not a readable CSV file ({message}): export it again")
+        block = field_limit(CSV_BLOCK_BYTES)
+        return long_row_error(path, block, find_long_row(path, block), per_row=True, detail=message)
+    return RawFileError(path, f"not a readable CSV file ({excerpt(message, 160)}): export it again")
 
 
 def _check_not_cut_short(path: Path, bad_row: Any) -> None:
