@@ -6,6 +6,9 @@ and its message is one line: the CLI prints it as it is and exits non-zero.
 
 from __future__ import annotations
 
+import os
+import re
+from collections.abc import Iterable
 from pathlib import Path
 
 
@@ -121,3 +124,28 @@ def excerpt(content: str | bytes, limit: int = 80) -> str:
         pieces.append(piece)
         used += len(piece)
     return "".join(pieces) + ("…" if more else "")
+
+
+_SECRET_PATTERNS = re.compile(
+    r"\bhf_[A-Za-z0-9]{30,}"  # Hugging Face tokens (hf_ and 34 letters and digits)
+    r"|\b(?:sk|rk)-(?:[A-Za-z0-9]+-)*[A-Za-z0-9_]{16,}"  # OpenAI keys: sk-…, sk-proj-…
+    r"|(?<=Bearer )[^\s\"',;]+"  # any bearer credential (Authorization headers)
+    r"|(?<=Basic )[A-Za-z0-9+/=]{8,}",
+    re.IGNORECASE,
+)
+SECRET_ENV = ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "OPENAI_API_KEY")
+
+
+def scrub_secrets(text: str, secrets: Iterable[str | None] = ()) -> str:
+    """`text` with every token-like secret replaced by `***`, to print it safely.
+
+    Masked: the given `secrets` and the values of HF_TOKEN, HUGGING_FACE_HUB_TOKEN and
+    OPENAI_API_KEY, wherever they appear; and anything shaped like a secret: `hf_` tokens,
+    OpenAI `sk-…` keys, the credential after `Bearer ` or `Basic `. Code identifiers such
+    as `hf_hub_download` are not token-shaped and stay.
+    """
+    values = {value for value in (*secrets, *map(os.environ.get, SECRET_ENV)) if value}
+    for value in sorted(values, key=len, reverse=True):  # a token inside a longer one
+        if len(value.strip()) >= 6:
+            text = text.replace(value, "***")
+    return _SECRET_PATTERNS.sub("***", text)

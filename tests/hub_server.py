@@ -144,6 +144,7 @@ class _Failure:
     status: int
     times: int
     headers: dict[str, str]
+    message: str | None = None
 
 
 @dataclass
@@ -204,12 +205,14 @@ class HubServer:
         status: int,
         times: int = 1,
         headers: dict[str, str] | None = None,
+        message: str | None = None,
     ) -> None:
         """Answer the next `times` requests of `method` whose path contains `path_contains`
-        with `status` (and `headers`, e.g. `{"Retry-After": "1"}`); later ones are served."""
+        with `status` (and `headers`, e.g. `{"Retry-After": "1"}`, and `message` as the
+        error body's text, e.g. one echoing the token); later ones are served."""
         with self._lock:
             self._failures.append(
-                _Failure(method.upper(), path_contains, status, times, dict(headers or {}))
+                _Failure(method.upper(), path_contains, status, times, dict(headers or {}), message)
             )
 
     def commits(self, repo_id: str, repo_type: str = "dataset") -> list[str]:
@@ -251,7 +254,9 @@ class HubServer:
             self.requests.append((method, raw_path))
             failure = self._take_failure(method, raw_path)
             if failure is not None:
-                message = f"stand-in failure {failure.status} for {method} {raw_path}"
+                message = (
+                    failure.message or f"stand-in failure {failure.status} for {method} {raw_path}"
+                )
                 return _json_reply({"error": message}, failure.status, failure.headers)
             try:
                 return self._route(method, raw_path, parse_qs(query), headers, body)

@@ -8,7 +8,6 @@ import sys
 
 import pytest
 
-from meadow.cli import main
 from tests.cli import run_cli
 from tests.toy_source import write_toy
 
@@ -110,8 +109,9 @@ def test_corrupt_raw_file_names_the_file(capsys, tmp_path):
 
 def test_debug_shows_the_traceback(capsys, monkeypatch):
     monkeypatch.setenv("MEADOW_DEBUG", "1")
-    with pytest.raises(Exception, match="unknown source"):
-        main(["build", "--sources", "nope"])
+    code, _, err = run(capsys, "build", "--sources", "nope")
+    assert code == 1 and err.startswith("Traceback (most recent call last):")
+    assert "meadow.errors.UnknownSourceError: unknown source 'nope'; available:" in err
 
 
 def test_usage_errors_exit_2(capsys):

@@ -1,13 +1,17 @@
 """The `meadow` command. Each command group lives in its own module; this only joins them.
 
 Errors meadow raises on purpose print as one line and exit 1; anything else prints one
-line too, and `MEADOW_DEBUG=1` shows the full traceback.
+line too, and `MEADOW_DEBUG=1` shows the full traceback. Whatever is printed has its
+secrets masked (`meadow.errors.scrub_secrets`): a server that echoes the Hugging Face
+token or an API key in an error body would otherwise show it, in the one line or in the
+message of any exception of the traceback's chain.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+import traceback
 
 import typer
 
@@ -21,7 +25,7 @@ from meadow.cli.hub import pull_command, push_command
 from meadow.cli.show import list_command, show_command
 from meadow.cli.sources import sources_command
 from meadow.cli.train import generate_command, train_command
-from meadow.errors import MeadowError
+from meadow.errors import MeadowError, scrub_secrets
 
 app = typer.Typer(
     name="meadow",
@@ -69,6 +73,29 @@ def _is_usage_error(exc: Exception) -> bool:
     return callable(getattr(exc, "show", None)) and isinstance(getattr(exc, "exit_code", None), int)
 
 
+def _configured_token() -> str | None:
+    """The Hugging Face token in use (HF_TOKEN or the `hf auth login` cache), to mask it."""
+    try:
+        from huggingface_hub import get_token
+
+        return get_token()
+    except Exception:  # no huggingface_hub, an unreadable token file: nothing to mask
+        return None
+
+
+def _print_error(line: str) -> None:
+    err_console.print(
+        scrub_secrets(line, [_configured_token()]), style="red", highlight=False, soft_wrap=True
+    )
+
+
+def _print_traceback(exc: BaseException) -> None:
+    """The traceback MEADOW_DEBUG asks for, chained exceptions included, secrets masked."""
+    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    sys.stderr.write(scrub_secrets(text, [_configured_token()]))
+    sys.stderr.flush()
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script; returns the exit code."""
     try:
@@ -80,21 +107,20 @@ def main(argv: list[str] | None = None) -> int:
         code = 130
     except MeadowError as exc:
         if _debug():
-            raise
-        err_console.print(f"error: {exc}", style="red", highlight=False, soft_wrap=True)
+            _print_traceback(exc)
+        else:
+            _print_error(f"error: {exc}")
         code = 1
     except Exception as exc:
         if _is_usage_error(exc):  # bad flags: the parser's own message, exit code 2
             exc.show()
             code = exc.exit_code
         elif _debug():
-            raise
+            _print_traceback(exc)
+            code = 1
         else:  # an unexpected failure still gets one line
-            err_console.print(
-                f"error: {type(exc).__name__}: {exc} (run with MEADOW_DEBUG=1 for the traceback)",
-                style="red",
-                highlight=False,
-                soft_wrap=True,
+            _print_error(
+                f"error: {type(exc).__name__}: {exc} (run with MEADOW_DEBUG=1 for the traceback)"
             )
             code = 1
     return code if isinstance(code, int) else 0
