@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -21,6 +23,73 @@ def safe_iterparse(stream: IO[bytes], **options: Any) -> etree.iterparse:
         "huge_tree": True,
     }
     return etree.iterparse(stream, **{**settings, **options})
+
+
+_POSITION = re.compile(r",? line \d+, column \d+$")
+
+
+def xml_error_text(exc: etree.XMLSyntaxError) -> str:
+    """libxml2's reason for an XML error, on one line and without its position.
+
+    The message differs between the libxml2 builds lxml ships: up to 2.12 an encoding
+    error goes on with a second line ("Bytes: 0xE9 0x3F …"), from 2.13 on every message
+    ends with ", line L, column C". Callers name the line themselves, in one line.
+    """
+    text = str(exc.msg or exc).split("\n", 1)[0].strip()
+    return _POSITION.sub("", text).rstrip(" ,!") or type(exc).__name__
+
+
+_CONTINUATION = bytes(range(0x80, 0xC0))  # UTF-8 bytes that do not start a character
+
+
+def bytes_before(chunks: Iterable[bytes], line: int, column: int | None) -> Iterator[bytes]:
+    """The bytes of a text before a parser's (line, column) position, read again in order.
+
+    `line` and `column` are 1-based, the column counted in characters as libxml2 counts
+    it (a UTF-8 character is one column, whatever its length); without a column, the
+    whole line is included. Used after an error, to tell which record the parser was in
+    from the bytes themselves rather than from how far the parser had read ahead, which
+    differs between lxml versions. Memory: one chunk.
+    """
+    newlines = max(line - 1, 0)
+    chars = column - 1 if column is not None and column > 0 else None
+    for chunk in chunks:
+        start = 0
+        if newlines:
+            found = chunk.count(b"\n")
+            if found < newlines:
+                newlines -= found
+                yield chunk
+                continue
+            for _ in range(newlines):
+                start = chunk.index(b"\n", start) + 1
+            newlines = 0
+            yield chunk[:start]
+        end = chunk.find(b"\n", start)
+        stop = len(chunk) if end < 0 else end
+        if chars is not None:
+            segment = chunk[start:stop]
+            leads = len(segment.translate(None, _CONTINUATION))
+            if leads > chars:  # the position is inside this chunk
+                yield segment[: _nth_character(segment, chars)]
+                return
+            chars -= leads
+        if end >= 0:  # the line ends before the column: up to its end
+            yield chunk[start:end]
+            return
+        yield chunk[start:]
+
+
+def _nth_character(data: bytes, n: int) -> int:
+    """Byte offset where character `n` (0-based) of UTF-8 `data` starts."""
+    low, high = 0, len(data)  # smallest prefix holding n + 1 characters, minus one byte
+    while low < high:
+        middle = (low + high) // 2
+        if len(data[: middle + 1].translate(None, _CONTINUATION)) > n:
+            high = middle
+        else:
+            low = middle + 1
+    return low
 
 
 def not_utf8_error(path: Path, line: bytes, number: int, *, row: int) -> RawFileError | None:

@@ -26,6 +26,7 @@ import sqlite3
 import tempfile
 import threading
 from collections.abc import Iterable, Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -39,7 +40,7 @@ from meadow.converters.html import html_to_text, normalize_whitespace
 from meadow.errors import RawFileError
 from meadow.schema import Record
 from meadow.sources import register_source
-from meadow.sources._readers import safe_iterparse
+from meadow.sources._readers import bytes_before, safe_iterparse, xml_error_text
 from meadow.sources.base import RawFile, Skip, Source
 
 # Host name prefix of each site read -> subset. Health was renamed Medical Sciences.
@@ -83,7 +84,7 @@ _SLOW_ATTRS = {
 }
 _OLD_TAGS = re.compile(r"<([^<>]+)>")
 _END_TAG = re.compile(rb"</([^\s<>/]+)>$")
-_LINE_COLUMN = re.compile(r", line \d+, column \d+$")
+_ROW_START = re.compile(rb"<row(?=[\s/>])")  # where `_ROW` matches: the scan's row count
 _RANK_SHIFT = 1 << 40  # answer rank = score * 2**40 - id: higher score, then older answer
 
 
@@ -764,17 +765,15 @@ def _pair_posts(
 def _posts_rows(path: Path) -> Iterator[etree._Element]:
     """Every <row> element, cleared (with its earlier siblings) once the caller is done."""
     elements = _pull_rows(path) if path.suffix.lower() == ".7z" else _file_rows(path)
-    rows = 0
     try:
         for element in elements:
-            rows += 1
             yield element
             element.clear()
             parent = element.getparent()
             while element.getprevious() is not None:
                 del parent[0]
     except etree.XMLSyntaxError as exc:
-        raise _syntax_error(path, exc, rows + 1) from None
+        raise _syntax_error(path, exc) from None
     finally:
         elements.close()
 
@@ -823,9 +822,10 @@ def _check_root(path: Path, root: etree._Element | None) -> None:
         )
 
 
-def _syntax_error(path: Path, exc: etree.XMLSyntaxError, row: int) -> RawFileError:
-    message = _LINE_COLUMN.sub("", str(exc.msg or exc).split("\n")[0])
+def _syntax_error(path: Path, exc: etree.XMLSyntaxError) -> RawFileError:
+    message = xml_error_text(exc)
     line = exc.lineno
+    row = _row_at(path, exc)
     if "UTF-8" in message or "encoding" in message.lower():
         return RawFileError(
             path, f"is not valid UTF-8 (at line {line}): re-save the file as UTF-8", row=row
@@ -836,6 +836,33 @@ def _syntax_error(path: Path, exc: etree.XMLSyntaxError, row: int) -> RawFileErr
         "download or extract the dump again",
         row=row,
     )
+
+
+def _row_at(path: Path, exc: etree.XMLSyntaxError) -> int | None:
+    """The row libxml2's error position is in: rows that start before it, counted again.
+
+    The number of rows the parser had handed over is no measure: how far it reads ahead
+    before it reports an error differs between lxml versions (lxml 6 fails on a small
+    file before yielding any row). The file is read again up to the error's line and
+    column, on this error path only, and its row starts are counted as the byte scan
+    counts them. None when the position is unknown or comes before the first row.
+    """
+    line, column = exc.position or (exc.lineno, 0)
+    if not line or line < 1:
+        return None
+    rows = 0
+    tail = b""  # a "<row" cut in two by a chunk boundary is counted in the next piece
+    try:
+        with closing(_chunks(path)) as chunks:  # type: ignore[type-var]
+            for piece in bytes_before(chunks, line, column or None):
+                text = tail + piece
+                rows += len(_ROW_START.findall(text))  # a match is 5 bytes: never in tail
+                tail = text[-4:]
+    except (RawFileError, OSError):
+        return None
+    if tail == b"<row":  # the error is right after a row's start tag name
+        rows += 1
+    return rows or None
 
 
 def _body(row: etree._Element, path: Path) -> str:

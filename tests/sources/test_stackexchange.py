@@ -483,6 +483,82 @@ def test_malformed_xml_names_the_line(tmp_path: Path) -> None:
         list(StackexchangeSource().parse(path))
 
 
+def many_posts(count: int, *, bad: int, fault: str, one_line: bool = False) -> bytes:
+    """`count` question/answer rows (rows 2k-1 and 2k), row `bad` broken by `fault`.
+
+    Bodies hold "é" (two bytes, one column for libxml2) so that a column counted in
+    bytes would land in the wrong row; `one_line` writes every row on one line.
+    """
+    rows = []
+    for number in range(1, count + 1):
+        body = f"&lt;p&gt;Post {number}: caf\u00e9 au lait.&lt;/p&gt;"
+        if number == bad:
+            body = body.replace(": caf", ": & caf" if fault == "ampersand" else ": \x00caf")
+        if number % 2:
+            row = (
+                f'<row Id="{number}" PostTypeId="1" AcceptedAnswerId="{number + 1}" '
+                f'CreationDate="2020-01-01T00:00:00.000" Score="6" Body="{body}" '
+                f'Title="Question {number}" Tags="|a|" ContentLicense="CC BY-SA 4.0" />'
+            )
+        else:
+            row = (
+                f'<row Id="{number}" PostTypeId="2" ParentId="{number - 1}" '
+                f'CreationDate="2020-01-01T00:00:00.000" Score="6" Body="{body}" '
+                f'ContentLicense="CC BY-SA 4.0" />'
+            )
+        rows.append(row)
+    data = ("  " if one_line else "\r\n  ").join(rows)
+    text = f'\ufeff<?xml version="1.0" encoding="utf-8"?>\r\n<posts>\r\n  {data}\r\n</posts>'
+    encoded = text.encode("utf-8")
+    if fault == "latin-1":  # one "é" of the bad row written as Latin-1, not UTF-8
+        encoded = encoded.replace(b"\x00caf\xc3\xa9", b"caf\xe9")
+    return encoded
+
+
+@pytest.mark.parametrize("one_line", [False, True], ids=["row per line", "rows on one line"])
+@pytest.mark.parametrize("fault", ["ampersand", "latin-1"])
+@pytest.mark.parametrize("bad", [1, 2, 9, 150, 400])
+def test_an_xml_error_names_the_row_it_is_in(
+    tmp_path: Path, bad: int, fault: str, one_line: bool
+) -> None:
+    # Which row the parser had handed over when it failed depends on lxml's read-ahead
+    # (lxml 6 fails before the first row of a small file): the row comes from the bytes.
+    path = write(
+        tmp_path / "biology.stackexchange.com" / "Posts.xml",
+        many_posts(400, bad=bad, fault=fault, one_line=one_line),
+    )
+    line = 3 if one_line else bad + 2
+    if fault == "latin-1":
+        problem = rf"is not valid UTF-8 \(at line {line}\): re-save"
+    else:
+        problem = rf"malformed XML at line {line} \(.*\): the file is damaged"
+    with pytest.raises(RawFileError, match=rf"Posts.xml, row {bad}: {problem}"):
+        list(StackexchangeSource().parse(path))
+
+
+def test_an_xml_error_names_its_row_across_read_boundaries(tmp_path: Path, monkeypatch) -> None:
+    # 7-byte reads cut "<row", the two bytes of "é" and the line ends apart.
+    monkeypatch.setattr(stackexchange_module, "_CHUNK", 7)
+    for one_line in (False, True):
+        path = write(
+            tmp_path / str(one_line) / "biology.stackexchange.com" / "Posts.xml",
+            many_posts(30, bad=23, fault="ampersand", one_line=one_line),
+        )
+        with pytest.raises(RawFileError, match=r"row 23: malformed XML at line"):
+            list(StackexchangeSource().parse(path))
+
+
+def test_an_xml_error_in_a_7z_names_its_row(tmp_path: Path) -> None:
+    path = write_7z(
+        tmp_path / "biology.stackexchange.com.7z",
+        dump_members(many_posts(60, bad=41, fault="latin-1")),
+    )
+    with pytest.raises(
+        RawFileError, match=r"\.7z, row 41: is not valid UTF-8 \(at line 43\): re-save"
+    ):
+        list(StackexchangeSource().parse(path))
+
+
 def test_row_without_post_type_is_named(tmp_path: Path) -> None:
     data = dump_text(NEW_POSTS).replace(
         b' PostTypeId="1" CreationDate="2020-03-01', b' CreationDate="2020-03-01'
