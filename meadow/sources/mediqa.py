@@ -50,7 +50,7 @@ from meadow.errors import RawFileError, RecipeError
 from meadow.schema import Record
 from meadow.sources import register_source
 from meadow.sources._json import stream_object
-from meadow.sources._readers import safe_iterparse
+from meadow.sources._readers import safe_iterparse, xml_error_text
 from meadow.sources.base import Skip, Source
 
 ANS = "answer_summarization"
@@ -344,14 +344,15 @@ def _parse_qa(path: Path) -> Iterator[dict[str, Any]]:
                 while parent is not None and element.getprevious() is not None:
                     del parent[0]
     except etree.XMLSyntaxError as exc:
-        if "UTF-8" in exc.msg or "encoding" in exc.msg.lower():
+        reason = xml_error_text(exc)
+        if "UTF-8" in reason or "encoding" in reason.lower():
             raise RawFileError(
                 path,
-                f"not UTF-8 text at line {exc.lineno} ({exc.msg}); re-save the file as UTF-8",
+                f"not UTF-8 text at line {exc.lineno} ({reason}); re-save the file as UTF-8",
             ) from None
         raise RawFileError(
             path,
-            f"malformed XML at line {exc.lineno}: {exc.msg}; the file is damaged or "
+            f"malformed XML at line {exc.lineno}: {reason}; the file is damaged or "
             "truncated: download it again",
         ) from None
     except OSError as exc:
