@@ -28,12 +28,27 @@ _BREAK_RUN = re.compile(f"[{_PARA}{_LINE}][ {_PARA}{_LINE}]*")
 _BLANK_LINES = re.compile(r"\n{3,}")
 _HTMLISH = re.compile(r"[<&]")
 # A tag (attribute values may hold ">"), a comment, a doctype or processing instruction.
+# A tag or declaration that never closes matches too, to the end of what it could span
+# (its `>` group empty), and is kept as text: were it allowed to fail, the scan would start
+# again one character later and read the same span again, quadratic in `"<a " * 10000`.
 _TAG = re.compile(
-    r"""<!--.*?(?:-->|$)|<(/?)([A-Za-z][A-Za-z0-9:-]*)(?:[^>"']|"[^"]*"|'[^']*')*>|<[!?][^>]*>""",
+    r"""<!--.*?(?:-->|$)"""
+    r"""|<(/?)([A-Za-z][A-Za-z0-9:-]*)(?:[^>"']|"[^"]*"|'[^']*')*(>)?"""
+    r"""|<[!?][^>]*(>)?""",
     re.S,
 )
 # Content that is not plain markup: these fragments go through lxml.
 _NEEDS_PARSER = re.compile(r"<(?:script|style|pre|textarea|noscript|template)\b|<!\[CDATA\[", re.I)
+# What lxml's parser checks to tell a whole document from a fragment.
+_FULL_DOCUMENT = re.compile(r"\s*<(?:html|!doctype)", re.I)
+# Characters an lxml tree cannot hold (XML 1.0): C0 controls other than tab, newline and
+# carriage return, U+FFFE, U+FFFF and lone surrogates.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+_NOT_XML_REPLACEMENTS = {
+    **dict.fromkeys([*range(0x09), 0x0E, 0x0F, *range(0x10, 0x1C), 0xFFFE, 0xFFFF]),
+    **dict.fromkeys([0x0B, 0x0C, *range(0x1C, 0x20)], " "),  # whitespace to str.split()
+    **dict.fromkeys(range(0xD800, 0xE000), "\ufffd"),
+}
 
 
 def normalize_whitespace(text: str) -> str:
@@ -45,12 +60,29 @@ def normalize_whitespace(text: str) -> str:
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
 
 
+def remove_control_characters(text: str) -> str:
+    """`text` without the characters an lxml tree cannot hold.
+
+    Vertical tab, form feed and the separators U+001C-U+001F become a space (they are
+    whitespace to `str.split`, so the text reads the same), lone surrogates become U+FFFD,
+    and the other C0 controls, U+FFFE and U+FFFF go. Parse only text cleaned this way:
+    lxml refuses to set such a text (`ValueError: All strings must be XML compatible`).
+    """
+    if not _NOT_XML.search(text):
+        return text
+    return text.translate(_NOT_XML_REPLACEMENTS)
+
+
 def _break(match: re.Match[str]) -> str:
     return "\n\n" if _PARA in match.group() else "\n"
 
 
 def element_to_text(root: etree._Element) -> str:
-    """Readable text of an lxml element (its text and tails are modified)."""
+    """Readable text of an lxml element (its text and tails are modified).
+
+    The tree must hold no control characters: parse text cleaned by
+    `remove_control_characters` (bytes decoded first), as `html_to_text` does.
+    """
     for el in list(root.iter(DROP_TAGS)):
         el.drop_tree()
     for pre in root.iter("pre"):
@@ -87,7 +119,11 @@ def _finish(text: str) -> str:
 def _tag_marker(match: re.Match[str]) -> str:
     name = match.group(2)
     if name is None:  # comment, doctype, processing instruction
+        if match.group(4) is None and not match.group().startswith("<!--"):
+            return match.group()  # never closed: not markup
         return ""
+    if match.group(3) is None:  # a "<" that no ">" closes, as in "x<y": text
+        return match.group()
     name = name.lower()
     if name == "li":
         return _LINE if match.group(1) else _LINE + "- "
@@ -118,7 +154,22 @@ def html_to_text(html: str) -> str:
     if not _NEEDS_PARSER.search(html):
         return markup_to_text(html)
     try:
-        root = lxml.html.fragment_fromstring(html, create_parent="div")
+        root = _parse_fragment(remove_control_characters(html))
     except (etree.ParserError, ValueError):
         return normalize_whitespace(html)
     return element_to_text(root)
+
+
+def _parse_fragment(html: str) -> etree._Element:
+    """The body of `html` parsed as a browser would.
+
+    Not `lxml.html.fragment_fromstring`: it asserts on a document without a body
+    ("<!DOCTYPE html><style>") and appends "</body></html>", which an unclosed
+    `<textarea>` then shows as its text.
+    """
+    if _FULL_DOCUMENT.match(html):
+        document = lxml.html.document_fromstring(html)
+    else:
+        document = lxml.html.document_fromstring("<html><body>" + html)
+    body = document.find("body")
+    return document if body is None else body
