@@ -313,33 +313,40 @@ def find_long_row(
     try:
         stream.seek(0)
         while chunk := stream.read(_SCAN_CHUNK):
-            pos = 0
-            for match in special.finditer(chunk):
-                plain = match.start() - pos
-                field_bytes += plain
-                row_bytes += plain
+            pos, size = 0, len(chunk)
+            while pos < size:
+                if in_quotes:  # only the closing quote matters: jump to it, counting lines
+                    close = chunk.find(b'"', pos)
+                    stop = size if close < 0 else close + 1
+                    line += chunk.count(b"\n", pos, stop)
+                    field_bytes += stop - pos
+                    row_bytes += stop - pos
+                    in_quotes, pos = close < 0, stop  # "" inside a quoted field reopens it
+                    continue
+                match = special.search(chunk, pos)
+                stop = size if match is None else match.start()
+                field_bytes += stop - pos
+                row_bytes += stop - pos
+                if match is None:
+                    break
                 pos = match.end()
-                byte = chunk[match.start()]
-                if byte == 0x22:  # a quote mark: "" inside a quoted field toggles twice
-                    in_quotes = not in_quotes
-                elif not in_quotes and byte == 0x0A:  # the row ends
+                byte = chunk[stop]
+                if byte == 0x22:  # a quote mark opens a quoted part
+                    in_quotes = True
+                elif byte == 0x0A:  # the row ends
                     if over():
                         return found(False)
                     line += 1
                     row_line, field, longest = line, 1, 1
                     field_bytes = row_bytes = longest_bytes = 0
                     continue
-                elif not in_quotes:  # the delimiter: the field ends
+                else:  # the delimiter: the field ends
                     if field_bytes > longest_bytes:
                         longest, longest_bytes = field, field_bytes
                     field += 1
                     field_bytes = -1  # the delimiter is not the next field's
-                else:
-                    line += byte == 0x0A
                 field_bytes += 1
                 row_bytes += 1
-            field_bytes += len(chunk) - pos
-            row_bytes += len(chunk) - pos
         return found(in_quotes) if over() or in_quotes and row_line >= from_line else None
     except (OSError, ValueError):
         return None
