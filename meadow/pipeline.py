@@ -34,6 +34,7 @@ from meadow.quality import (
     source_policy,
 )
 from meadow.quality.benchmarks import benchmarks_from_rows
+from meadow.quality.run import REMOVED_FILE
 from meadow.raw import resolve_raw
 from meadow.schema import columns
 from meadow.source_cache import SourceCache, plan_source, run_plans
@@ -268,8 +269,14 @@ def build(
                 "benchmarks": benchmarks.manifest(),
                 "libraries": libraries(),
                 **({"near_duplicate_lsh": list(rows.near_index)} if rows.near_index else {}),
+                "removed_rows": rows.removed_record(),
             }
-            path = write_revision(recipe.name, revision, rows, manifest, render_card)
+
+            def card_and_removed(manifest: dict[str, Any], folder: Path) -> str:
+                rows.write_removed(folder / REMOVED_FILE)  # `meadow show NAME --removed`
+                return render_card(manifest, folder)
+
+            path = write_revision(recipe.name, revision, rows, manifest, card_and_removed)
     return BuildResult(
         name=recipe.name, revision=revision, path=path, splits=manifest["splits"], manifest=manifest
     )

@@ -11,6 +11,7 @@ from rich.table import Table
 from meadow.cli._common import console, err_console, fmt, parse_pairs, split_csv
 from meadow.cli.audit import BenchmarkMixtureOption
 from meadow.cli.hub import PrivateOption, RepoOption, print_push
+from meadow.cli.show import removed_by_step
 from meadow.errors import RecipeError
 from meadow.hub import check_token
 from meadow.hub import push as publish
@@ -196,6 +197,9 @@ def print_build_summary(result: BuildResult) -> None:
             ]
         table.add_row(*cells)
     console.print(table)
+    by_step = removed_by_step(result.manifest)
+    if by_step:
+        console.print(by_step, highlight=False)
     unchecked = [
         name
         for name, bench in result.manifest.get("quality", {}).get("benchmarks", {}).items()

@@ -9,9 +9,14 @@ import typer
 from rich.table import Table
 
 from meadow.cli._common import console, fmt
+from meadow.errors import MeadowError, RecipeError
 from meadow.hub import published
 from meadow.mixture import SPLITS
-from meadow.store import list_mixtures, list_revisions, read_manifest
+from meadow.quality.run import REMOVED_FILE, STEPS, read_removed
+from meadow.store import list_mixtures, list_revisions, read_manifest, revision_dir
+
+SHOWN_REMOVED = 20  # removed rows listed by default
+TEXT_WIDTH = 160  # characters of each text in the removed-rows table
 
 
 def show_command(
@@ -20,14 +25,47 @@ def show_command(
         str | None, typer.Option(help="A revision (prefix); default latest.")
     ] = None,
     json_output: Annotated[
-        bool, typer.Option("--json", help="Print manifest.json as it is.")
+        bool,
+        typer.Option("--json", help="Print manifest.json as it is (with --removed: the rows)."),
     ] = False,
+    removed: Annotated[
+        bool,
+        typer.Option(
+            "--removed",
+            help="List the rows the quality steps removed, each with why: the row it "
+            "duplicated (id and text) or the benchmark item it overlaps (and the shared text).",
+        ),
+    ] = False,
+    source: Annotated[
+        str | None, typer.Option("--source", help="With --removed: only this source's rows.")
+    ] = None,
+    step: Annotated[
+        str | None,
+        typer.Option(
+            "--step",
+            help=f"With --removed: only the rows of one step ({', '.join(STEPS.values())}).",
+        ),
+    ] = None,
+    limit: Annotated[
+        int, typer.Option("--limit", help="With --removed: how many rows to list.")
+    ] = SHOWN_REMOVED,
 ) -> None:
     """Show a built mixture's manifest: per source available, taken, skipped; raw files.
 
-    Example: meadow show my-mix
+    Examples:
+
+      meadow show my-mix
+
+      meadow show my-mix --removed --source anki --limit 50
+
+      meadow show my-mix --removed --step near_dedup --json
     """
     manifest = read_manifest(name, revision)
+    if removed:
+        show_removed(manifest, source=source, step=step, limit=limit, json_output=json_output)
+        return
+    if source is not None or step is not None:
+        raise RecipeError("--source", "--source and --step go with --removed")
     if json_output:
         console.print_json(json.dumps(manifest))
         return
@@ -116,3 +154,124 @@ def _hygiene(stats: dict[str, Any]) -> str:
     if pii:
         lines.append("PII replaced: " + ", ".join(f"{k} {fmt(n)}" for k, n in pii.items()))
     return "\n".join(lines) or "–"
+
+
+# -- removed rows --------------------------------------------------------------------------
+
+
+def show_removed(
+    manifest: dict[str, Any],
+    *,
+    source: str | None = None,
+    step: str | None = None,
+    limit: int = SHOWN_REMOVED,
+    json_output: bool = False,
+) -> None:
+    """The rows a build's quality steps removed, from its removed.parquet: a table (or JSON
+    records) of the first `limit`, each with the row or benchmark item it matched."""
+    name, rev = manifest["name"], manifest["revision"]
+    if source is not None and source not in manifest["sources"]:
+        known = ", ".join(manifest["sources"])
+        raise RecipeError("--source", f"{source!r} is not a source of {name} (sources: {known})")
+    if step is not None and step not in STEPS.values():
+        raise RecipeError("--step", f"unknown step {step!r}; steps: {', '.join(STEPS.values())}")
+    if limit < 0:
+        raise RecipeError("--limit", f"expected a count of rows (0 or more), got {limit}")
+    path = revision_dir(name, rev) / REMOVED_FILE
+    if not path.is_file():
+        raise MeadowError(_no_removed_file(manifest))
+    rows, total = read_removed(path, source=source, step=step, limit=limit)
+    if json_output:
+        console.print_json(json.dumps(rows, ensure_ascii=False))
+        return
+    which = " ".join(
+        f"{flag} {value}" for flag, value in (("--source", source), ("--step", step)) if value
+    )
+    title = f"{name} @ {rev}: rows removed: {fmt(total)}" + (f" ({which})" if which else "")
+    if not total:
+        console.print(title, highlight=False)
+        return
+    table = Table(title=title, title_justify="left", show_lines=True)
+    for column in ("row", "removed by", "text", "duplicate of / overlaps"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        where = f"{row['source']}/{row['subset']}" if row["subset"] else row["source"]
+        table.add_row(
+            f"{row['id']}\n{where}\n{row['split']}",
+            f"{row['step']}: {row['reason']}",
+            _texts(row["input"], row["output"]),
+            _matched(row),
+        )
+    console.print(table)
+    if total > len(rows):
+        console.print(
+            f"… {fmt(total - len(rows))} more: --limit {total} lists them all, --json prints "
+            f"them whole ({path})",
+            highlight=False,
+        )
+
+
+def _no_removed_file(manifest: dict[str, Any]) -> str:
+    """Why a revision has no removed.parquet, and what to do."""
+    name = manifest["name"]
+    quality = manifest.get("quality") or {}
+    if not _steps_on(quality):
+        return f"{name} @ {manifest['revision']} was built without quality steps: nothing removed"
+    if "removed_rows" in quality:  # the manifest names it: pulled from the Hub, or deleted
+        return (
+            f"{name} @ {manifest['revision']}: {REMOVED_FILE} is not in its folder (a mixture "
+            "pulled from the Hub has only the kept rows); build it here to list removed rows"
+        )
+    return (
+        f"{name} @ {manifest['revision']} was built before meadow recorded removed rows; "
+        "build it again to list them"
+    )
+
+
+def _steps_on(quality: dict[str, Any]) -> bool:
+    settings = quality.get("settings", {})
+    return any(settings.get(step) for step in STEPS.values())
+
+
+def _cut(text: str | None, width: int = TEXT_WIDTH) -> str:
+    text = " ".join((text or "").split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _texts(input_text: str | None, output_text: str | None) -> str:
+    """A row's input and output, one above the other."""
+    parts = [f"in: {_cut(input_text)}"] if input_text else []
+    return "\n".join([*parts, f"out: {_cut(output_text)}"])
+
+
+def _matched(row: dict[str, Any]) -> str:
+    """What a removed row matched: the row kept in its place, or a benchmark item."""
+    if row["matched_id"]:
+        return (
+            f"kept {row['matched_id']} ({row['matched_source']})\n"
+            f"{_texts(row['matched_input'], row['matched_output'])}"
+        )
+    if row["benchmark"]:
+        shared = _cut(row["shared_text"])
+        return f"{row['benchmark']} item {row['item']} ({row['match']}):\n«{shared}»"
+    return "–"
+
+
+def removed_by_step(manifest: dict[str, Any]) -> str | None:
+    """One line on what each quality step removed from a build, for `meadow build`'s
+    report; None for a build without quality steps."""
+    quality = manifest.get("quality") or {}
+    if not _steps_on(quality):
+        return None
+    totals = dict.fromkeys(STEPS.values(), 0)
+    rows = 0
+    for stats in manifest["sources"].values():
+        for step, count in (stats.get("removed") or {}).get("by_step", {}).items():
+            totals[step] = totals.get(step, 0) + count
+        rows += stats.get("taken", 0)
+    removed = sum(totals.values())
+    steps = ", ".join(f"{step} {fmt(n)}" for step, n in totals.items())
+    line = f"removed by step: {steps} ({fmt(removed)} of {fmt(rows)} rows)"
+    if removed and "removed_rows" in quality:
+        line += f"; list them: meadow show {manifest['name']} --removed"
+    return line

@@ -96,7 +96,9 @@ def audit(
                     {
                         **run.previews[position],
                         "matches": [
-                            {"item": m.item, "kind": m.kind} for m in hits if m.benchmark == name
+                            {"item": m.item, "kind": m.kind, "text": m.text}
+                            for m in hits
+                            if m.benchmark == name
                         ],
                     }
                 )

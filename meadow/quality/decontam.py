@@ -46,11 +46,14 @@ class Match:
         benchmark: the benchmark's name.
         item: the item's `source_id`.
         kind: `ngram` or `question_and_options`.
+        text: what the row shares with the item, normalised: the first shared n-gram, or
+            the item's whole (short) question.
     """
 
     benchmark: str
     item: str
     kind: str
+    text: str = ""
 
 
 def benchmark_bit(name: str) -> int:
@@ -72,7 +75,8 @@ class BenchmarkIndex:
             (name, item) for name in BENCHMARKS for item in items.get(name, ())
         ]
         self.item_bits = np.array([benchmark_bit(n) for n, _ in self.items], np.uint8)
-        questions = Words.of(normalize([item.question for _, item in self.items]))
+        self._questions = normalize([item.question for _, item in self.items])
+        questions = Words.of(self._questions)
         owners = [i for i, (_, item) in enumerate(self.items) for _ in item.options]
         options = Words.of(
             normalize([text for _, item in self.items for text in item.options.values()])
@@ -154,25 +158,31 @@ class BenchmarkIndex:
         """Per row of normalised `inputs`/`outputs`, the bits of the benchmarks it overlaps,
         and (with `details`) each row's matches."""
         masks = np.zeros(len(inputs), np.uint8)
-        found: dict[int, set[tuple[int, str]]] = {}
+        # row -> {(item, kind): (field, first token of the shared run)}, first found kept
+        found: dict[int, dict[tuple[int, str], tuple[int, int]]] = {}
         # (row, field) -> items whose whole short question the field holds
         short_candidates: dict[tuple[int, int], set[int]] = {}
         longest = max([self.ngram, *self.short]) if self.short else self.ngram
-        sizes = []
+        sizes, firsts = [], []
         for field, texts in enumerate((inputs, outputs)):
             words = Words.of(texts)
             sizes.append(words.lengths())
+            firsts.append(np.cumsum(sizes[-1]) - sizes[-1])
             for m, hashes, starts in words.windows(longest):
                 if m == self.ngram:
                     sample = self._maybe(hashes)
                     hit, at = self._lookup(hashes[sample], self.gram_hashes)
-                    owners = words.segment[starts[sample[hit]]]
+                    positions = starts[sample[hit]]
+                    owners = words.segment[positions]
                     np.bitwise_or.at(masks, owners, self.gram_bits[at])
                     if details:
-                        for row, item in zip(
-                            owners.tolist(), self.gram_items[at].tolist(), strict=True
+                        for row, item, start in zip(
+                            owners.tolist(),
+                            self.gram_items[at].tolist(),
+                            positions.tolist(),
+                            strict=True,
                         ):
-                            found.setdefault(row, set()).add((item, "ngram"))
+                            found.setdefault(row, {}).setdefault((item, "ngram"), (field, start))
                 if m in self.short:
                     keys, members = self.short[m]
                     sample = self._maybe(hashes)
@@ -191,16 +201,22 @@ class BenchmarkIndex:
                     copied = options and all(f" {o} " in text for o in options if o)
                     if copied and size <= longest_copy:
                         masks[row] |= self.item_bits[item]
-                        found.setdefault(row, set()).add((item, "question_and_options"))
+                        found.setdefault(row, {})[(item, "question_and_options")] = (field, -1)
         if not details:
             return masks, {}
-        return masks, {
-            row: [
-                Match(self.items[item][0], self.items[item][1].source_id, kind)
-                for item, kind in sorted(hits)
-            ]
-            for row, hits in found.items()
-        }
+        out: dict[int, list[Match]] = {}
+        for row, hits in found.items():
+            out[row] = []
+            for (item, kind), (field, start) in sorted(hits.items()):
+                if start < 0:  # the whole short question
+                    shared = self._questions[item].as_py()
+                else:
+                    tokens = (inputs, outputs)[field][row].as_py().split(" ")
+                    offset = start - int(firsts[field][row])
+                    shared = " ".join(tokens[offset : offset + self.ngram])
+                name, entry = self.items[item]
+                out[row].append(Match(name, entry.source_id, kind, shared))
+        return masks, out
 
 
 def _equal_run(keys: np.ndarray, members: np.ndarray, index: int) -> list[int]:

@@ -50,7 +50,37 @@ from meadow.schema import ARROW_SCHEMA, CONTAMINATION_COLUMN, arrow_schema
 from meadow.sources import get_source
 
 KEPT, FILTERED, CONTAMINATED, DUPLICATE, NEAR_DUPLICATE = range(5)
+# the step that removed a row, by status: the recipe's names of the steps
+STEPS = {
+    FILTERED: "filters",
+    CONTAMINATED: "decontamination",
+    DUPLICATE: "exact_dedup",
+    NEAR_DUPLICATE: "near_dedup",
+}
 BATCH_ROWS = 10_000
+# Every removed row, with why and what it matched, beside the revision's manifest.
+REMOVED_FILE = "removed.parquet"
+REMOVED_TEXT_CHARS = 500  # each text of removed.parquet is cut to this many characters
+REMOVED_SCHEMA = pa.schema(
+    [
+        ("id", pa.string()),
+        ("source", pa.string()),
+        ("subset", pa.string()),
+        ("split", pa.string()),
+        ("step", pa.string()),
+        ("reason", pa.string()),
+        ("input", pa.string()),
+        ("output", pa.string()),
+        ("matched_id", pa.string()),
+        ("matched_source", pa.string()),
+        ("matched_input", pa.string()),
+        ("matched_output", pa.string()),
+        ("benchmark", pa.string()),
+        ("item", pa.string()),
+        ("match", pa.string()),
+        ("shared_text", pa.string()),
+    ]
+)
 _CHECKED_SPLITS = (SPLITS.index("train"), SPLITS.index("validation"))
 
 
@@ -320,9 +350,8 @@ class QualityRun:
         if not len(checked):
             return masks
         take = pa.array(checked)
-        found, matches = self.index.match(
-            norm_in.take(take), norm_out.take(take), details=self.details
-        )
+        # the matches are kept for every overlapping row: removed.parquet names the item
+        found, matches = self.index.match(norm_in.take(take), norm_out.take(take), details=True)
         # a benchmark's own evaluation subsets, trained on by choice, are not checked against it
         for k, row in enumerate(checked.tolist()):
             name = self.sources[codes[row]]
@@ -333,8 +362,11 @@ class QualityRun:
             status[checked[found > 0]] = CONTAMINATED
         for k, hits in matches.items():
             position = self._count + int(checked[k])
-            self.matches[position] = [m for m in hits if found[k] & benchmark_bit(m.benchmark)]
-            self.previews[position] = _preview(table, int(checked[k]), split)
+            kept = [m for m in hits if found[k] & benchmark_bit(m.benchmark)]
+            if kept:
+                self.matches[position] = kept
+                if self.details:
+                    self.previews[position] = _preview(table, int(checked[k]), split)
         return masks
 
     # -- duplicates ------------------------------------------------------------------------
@@ -471,6 +503,7 @@ class QualityRun:
                 "duplicate": int((status == DUPLICATE).sum()),
                 "near_duplicate": int((status == NEAR_DUPLICATE).sum()),
                 "total": int((status != KEPT).sum()),
+                "by_step": {step: int((status == code).sum()) for code, step in STEPS.items()},
             }
             splits = numbers["split"][mine][status == KEPT]
             entry: dict[str, Any] = {
@@ -490,6 +523,103 @@ class QualityRun:
             stats[name] = entry
         return stats
 
+    def removed_record(self) -> dict[str, Any]:
+        """What the manifest says of removed.parquet: its name, rows and text cut."""
+        rows = int((self._numbers["status"] != KEPT).sum())
+        return {"file": REMOVED_FILE, "rows": rows, "text_chars": REMOVED_TEXT_CHARS}
+
+    def write_removed(self, path: Path) -> int:
+        """Write every removed row to `path` (parquet, `REMOVED_SCHEMA`, in stream order):
+        the step and reason, its texts, and the row kept in its place (duplicates) or the
+        benchmark item it overlaps with the shared text (decontamination). Returns the rows.
+
+        Texts are cut to `REMOVED_TEXT_CHARS`; besides one spool batch, only the cut texts
+        of the copies kept in place of removed duplicates (at most one per removed row) are
+        held while writing.
+        """
+        numbers = self._numbers
+        status = numbers["status"]
+        winner = np.full(len(status), -1, np.int64)
+        dup_reason = np.zeros(len(status), np.uint8)
+        for code, kind in enumerate(("exact", "input", "near"), 1):
+            losers, winners = self.duplicate_pairs(kind)
+            winner[losers], dup_reason[losers] = winners, code
+        kept = self._previews_at(np.unique(winner[winner >= 0]))
+        written = 0
+        with pq.ParquetWriter(path, REMOVED_SCHEMA, compression="zstd") as writer:
+            for start, batch in self._spooled():
+                rows = np.flatnonzero(status[start : start + batch.num_rows] != KEPT)
+                if len(rows):
+                    positions = start + rows
+                    table = pa.Table.from_batches([batch]).take(pa.array(rows))
+                    columns = self._removed_columns(table, positions, winner, dup_reason, kept)
+                    writer.write_table(pa.table(columns, schema=REMOVED_SCHEMA))
+                    written += len(rows)
+        return written
+
+    def _previews_at(self, positions: np.ndarray) -> pa.Table | None:
+        """position, id, source and the cut texts of the rows at `positions` (sorted)."""
+        parts = []
+        for start, batch in self._spooled(columns=["id", "source", "input", "output"]):
+            lo, hi = np.searchsorted(positions, [start, start + batch.num_rows])
+            if hi > lo:
+                part = pa.Table.from_batches([batch]).take(pa.array(positions[lo:hi] - start))
+                for name in ("input", "output"):
+                    index = part.schema.get_field_index(name)
+                    part = part.set_column(index, name, _cut(part.column(name)))
+                parts.append(part.append_column("position", pa.array(positions[lo:hi])))
+        return pa.concat_tables(parts) if parts else None
+
+    def _removed_columns(
+        self,
+        table: pa.Table,
+        positions: np.ndarray,
+        winner: np.ndarray,
+        dup_reason: np.ndarray,
+        kept: pa.Table | None,
+    ) -> dict[str, pa.Array]:
+        """The columns of REMOVED_SCHEMA for the removed rows at `positions` (`table`)."""
+        numbers = self._numbers
+        status = numbers["status"][positions]
+        reasons, matches = [], []
+        for position, code in zip(positions.tolist(), status.tolist(), strict=True):
+            hits = self.matches.get(position, [])
+            if code == FILTERED:
+                reasons.append(self._reasons[int(numbers["reason"][position]) - 1])
+            elif code == CONTAMINATED:
+                reasons.append(",".join(benchmarks_of(int(numbers["contamination"][position]))))
+            else:
+                reasons.append(_DUPLICATE_REASONS[int(dup_reason[position])])
+            matches.append(hits[0] if code == CONTAMINATED and hits else None)
+        columns = {
+            "id": table.column("id"),
+            "source": table.column("source"),
+            "subset": table.column("subset"),
+            "split": pa.array([SPLITS[int(c)] for c in numbers["split"][positions]]),
+            "step": pa.array([STEPS[int(c)] for c in status.tolist()]),
+            "reason": pa.array(reasons, pa.string()),
+            "input": _cut(table.column("input")),
+            "output": _cut(table.column("output")),
+        }
+        wins = winner[positions]
+        picked = None
+        if kept is not None:
+            at = np.searchsorted(kept.column("position").to_numpy(), np.maximum(wins, 0))
+            picked = kept.take(pa.array(np.minimum(at, kept.num_rows - 1)))
+        alone = pa.array(wins < 0)  # not a duplicate: no row kept in its place
+        for name in ("id", "source", "input", "output"):
+            values = pa.nulls(len(positions), pa.string())
+            if picked is not None:
+                values = pc.if_else(alone, values, picked.column(name))
+            columns[f"matched_{name}"] = values
+        for name, attr in (("benchmark", "benchmark"), ("item", "item"), ("match", "kind")):
+            columns[name] = pa.array(
+                [getattr(m, attr) if m else None for m in matches], pa.string()
+            )
+        shared = pa.array([m.text if m else None for m in matches], pa.string())
+        columns["shared_text"] = _cut(shared)
+        return columns
+
     def _winner_sources(self) -> dict[int, dict[str, int]]:
         """Per source code, how many of its removed duplicates were kept in which source."""
         numbers = self._numbers
@@ -501,6 +631,37 @@ class QualityRun:
             ):
                 found.setdefault(loser, Counter())[self.sources[winner]] += 1
         return {code: dict(sorted(c.items())) for code, c in found.items()}
+
+
+_DUPLICATE_REASONS = {1: "duplicate", 2: "repeated_question", 3: "near_duplicate"}
+
+
+def read_removed(
+    path: Path, *, source: str | None = None, step: str | None = None, limit: int | None = None
+) -> tuple[list[dict[str, Any]], int]:
+    """(the first `limit` records, how many match) of a removed.parquet, optionally only
+    those of one `source` and one `step`; read batch by batch."""
+    shown: list[dict[str, Any]] = []
+    total = 0
+    for batch in pq.ParquetFile(path).iter_batches(BATCH_ROWS):
+        table = pa.Table.from_batches([batch])
+        for column, value in (("source", source), ("step", step)):
+            if value is not None:
+                table = table.filter(pc.equal(table.column(column), value))
+        total += table.num_rows
+        room = table.num_rows if limit is None else max(0, limit - len(shown))
+        if room:
+            shown += table.slice(0, room).to_pylist()
+    return shown, total
+
+
+def _cut(texts: pa.Array | pa.ChunkedArray, chars: int = REMOVED_TEXT_CHARS) -> pa.Array:
+    """Texts cut to `chars` characters, an ellipsis marking the cut ones (nulls stay)."""
+    texts = texts.combine_chunks() if isinstance(texts, pa.ChunkedArray) else texts
+    texts = texts.cast(pa.string())
+    long = pc.greater(pc.utf8_length(texts), chars)
+    cut = pc.binary_join_element_wise(pc.utf8_slice_codeunits(texts, 0, chars - 1), "…", "")
+    return pc.if_else(long, cut, texts)
 
 
 def _preview(table: pa.Table, row: int, split: str, width: int = 200) -> dict[str, str]:

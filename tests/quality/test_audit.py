@@ -64,10 +64,13 @@ def test_audit_of_a_medical_meadow_file_reports_overlaps_and_duplicates(
     report = json.loads(out_file.read_text())
     assert report["rows"] == 6
     usmle, medqa = report["contamination"]["usmle"], report["contamination"]["medqa"]
+    shared = "with long standing heavy alcohol use is brought to the emergency department because"
     assert [(r["input"][:12], r["matches"]) for r in usmle] == [
-        ("A man of 47 ", [{"item": "step1/1", "kind": "ngram"}])
+        ("A man of 47 ", [{"item": "step1/1", "kind": "ngram", "text": shared}])
     ]
-    assert [r["matches"] for r in medqa] == [[{"item": "test/1", "kind": "ngram"}]]
+    assert [[(m["item"], m["kind"]) for m in r["matches"]] for r in medqa] == [
+        [("test/1", "ngram")]
+    ]
     assert report["benchmarks"]["usmle"]["files"][0]["name"] == "step1.json"
     assert report["benchmarks"]["medmcqa"]["checked"] is False
     assert report["duplicates"]["exact"]["rows"] == 1

@@ -98,17 +98,13 @@ def test_a_build_removes_scrubs_and_says_so_in_manifest_and_card(
         "duplicate": 1,
         "near_duplicate": 0,
         "total": 2,
+        "by_step": {"filters": 0, "decontamination": 1, "exact_dedup": 1, "near_dedup": 0},
     }
     assert local["taken"] == 5 and local["rows"] == 3 and "pii_replaced" not in local
     assert doctor["removed"]["filtered"] == {"not_en": 1}
-    assert doctor["pii_replaced"] == {
-        "email": 1,
-        "url": 0,
-        "phone": 1,
-        "postcode": 0,
-        "id": 0,
-        "name": 1,
-    }
+    replaced = {kind: n for kind, n in doctor["pii_replaced"].items() if n}
+    assert replaced == {"email": 1, "phone": 1, "name": 1}
+    assert {"url", "postcode", "id"} <= set(doctor["pii_replaced"])  # every kind, even at 0
     assert doctor["boilerplate_stripped"] == 2
     assert result.splits == {"train": 5}
 

@@ -5,19 +5,11 @@ from __future__ import annotations
 from meadow.quality import QualitySettings, SourcePolicy
 from meadow.quality.settings import ExactDedup, NearDedup
 from meadow.schema import record_id
-from tests.quality.helpers import kept_rows, table
+from tests.quality.helpers import ABSTRACT, kept_rows, table
 
 EXACT_ONLY = QualitySettings(near_dedup=None, decontamination=None, filters=None, pii=False)
 NEAR_ONLY = QualitySettings(exact_dedup=None, decontamination=None, filters=None, pii=False)
 POLICIES = {"first": SourcePolicy(), "second": SourcePolicy()}
-
-ABSTRACT = (
-    "Background: prolonged bed rest after hip fracture surgery is linked to pneumonia, pressure "
-    "ulcers and loss of independence. Methods: in a cohort of 240 older adults we compared "
-    "getting patients out of bed within 24 hours with later mobilisation. Results: early "
-    "mobilisation shortened the hospital stay by two days and halved chest infections, "
-    "without more falls or wound problems in the first month after the operation."
-)
 
 
 def _ids(rows):
