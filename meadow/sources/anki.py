@@ -8,6 +8,12 @@ An .apkg is a zip around one SQLite collection, in one of three layouts:
 
 The newest layout present wins. The collection is copied (never extracted to a member
 path) into a private temporary folder, read with `sqlite3` and deleted afterwards.
+
+Decompression is bounded, so a zip or zstd bomb fails fast on little memory and disk: the
+collection is streamed in chunks (zstd is fed 1 KiB at a time, so one call writes at most
+~32 MiB) and refused once it grows past `max_collection_mb` (default 2048) or, beyond
+64 MiB, past `max_compression_ratio` (default 100) times its size in the .apkg. Both are
+source options a recipe can raise for a genuine deck.
 `parse` yields one plain dict per note; `to_records` turns a note into question/answer
 records, so a recipe can change the mapping without touching the reader.
 """
@@ -16,7 +22,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import sqlite3
 import tempfile
 import zipfile
@@ -30,7 +35,7 @@ import zstandard
 
 from meadow.converters.html import html_to_text
 from meadow.converters.llm import LlmTask
-from meadow.errors import RawFileError
+from meadow.errors import RawFileError, RecipeError
 from meadow.schema import Record
 from meadow.sources import register_source
 from meadow.sources.base import Skip, Source
@@ -42,6 +47,14 @@ _SQLITE_MAGIC = b"SQLite format 3\x00"
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 _FIELD_SEP = "\x1f"
 _CHUNK = 1 << 20
+_MB = 1 << 20
+# Decompression bounds (see the module docstring); the ratio only applies past the floor.
+MAX_COLLECTION_MB = 2048
+MAX_COMPRESSION_RATIO = 100
+_RATIO_FLOOR = 64 * _MB
+# zstd input per call: an RLE block turns 4 bytes into 128 KiB, so 1 KiB writes <= 32 MiB.
+_ZSTD_FEED = 1 << 10
+_LIMIT_OPTIONS = ("max_collection_mb", "max_compression_ratio")
 # The only note of the placeholder collection newer Anki versions put next to the real one.
 _DUMMY_NOTE = re.compile(
     r"Please update to the latest Anki version|requires a newer version of Anki", re.I
@@ -114,6 +127,25 @@ class AnkiSource(Source):
     file_suffixes = (".apkg",)
     version = "1"
     llm_subsets = ("*",)
+    options = {
+        "max_collection_mb": MAX_COLLECTION_MB,
+        "max_compression_ratio": MAX_COMPRESSION_RATIO,
+    }
+
+    def __init__(self, *, instruction: str | None = None, **options: Any):
+        super().__init__(instruction=instruction, **options)
+        for name in _LIMIT_OPTIONS:
+            value = self.settings[name]
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+                raise RecipeError(
+                    f"sources.anki.options.{name}", f"expected a positive number, got {value!r}"
+                )
+
+    def fingerprint_data(self) -> dict[str, Any]:
+        """The base fingerprint without the decompression limits: they never change rows."""
+        data = super().fingerprint_data()
+        data["options"] = {k: v for k, v in data["options"].items() if k not in _LIMIT_OPTIONS}
+        return data
 
     def llm_task(self, row: dict[str, str]) -> LlmTask | None:
         """A card rephrased by an LLM into a self-contained question and answer."""
@@ -126,7 +158,7 @@ class AnkiSource(Source):
         with _open_apkg(path) as apkg, tempfile.TemporaryDirectory(prefix="meadow-anki-") as tmp:
             member = _pick_collection(path, apkg)
             db_path = Path(tmp) / "collection.sqlite"
-            _copy_collection(path, apkg, member, db_path)
+            _copy_collection(path, apkg, member, db_path, self._budget(path, apkg, member))
             conn = sqlite3.connect(f"{db_path.resolve().as_uri()}?mode=ro", uri=True)
             try:
                 conn.create_collation("unicase", _unicase)
@@ -137,6 +169,18 @@ class AnkiSource(Source):
                 ) from exc
             finally:
                 conn.close()
+
+    def _budget(self, path: Path, apkg: zipfile.ZipFile, member: str) -> _Budget:
+        """How many bytes `member` may decompress to, and the option that decides it."""
+        absolute = int(self.settings["max_collection_mb"] * _MB)
+        ratio = self.settings["max_compression_ratio"]
+        by_ratio = max(_RATIO_FLOOR, int(ratio * apkg.getinfo(member).compress_size))
+        if by_ratio < absolute:
+            why = f"over {ratio:g} times its {apkg.getinfo(member).compress_size:,} bytes"
+            return _Budget(path, member, by_ratio, why, "max_compression_ratio", ratio)
+        why = "over the max_collection_mb limit"
+        mb = self.settings["max_collection_mb"]
+        return _Budget(path, member, absolute, why, "max_collection_mb", mb)
 
     def to_records(self, item: dict[str, Any]) -> Iterable[Record | Skip]:
         """One record for a basic note, one per cloze number for a cloze note."""
@@ -236,15 +280,41 @@ def _pick_collection(path: Path, apkg: zipfile.ZipFile) -> str:
     )
 
 
-def _copy_collection(path: Path, apkg: zipfile.ZipFile, member: str, dest: Path) -> None:
-    """Stream `member` into `dest`, decompressing zstd, and check it is SQLite."""
+@dataclass
+class _Budget:
+    """The bytes a collection may still decompress to; refuses it past the limit."""
+
+    path: Path
+    member: str
+    left: int
+    why: str
+    option: str
+    value: float
+
+    def write(self, dst: BinaryIO, data: bytes) -> None:
+        self.left -= len(data)
+        if self.left < 0:
+            raise RawFileError(
+                self.path,
+                f"{self.member} decompresses to {self.why} ({self.value:g}): refused as a "
+                "likely decompression bomb; if the deck is genuine, raise "
+                f"sources.anki.options.{self.option} in the recipe",
+            )
+        dst.write(data)
+
+
+def _copy_collection(
+    path: Path, apkg: zipfile.ZipFile, member: str, dest: Path, budget: _Budget
+) -> None:
+    """Stream `member` into `dest` within `budget`, decompressing zstd; check it is SQLite."""
     try:
         with apkg.open(member) as src:
             compressed = src.read(len(_ZSTD_MAGIC)) == _ZSTD_MAGIC
         with apkg.open(member) as src, dest.open("wb") as dst:
             if not compressed:  # anki2/anki21, or a plain SQLite file named anki21b
-                shutil.copyfileobj(src, dst, _CHUNK)
-            elif not _unzstd(src, dst):
+                while data := src.read(_CHUNK):
+                    budget.write(dst, data)
+            elif not _unzstd(src, dst, budget):
                 raise RawFileError(
                     path, f"{member} is cut short (incomplete zstd data); re-export the deck"
                 )
@@ -266,18 +336,20 @@ def _copy_collection(path: Path, apkg: zipfile.ZipFile, member: str, dest: Path)
             )
 
 
-def _unzstd(src: BinaryIO, dst: BinaryIO) -> bool:
-    """Decompress zstd frames from `src` into `dst`, chunk by chunk; False if cut short."""
+def _unzstd(src: BinaryIO, dst: BinaryIO, budget: _Budget) -> bool:
+    """Decompress zstd frames from `src` into `dst`, in bounded pieces; False if cut short."""
     dctx = zstandard.ZstdDecompressor()
     frame = dctx.decompressobj()
     in_frame = False
     while chunk := src.read(_CHUNK):
-        while chunk:
-            dst.write(frame.decompress(chunk))
-            in_frame = True
-            chunk = b""
-            if frame.eof:  # a frame ended; what follows starts the next one
-                chunk, frame, in_frame = frame.unused_data, dctx.decompressobj(), False
+        for start in range(0, len(chunk), _ZSTD_FEED):
+            piece = chunk[start : start + _ZSTD_FEED]
+            while piece:
+                budget.write(dst, frame.decompress(piece))
+                in_frame = True
+                piece = b""
+                if frame.eof:  # a frame ended; what follows starts the next one
+                    piece, frame, in_frame = frame.unused_data, dctx.decompressobj(), False
     return not in_frame
 
 
@@ -315,6 +387,10 @@ def _read_notes(
         if note_type is None:
             yield Skip("unknown_note_type")
             continue
+        flds = _as_text(flds)
+        if flds is None:  # a BLOB that is not UTF-8, or not text at all
+            yield Skip("fields_not_text")
+            continue
         values = flds.split(_FIELD_SEP)
         names = note_type.fields
         if len(values) > len(names):
@@ -323,18 +399,33 @@ def _read_notes(
         fields = dict(zip(names, values, strict=True))
         yield {
             "note_id": note_id,
-            "guid": guid,
+            "guid": guid if isinstance(guid, str) else _as_text(guid) or str(guid),
             "note_type": note_type.name,
             "fields": fields,
-            "tags": tags.split(),
+            "tags": (_as_text(tags) or "").split(),
             "deck": decks.get(did, ""),
             "cloze": note_type.cloze or bool(_CLOZE_OPEN.search(values[text_index[mid]])),
         }
 
 
+def _as_text(value: Any) -> str | None:
+    """A text column's value as text: a BLOB that is UTF-8 is decoded; anything else None.
+
+    Anki writes text, but other tools store some notes' fields as BLOBs.
+    """
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bytes):
+        try:
+            return value.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+    return None
+
+
 def _refuse_dummy(path: Path, conn: sqlite3.Connection) -> None:
     rows = conn.execute("SELECT flds FROM notes LIMIT 2").fetchall()
-    if len(rows) == 1 and _DUMMY_NOTE.search(rows[0][0]):
+    if len(rows) == 1 and _DUMMY_NOTE.search(_as_text(rows[0][0]) or ""):
         raise RawFileError(
             path,
             "the .apkg holds only Anki's placeholder collection ('Please update to the latest "

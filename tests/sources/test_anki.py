@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import sqlite3
 import tempfile
+import tracemalloc
 import zipfile
 from collections import Counter
 from pathlib import Path
@@ -18,9 +19,9 @@ import genanki
 import pytest
 import zstandard
 
-from meadow.errors import RawFileError
+from meadow.errors import RawFileError, RecipeError
 from meadow.schema import Record
-from meadow.sources import get_source
+from meadow.sources import anki, get_source
 from meadow.sources.anki import AnkiSource, cloze_numbers, parse_cloze, render_cloze
 from tests.sources.helpers import collect
 
@@ -626,3 +627,114 @@ def test_source_is_registered_with_its_metadata() -> None:
     assert "arXiv:2304.08247" in info["citation"]
     assert "Anki Deck Package" in info["how_to_get"]
     assert AnkiSource.file_suffixes == (".apkg",)
+
+
+# -- decompression bombs and odd columns (issue 14) -------------------------------------------
+
+
+def zstd_zeros(size: int) -> bytes:
+    """A zstd stream of an SQLite header and `size` zero bytes (about 1:30,000)."""
+    compressor = zstandard.ZstdCompressor(level=1).compressobj()
+    out = [compressor.compress(b"SQLite format 3\x00")]
+    block = bytes(1 << 20)
+    for _ in range(size >> 20):
+        out.append(compressor.compress(block))
+    out.append(compressor.flush())
+    return b"".join(out)
+
+
+def peak_traced(call) -> int:
+    """The peak of Python-allocated memory (bytes) while `call()` runs."""
+    tracemalloc.start()
+    try:
+        call()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_zstd_bomb_is_refused_with_memory_bounded(tmp_path: Path) -> None:
+    bomb = zstd_zeros(1 << 30)  # 1 GiB of zeros in ~33 KB
+    assert len(bomb) < 100_000
+    path = write_zip(tmp_path / "bomb.apkg", {"collection.anki21b": bomb})
+
+    def read() -> None:
+        with pytest.raises(
+            RawFileError,
+            match=r"bomb\.apkg: collection\.anki21b decompresses to over 100 times its "
+            r"[\d,]+ bytes \(100\): refused as a likely decompression bomb; if the deck is "
+            r"genuine, raise sources\.anki\.options\.max_compression_ratio in the recipe",
+        ):
+            list(AnkiSource().parse(path))
+
+    assert peak_traced(read) < 64 << 20  # one zstd call writes ~32 MiB at most
+
+
+def test_deflate_bomb_is_refused_before_filling_the_disk(tmp_path: Path) -> None:
+    real = schema11_bytes(tmp_path, deck(1, "Padded", note(genanki.BASIC_MODEL, "g", "Q?", "A")))
+    path = tmp_path / "padded.apkg"
+    with (
+        zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z,
+        z.open("collection.anki2", "w", force_zip64=True) as member,
+    ):
+        member.write(real)
+        zeros = bytes(1 << 20)
+        for _ in range(200):  # 200 MiB of zeros: SQLite ignores bytes past its pages
+            member.write(zeros)
+    assert path.stat().st_size < 1 << 20
+    written: list[int] = []
+    real_copy = anki._Budget.write
+
+    def spy(self, dst, data) -> None:
+        written.append(len(data))
+        real_copy(self, dst, data)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(anki._Budget, "write", spy)
+        with pytest.raises(RawFileError, match="collection.anki2 decompresses to over 100 times"):
+            list(AnkiSource().parse(path))
+    assert sum(written) <= 65 << 20  # stopped at the 64 MiB floor, not 200 MiB on disk
+
+
+def test_collection_over_max_collection_mb_is_refused_and_the_option_raises_it(
+    basic_deck: Path,
+) -> None:
+    with pytest.raises(
+        RawFileError,
+        match=r"collection\.anki2 decompresses to over the max_collection_mb limit \(0\.01\).*"
+        r"raise sources\.anki\.options\.max_collection_mb in the recipe",
+    ):
+        list(AnkiSource(max_collection_mb=0.01).parse(basic_deck))
+    records, _ = collect(AnkiSource(max_collection_mb=1), basic_deck)
+    assert records
+
+
+@pytest.mark.parametrize("value", [0, -1, "big", True])
+def test_decompression_limits_must_be_positive_numbers(value: object) -> None:
+    with pytest.raises(RecipeError, match="sources.anki.options.max_compression_ratio: expected"):
+        AnkiSource(max_compression_ratio=value)
+
+
+def test_decompression_limits_do_not_change_the_fingerprint() -> None:
+    assert AnkiSource(max_collection_mb=9000).fingerprint_data() == AnkiSource().fingerprint_data()
+
+
+def test_note_fields_stored_as_blobs_are_decoded_or_skipped(tmp_path: Path) -> None:
+    basic = genanki.BASIC_MODEL
+    notes = [note(basic, g, f"Question {g}?", f"Answer {g}") for g in ("text", "blob", "bad")]
+    collection = tmp_path / "c.anki2"
+    collection.write_bytes(schema11_bytes(tmp_path, deck(1, "Blobs", *notes)))
+    conn = unsynced(collection)
+    conn.execute("UPDATE notes SET flds = CAST(flds AS BLOB) WHERE guid = 'blob'")
+    conn.execute("UPDATE notes SET flds = X'ff00fe' WHERE guid = 'bad'")
+    conn.commit()
+    conn.close()
+    path = write_zip(tmp_path / "blobs.apkg", {"collection.anki2": collection.read_bytes()})
+
+    records, skips = run(path)
+
+    assert sorted((r.source_id, r.input, r.output) for r in records) == [
+        ("blob", "Question blob?", "Answer blob"),
+        ("text", "Question text?", "Answer text"),
+    ]
+    assert skips == {"fields_not_text": 1}
