@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -20,9 +21,9 @@ from meadow.converters.llm import (
     LlmTask,
     QuestionWriter,
 )
-from meadow.errors import RecipeError
+from meadow.errors import MeadowError, RecipeError
 from meadow.mixture import MIXER_VERSION, Recipe, Selection, adhoc_recipe, load_recipe, select
-from meadow.paths import meadow_home, source_cache_root
+from meadow.paths import meadow_home, source_cache_root, store_root
 from meadow.progress import ProgressBars
 from meadow.quality import (
     BenchmarkIndex,
@@ -41,6 +42,13 @@ from meadow.source_cache import SourceCache, plan_source, run_plans
 from meadow.sources import get_source
 from meadow.sources.base import Source
 from meadow.store import chart_path, check_name, revision_dir, revision_rows, write_revision
+from meadow.workdirs import remove_stale
+
+logger = logging.getLogger("meadow.build")
+
+
+class EmptyBuildError(MeadowError):
+    """A build that would publish no rows at all: nothing is written, `latest` stays."""
 
 
 @dataclass
@@ -246,6 +254,7 @@ def build(
 
     if not quality.enabled:
         manifest["quality"] = {"settings": quality.canonical()}
+        _refuse_empty(manifest)
         path = write_revision(recipe.name, revision, selection, manifest, render_card)
     else:
         index = None
@@ -263,6 +272,7 @@ def build(
             for name, stats in rows.source_stats().items():
                 manifest["sources"][name].update(stats)
             manifest["splits"] = rows.split_counts()
+            _refuse_empty(manifest)
             manifest["columns"] = list(columns(rows.flag))
             manifest["quality"] = {
                 "settings": quality.canonical(),
@@ -280,6 +290,55 @@ def build(
     return BuildResult(
         name=recipe.name, revision=revision, path=path, splits=manifest["splits"], manifest=manifest
     )
+
+
+def _refuse_empty(manifest: dict[str, Any]) -> None:
+    """Stop a build that kept no row, naming why each source gave none (skip reasons,
+    quotas, hygiene removals), before anything is written or `latest` moves."""
+    if sum(manifest["splits"].values()):
+        return
+    why = []
+    for source, stats in manifest["sources"].items():
+        counts = [f"{reason} {n:,}" for reason, n in stats.get("skipped", {}).items() if n]
+        if stats.get("available") and not stats.get("taken"):
+            counts.append(f"quota {stats.get('quota')} took 0 of {stats['available']:,}")
+        counts += [f"removed {reason} {n:,}" for reason, n in _flat(stats.get("removed") or {})]
+        if not counts:
+            counts.append("no rows in the raw files")
+        why.append(f"{source}: {', '.join(counts)}")
+    raise EmptyBuildError(
+        f"mixture {manifest['name']!r} has no rows, nothing was written and its latest "
+        f"revision is unchanged; every row was skipped or removed ({'; '.join(why)})"
+    )
+
+
+def _flat(counts: dict[str, Any], prefix: str = "") -> list[tuple[str, int]]:
+    """`{"contaminated": {"medqa": 2}, "duplicate": 1}` as `[("contaminated.medqa", 2), …]`."""
+    found: list[tuple[str, int]] = []
+    for key, value in counts.items():
+        if isinstance(value, dict):
+            found += _flat(value, f"{prefix}{key}.")
+        elif isinstance(value, int) and value:
+            found.append((f"{prefix}{key}", value))
+    return found
+
+
+def _remove_stale_work() -> None:
+    """Remove what killed builds left (their temporary folders), and say so."""
+    parents = [
+        p for root in (source_cache_root(), store_root()) if root.is_dir() for p in root.iterdir()
+    ]
+    removed = remove_stale(p for p in parents if p.is_dir())
+    if removed:
+        home = meadow_home()
+        names = [str(p.relative_to(home)) if p.is_relative_to(home) else str(p) for p in removed]
+        shown = ", ".join(names[:3]) + (f", … {len(names) - 3} more" if len(names) > 3 else "")
+        logger.warning(
+            "removed %d stale temporary folder%s of killed builds (%s)",
+            len(removed),
+            "" if len(removed) == 1 else "s",
+            shown,
+        )
 
 
 def _benchmarks(prepared: _Prepared) -> Benchmarks:
@@ -399,6 +458,7 @@ def _prepare(
         n: get_source(n)(instruction=spec.instruction, **spec.options)
         for n, spec in recipe.sources.items()
     }
+    _remove_stale_work()
     raw_paths = {
         n: resolve_raw(adapter, Path(raw[n]) if n in raw else recipe.sources[n].raw)
         for n, adapter in adapters.items()

@@ -12,9 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import multiprocessing
-import os
 import queue
-import shutil
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import (
@@ -24,6 +22,7 @@ from concurrent.futures import (
     ThreadPoolExecutor,
     wait,
 )
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,6 +35,7 @@ from meadow.errors import MeadowError, RawFileError
 from meadow.progress import ProgressBars
 from meadow.schema import ARROW_SCHEMA, COLUMNS, record_id
 from meadow.sources.base import Skip, Source
+from meadow.workdirs import work_dir
 
 CACHE_FORMAT = "1"
 BATCH_ROWS = 10_000
@@ -197,7 +197,7 @@ def _write_group(
 
         for shard in shards:
             try:
-                for item in source.records(shard):
+                for item in source.read(shard):
                     if isinstance(item, Skip):
                         skipped[item.reason] += item.count
                         continue
@@ -252,38 +252,40 @@ def run_plans(
     """Build every plan that is not cached yet; return the caches of all plans."""
     bars = bars or ProgressBars(enabled=False)
     todo = [p for p in plans if not p.cached]
-    tmp_dirs: dict[int, Path] = {}
+    with ExitStack() as held:  # the temporary folders, removed on the way out
+        tmp_dirs = {
+            i: held.enter_context(work_dir(plan.cache_dir.parent, plan.fingerprint))
+            for i, plan in enumerate(todo)
+        }
+        _run_todo(todo, tmp_dirs, num_proc, bars)
+    return {p.source.name: SourceCache.load(p.cache_dir) for p in plans}
+
+
+def _run_todo(
+    todo: list[SourcePlan], tmp_dirs: dict[int, Path], num_proc: int, bars: ProgressBars
+) -> None:
     jobs: list[tuple[int, int, list[Path], Path]] = []  # (plan index, group index, shards, part)
     tasks: dict[int, Any] = {}
     for i, plan in enumerate(todo):
-        tmp = plan.cache_dir.parent / f".tmp-{plan.fingerprint}-{os.getpid()}"
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
-        tmp_dirs[i] = tmp
         tasks[i] = bars.add(plan.source.name)
         for g, shards in enumerate(plan.groups):
-            jobs.append((i, g, shards, tmp / f"part-{g:05d}.parquet"))
+            jobs.append((i, g, shards, tmp_dirs[i] / f"part-{g:05d}.parquet"))
 
     results: dict[tuple[int, int], _GroupResult] = {}
-    try:
-        if num_proc <= 1 or len(jobs) <= 1:
-            for j, (i, g, shards, part) in enumerate(jobs):
-                results[i, g] = _write_group(
-                    todo[i].source,
-                    shards,
-                    part,
-                    j,
-                    report=lambda job, n: bars.advance(tasks[jobs[job][0]], n),
-                )
-        else:
-            results.update(_run_parallel(todo, jobs, tasks, num_proc, bars))
-        for i, plan in enumerate(todo):
-            _finish_plan(plan, tmp_dirs[i], [results[i, g] for g in range(len(plan.groups))])
-            bars.finish(tasks[i])
-    finally:
-        for tmp in tmp_dirs.values():
-            shutil.rmtree(tmp, ignore_errors=True)
-    return {p.source.name: SourceCache.load(p.cache_dir) for p in plans}
+    if num_proc <= 1 or len(jobs) <= 1:
+        for j, (i, g, shards, part) in enumerate(jobs):
+            results[i, g] = _write_group(
+                todo[i].source,
+                shards,
+                part,
+                j,
+                report=lambda job, n: bars.advance(tasks[jobs[job][0]], n),
+            )
+    else:
+        results.update(_run_parallel(todo, jobs, tasks, num_proc, bars))
+    for i, plan in enumerate(todo):
+        _finish_plan(plan, tmp_dirs[i], [results[i, g] for g in range(len(plan.groups))])
+        bars.finish(tasks[i])
 
 
 def _run_parallel(

@@ -13,25 +13,32 @@ revision, and the name's pointer, as they were.
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
 import re
 import shutil
+import tempfile
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+from filelock import FileLock
 
 from meadow.errors import MeadowError, MixtureNotFoundError
 from meadow.mixture import SPLITS, Selection
 from meadow.paths import store_root
 from meadow.schema import CONTAMINATION_COLUMN, arrow_schema_with_features, dataset_features
+from meadow.workdirs import work_dir
 
 if TYPE_CHECKING:
     from meadow.quality import QualityRun
+
+logger = logging.getLogger("meadow.store")
 
 ROWS_PER_SHARD = 250_000
 ROW_GROUP_ROWS = 10_000
@@ -131,11 +138,70 @@ class SplitWriter:
 
 
 def _write_json(path: Path, data: Any) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(
-        json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8"
-    )
-    os.replace(tmp, path)
+    """Replace `path` atomically: the JSON goes to a temporary file of this writer's own,
+    flushed to disk, then renamed over it (readers see the old file or the new one)."""
+    text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as file:
+            file.write(text)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def read_json_file(path: Path, what: str) -> Any:
+    """A JSON file of the store; a damaged one is a one-line error naming it."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise StoreFileError(path, what, exc) from None
+
+
+class StoreFileError(MeadowError):
+    """A bookkeeping file of the local store that is not valid JSON (refs.json, hub.json)."""
+
+    def __init__(self, path: Path, what: str, cause: Exception):
+        self.path = path
+        detail = str(cause).splitlines()[0][:120] if str(cause) else type(cause).__name__
+        super().__init__(f"{path} is damaged ({detail}): it holds {what}; {_REPAIR}")
+
+
+_REPAIR = (
+    "the revisions beside it are intact: build the mixture again to rewrite it "
+    "(the damaged file is kept as *.damaged)"
+)
+
+
+@contextmanager
+def locked(path: Path) -> Iterator[None]:
+    """Hold `path`'s lock file (`PATH.lock`, an OS lock) for a read-modify-write of it:
+    concurrent builds and pushes of one name then never lose each other's entries."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(path.with_name(path.name + ".lock")):
+        yield
+
+
+def update_json(path: Path, change: Callable[[Any], Any], *, what: str, empty: Any) -> Any:
+    """Read `path` (`empty` when missing), `change` it and write it back, under its lock.
+
+    A damaged file (a crash of an older meadow, a hand edit) is kept aside as
+    `PATH.damaged` with a warning, and `change` starts from `empty`.
+    """
+    with locked(path):
+        try:
+            data = read_json_file(path, what) if path.is_file() else empty
+        except StoreFileError as err:
+            aside = path.with_name(path.name + ".damaged")
+            os.replace(path, aside)
+            logger.warning("%s; kept it as %s and started it afresh", err, aside)
+            data = empty
+        data = change(data)
+        _write_json(path, data)
+        return data
 
 
 def data_folder(config: str) -> str:
@@ -218,44 +284,66 @@ def adopt_revision(name: str, revision: str, folder: Path) -> Path:
 def _install(name: str, revision: str, fill: Callable[[Path], None]) -> Path:
     """`fill` a temporary folder, rename it into place, then point `name` at it.
 
-    A failure leaves nothing behind; a revision already in the store is kept as it is
-    (the same revision is the same content).
+    A failure leaves nothing behind (a killed build's folder is removed by the next build,
+    see `meadow.workdirs`); a revision already in the store is kept as it is (the same
+    revision is the same content).
     """
     root = mixture_dir(name)
     final = root / "revisions" / revision
-    tmp = root / f".tmp-{revision}-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    try:
-        tmp.parent.mkdir(parents=True, exist_ok=True)
+    with work_dir(root, revision) as tmp:
+        shutil.rmtree(tmp)  # `fill` makes it (copytree wants to)
         fill(tmp)
         final.parent.mkdir(parents=True, exist_ok=True)
-        if final.exists():
-            shutil.rmtree(tmp)
-        else:
+        if not final.exists():
             tmp.rename(final)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     _point_name_at(root, revision)
     return final
 
 
+_NO_REFS: dict[str, Any] = {"latest": None, "history": []}
+
+
 def _read_refs(root: Path) -> dict[str, Any]:
     refs = root / "refs.json"
-    return json.loads(refs.read_text()) if refs.is_file() else {"latest": None, "history": []}
+    return (
+        read_json_file(refs, "the name's latest revision and history")
+        if refs.is_file()
+        else dict(_NO_REFS)
+    )
 
 
 def _point_name_at(root: Path, revision: str) -> None:
-    refs = _read_refs(root)
-    refs["latest"] = revision
-    refs["history"] = [h for h in refs["history"] if h["revision"] != revision]
-    refs["history"].append(
-        {
-            "revision": revision,
-            "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        }
+    def point(refs: dict[str, Any]) -> dict[str, Any]:
+        history = [h for h in refs.get("history", []) if h.get("revision") != revision]
+        if not history and refs is _NO_REFS:  # a fresh or damaged refs.json: list what is there
+            history = _history_from_folders(root, revision)
+        history.append(
+            {
+                "revision": revision,
+                "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            }
+        )
+        return {**refs, "latest": revision, "history": history}
+
+    update_json(
+        root / "refs.json", point, what="the name's latest revision and history", empty=_NO_REFS
     )
-    _write_json(root / "refs.json", refs)
+
+
+def _history_from_folders(root: Path, revision: str) -> list[dict[str, Any]]:
+    """History entries for the revision folders of a name whose refs.json was lost, oldest
+    first by folder time (`built_at` is the folder's modification time)."""
+    folders = [p for p in (root / "revisions").glob("*") if p.is_dir() and p.name != revision]
+    folders.sort(key=lambda p: (p.stat().st_mtime, p.name))
+    return [
+        {
+            "revision": p.name,
+            "built_at": datetime.fromtimestamp(p.stat().st_mtime, timezone.utc).isoformat(
+                timespec="seconds"
+            ),
+        }
+        for p in folders
+    ]
 
 
 def list_mixtures() -> list[str]:

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
+import signal
+import socket
+import subprocess
+import sys
 from collections import Counter
+from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
@@ -13,7 +19,9 @@ import meadow.source_cache
 from meadow import build, load_mixture
 from meadow.errors import MissingRawFilesError, RawFileError, RecipeError
 from meadow.mixture import Recipe, SourceSpec
+from meadow.pipeline import EmptyBuildError
 from meadow.store import SplitWriter, list_revisions, read_manifest
+from tests.cli import run_cli
 from tests.toy_source import write_toy
 
 
@@ -420,3 +428,121 @@ def test_card_says_which_rows_are_held_out_and_paraphrased(tmp_path, paraphrasin
     card = (result.path / "README.md").read_text()
     assert "- `para_toy`: each row's instruction is one of several wordings" in card
     assert "(hard: 3 wordings)" in card
+
+
+# -- a build that keeps nothing ---------------------------------------------------------
+
+
+@pytest.fixture
+def all_bad_rows(tmp_path):
+    """Three lines that are not JSON and two rows without an answer: nothing to keep."""
+    path = tmp_path / "bad" / "x.jsonl"
+    write_toy(path, [{"id": 1, "q": "q?", "a": ""}, {"id": 2, "q": "q?"}], extra="{nope\n" * 3)
+    return path
+
+
+def test_a_build_that_skips_every_row_fails_and_keeps_latest(toy_files, all_bad_rows):
+    good = build(_recipe(), raw={"toy": toy_files})
+    with pytest.raises(
+        EmptyBuildError,
+        match=r"mixture 'mix' has no rows, .* unchanged; .*\(toy: bad_json 3, missing_answer 2\)",
+    ) as info:
+        build(_recipe(), raw={"toy": all_bad_rows})
+    assert "\n" not in str(info.value)
+    assert read_manifest("mix")["revision"] == good.revision
+    assert [r["revision"] for r in list_revisions("mix")] == [good.revision]
+
+
+def test_the_cli_build_that_skips_every_row_exits_non_zero_in_one_line(capsys, all_bad_rows):
+    code, out, err = run_cli(
+        capsys, "build", "--sources", "toy", "--raw", f"toy={all_bad_rows}", "--name", "empty"
+    )
+    assert code == 1
+    assert err.strip().count("\n") == 0, err
+    assert "has no rows" in err and "bad_json 3, missing_answer 2" in err
+    assert not (meadow_home_of() / "store" / "empty" / "refs.json").exists()
+
+
+def test_a_build_whose_quota_takes_nothing_says_so(toy_files):
+    with pytest.raises(EmptyBuildError, match=r"toy: quota 0 took 0 of 1,000"):
+        build(_recipe(quota=0), raw={"toy": toy_files})
+
+
+def meadow_home_of():
+    from meadow.paths import meadow_home
+
+    return meadow_home()
+
+
+# -- what a killed build leaves behind ----------------------------------------------------
+
+
+_HOST = re.sub(r"[^A-Za-z0-9.]", "_", socket.gethostname())  # as meadow names its folders
+
+
+def _dead_pid() -> int:
+    """The pid of a process that has run and exited (and been reaped)."""
+    done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], check=True,
+                          capture_output=True, text=True)  # fmt: skip
+    return int(done.stdout)
+
+
+def test_stale_temporary_folders_are_removed_at_the_next_build(toy_files, meadow_home, caplog):
+    dead = _dead_pid()
+    stale = [
+        meadow_home / "cache" / "sources" / "toy" / f".tmp-0123abcd-{dead}",  # an older meadow
+        meadow_home / "store" / "mix" / f".tmp-89abcdef-{_HOST}-{dead}",
+    ]
+    for folder in stale:
+        (folder / "data").mkdir(parents=True)
+        (folder / "data" / "part-00000.parquet").write_bytes(b"half written")
+    with subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"]) as live:
+        try:
+            kept = meadow_home / "store" / "mix" / f".tmp-fedcba98-{live.pid}"
+            kept.mkdir(parents=True)
+            with caplog.at_level("WARNING", logger="meadow.build"):
+                build(_recipe(), raw={"toy": toy_files})
+            assert kept.is_dir()  # its process is alive: maybe another build writing
+        finally:
+            live.kill()
+    assert not any(folder.exists() for folder in stale)
+    assert (
+        "removed 2 stale temporary folders of killed builds (cache/sources/toy/.tmp-0123abcd-"
+        in (caplog.text)
+    )
+
+
+_HOLD = """
+import sys, time
+from pathlib import Path
+from meadow.workdirs import work_dir
+with work_dir(Path(sys.argv[1]), "c0ffee00") as folder:
+    (folder / "part").write_text("x")
+    print(folder, flush=True)
+    time.sleep(60)
+"""
+
+
+def test_a_folder_held_by_a_running_build_is_kept_then_removed_once_it_is_killed(
+    toy_files, meadow_home, capsys, caplog
+):
+    parent = meadow_home / "cache" / "sources" / "toy"
+    with subprocess.Popen(
+        [sys.executable, "-c", _HOLD, str(parent)], stdout=subprocess.PIPE, text=True
+    ) as holder:
+        try:
+            folder = Path(holder.stdout.readline().strip())
+            build(_recipe(), raw={"toy": toy_files})
+            assert folder.is_dir()
+        finally:
+            holder.send_signal(signal.SIGKILL)
+            holder.wait()
+    assert folder.is_dir()  # SIGKILL: nothing ran to remove it
+    with caplog.at_level("WARNING", logger="meadow.build"):  # the CLI prints it on stderr
+        code, _, err = run_cli(capsys, "build", "--sources", "toy", "--raw", f"toy={toy_files}")
+    assert code == 0, err
+    assert not folder.exists() and not folder.with_name(folder.name + ".lock").exists()
+    expected = (
+        f"removed 1 stale temporary folder of killed builds (cache/sources/toy/{folder.name})"
+    )
+    assert expected in caplog.text
