@@ -18,6 +18,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -26,8 +27,10 @@ from meadow.store import (
     adopt_revision,
     chart_path,
     data_folder,
+    read_json_file,
     read_manifest,
     revision_dir,
+    update_json,
 )
 
 logger = logging.getLogger("meadow.hub")
@@ -155,8 +158,35 @@ def _published(
     url = f"{api.endpoint}/datasets/{repo_id}/tree/{tag}"
     result = PushResult(repo_id, config, revision, commit, tag, url, new_commit)
     record = {k: v for k, v in asdict(result).items() if k != "new_commit"}
-    (folder / PUBLISHED).write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
+    record["published_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    _record_publication(folder, record)
     return result
+
+
+def _record_publication(folder: Path, record: dict[str, Any]) -> None:
+    """Add `record` to the revision's `hub.json`: one entry per repo, the latest last; a
+    repo's entry takes the new record's values over its old ones (under a lock, so two
+    pushes of one revision to two repos keep both)."""
+
+    def add(data: Any) -> dict[str, Any]:
+        entries = _entries(data)
+        old = next((e for e in entries if e.get("repo_id") == record["repo_id"]), {})
+        kept = [e for e in entries if e.get("repo_id") != record["repo_id"]]
+        return {"publications": [*kept, {**old, **record}]}
+
+    update_json(folder / PUBLISHED, add, what=_PUBLISHED_WHAT, empty={"publications": []})
+
+
+_PUBLISHED_WHAT = "the Hub repos this revision was published to"
+
+
+def _entries(data: Any) -> list[dict[str, Any]]:
+    """The entries of a `hub.json`; one written before it kept a list is one entry."""
+    if isinstance(data, dict) and isinstance(data.get("publications"), list):
+        return [e for e in data["publications"] if isinstance(e, dict)]
+    if isinstance(data, dict) and "repo_id" in data:
+        return [data]
+    return []
 
 
 def _local_files(folder: Path, config: str) -> dict[str, Path]:
@@ -278,9 +308,10 @@ def pull(
         (root / MANIFEST).write_bytes(manifest_file.read_bytes())
         manifest_file.unlink()
         manifest = json.loads((root / MANIFEST).read_text())
-        record = {"repo_id": repo_id, "config": name, "pulled_revision": revision}
-        (root / PUBLISHED).write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
-        return adopt_revision(name, manifest["revision"], root)
+        folder = adopt_revision(name, manifest["revision"], root)
+    record = {"repo_id": repo_id, "config": name, "pulled_revision": revision}
+    _record_publication(folder, record)
+    return folder
 
 
 def load_mixture(
@@ -394,10 +425,18 @@ def _scrub(text: str) -> str:
     return " ".join(words)
 
 
-def published(name: str, revision: str | None = None) -> dict[str, Any] | None:
-    """Where a local revision was published (repo, commit, tag), or None."""
+def publications(name: str, revision: str | None = None) -> list[dict[str, Any]]:
+    """Every Hub repo a local revision was published to or pulled from, one entry per
+    repo (repo_id, config, and commit, tag, url, published_at for a push;
+    pulled_revision for a pull), the latest last."""
     path = revision_dir(name, revision) / PUBLISHED
-    return json.loads(path.read_text()) if path.is_file() else None
+    return _entries(read_json_file(path, _PUBLISHED_WHAT)) if path.is_file() else []
+
+
+def published(name: str, revision: str | None = None) -> dict[str, Any] | None:
+    """Where a local revision was last published (repo, commit, tag), or None."""
+    found = publications(name, revision)
+    return found[-1] if found else None
 
 
 __all__ = [
@@ -405,6 +444,7 @@ __all__ = [
     "PushResult",
     "check_token",
     "load_mixture",
+    "publications",
     "published",
     "pull",
     "push",

@@ -12,7 +12,7 @@ import pytest
 from huggingface_hub import DatasetCard
 
 from meadow import build, load_mixture, pull, push
-from meadow.hub import HubError, published, tag_of
+from meadow.hub import PUBLISHED, HubError, publications, published, tag_of
 from meadow.store import list_revisions, revision_dir
 from tests.cli import run_cli
 from tests.hub_server import HUB_TOKEN, patch_backoff_sleep
@@ -40,7 +40,9 @@ def test_push_then_load_at_the_tag_gives_the_local_rows(hub, toy_build):
     files = hub.files("org/meadow", result.tag)
     assert "README.md" in files and "data/small/manifest.json" in files
     assert any(p.startswith("data/small/train-") and p.endswith(".parquet") for p in files)
-    assert published("small") == {
+    record = published("small")
+    assert record.pop("published_at").endswith("+00:00")
+    assert record == {
         "repo_id": "org/meadow",
         "config": "small",
         "revision": toy_build.revision,
@@ -62,6 +64,31 @@ def test_pull_into_a_fresh_store_loads_the_same_rows(hub, toy_build, monkeypatch
     assert rows_of(load_mixture("small")) == local
     card = (folder / "README.md").read_text()
     assert "config_name: small" in card
+
+
+def test_every_repo_a_revision_went_to_is_kept_once(hub, toy_build, capsys):
+    first = push("small", repo_id="org/meadow")
+    second = push("small", repo_id="org/mirror")
+    again = push("small", repo_id="org/meadow")  # published before: no new entry
+    assert again.commit == first.commit
+    found = publications("small")
+    assert [(p["repo_id"], p["commit"]) for p in found] == [
+        ("org/mirror", second.commit),
+        ("org/meadow", first.commit),
+    ]
+    assert published("small")["repo_id"] == "org/meadow"  # the latest push
+    code, out, _ = run_cli(capsys, "show", "small")
+    out = out.replace("\n", " ")
+    assert code == 0
+    assert f"published: org/mirror config small, tag {second.tag}" in out
+    assert f"published: org/meadow config small, tag {first.tag}" in out
+
+
+def test_a_hub_json_of_one_push_reads_as_one_entry(toy_build):
+    record = {"repo_id": "org/old", "config": "small", "tag": "small-x", "commit": "c0ffee"}
+    (toy_build.path / PUBLISHED).write_text(json.dumps(record))  # as meadow wrote it before
+    assert publications("small") == [record]
+    assert published("small") == record
 
 
 def test_second_config_is_added_without_wiping_the_first(hub, toy_build, tmp_path):

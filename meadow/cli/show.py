@@ -8,9 +8,9 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from meadow.cli._common import console, fmt
+from meadow.cli._common import console, err_console, fmt
 from meadow.errors import MeadowError, RecipeError
-from meadow.hub import published
+from meadow.hub import publications
 from meadow.mixture import SPLITS
 from meadow.quality.run import REMOVED_FILE, STEPS, read_removed
 from meadow.store import list_mixtures, list_revisions, read_manifest, revision_dir
@@ -114,12 +114,14 @@ def show_command(
         console.print("decontaminated against: " + (", ".join(checked) or "none"))
         if unchecked:
             console.print("not checked (no raw files): " + ", ".join(unchecked))
-    where = published(name, manifest["revision"])
-    if where:
-        console.print(
-            f"published: {where['repo_id']} config {where['config']}, tag {where['tag']}, "
-            f"commit {where['commit']}"
-        )
+    for where in publications(name, manifest["revision"]):  # one per repo
+        if "tag" in where:
+            console.print(
+                f"published: {where['repo_id']} config {where['config']}, tag {where['tag']}, "
+                f"commit {where['commit']}"
+            )
+        else:
+            console.print(f"pulled from: {where['repo_id']} at {where['pulled_revision']}")
 
 
 def list_command() -> None:
@@ -135,8 +137,12 @@ def list_command() -> None:
     for column in ("name", "latest revision", "built at", "revisions"):
         table.add_column(column)
     for name in names:
-        revisions = list_revisions(name)
-        latest = read_manifest(name)["revision"]
+        try:  # a damaged name is reported, the others listed
+            revisions = list_revisions(name)
+            latest = read_manifest(name)["revision"]
+        except MeadowError as exc:
+            err_console.print(f"{name}: {exc}", soft_wrap=True, highlight=False)
+            continue
         built = next((r["built_at"] for r in revisions if r["revision"] == latest), "")
         table.add_row(name, latest, built, str(len(revisions)))
     console.print(table)
