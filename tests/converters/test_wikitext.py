@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import textwrap
+import time
 
 import pytest
 
-from meadow.converters.wikitext import split_sections, strip_markup, wikitext_to_text
+from meadow.converters.wikitext import (
+    MAX_LINK_NESTING,
+    split_sections,
+    strip_markup,
+    wikitext_to_text,
+)
 
 
 @pytest.mark.parametrize(
@@ -120,3 +126,60 @@ def test_split_sections() -> None:
 
 def test_split_sections_without_lead() -> None:
     assert split_sections("==A==\nx\n==B==\n") == [("A", "\nx\n"), ("B", "\n")]
+
+
+# -- hostile input (issue 14) -----------------------------------------------------------
+
+HOSTILE = {
+    "unclosed references": "<references>" * 2500,
+    "unclosed ref tags": "<ref " * 6000,
+    "ref tags never self-closed": "<ref/ " * 5000,
+    "unclosed galleries": "<gallery>" * 3300,
+    "unclosed external links": "[//" * 10000,
+    "external links with labels, unclosed": "[http://x.org y " * 2000,
+    "nested templates": "{{a" * 5000 + "}}" * 5000,
+    "nested links": "[[a" * 5000 + "]]" * 5000,
+    "nested tables": "{|\n" * 5000 + "|}\n" * 5000,
+    "nested parameters": "{{{a|" * 3000 + "}}}" * 3000,
+}
+
+
+@pytest.mark.parametrize("text", HOSTILE.values(), ids=HOSTILE.keys())
+def test_strip_markup_takes_linear_time(text):
+    started = time.perf_counter()
+    strip_markup(text)
+    wikitext_to_text(text)
+    assert time.perf_counter() - started < 0.5
+
+
+@pytest.mark.parametrize(
+    ("wikitext", "text"),
+    [
+        # never closed: kept, and what follows is still cleaned
+        ("<gallery>a <timeline>b</timeline> c", "<gallery>a  c"),
+        ("<references>x<references/>y", "<references>xy"),
+        ("a <ref name=x text", "a <ref name=x text"),
+        ("[//x.org never closed\n[//x.org closed]", "[//x.org never closed\nclosed"),
+        # nested: removed whole, in one pass
+        ("a{{b|{{c|{{d}}}}}}e", "ae"),
+        ("a\n{|\n|x\n{|\n|y\n|}\n|z\n|}\nb", "a\n\nb"),
+        ("a\n{|\n|x\n{|\n|y\n|}\nb", "a\n"),
+        ("[[File:x.png|thumb|A [[kidney|renal]] cyst]] and [[[[nested]]]]", " and nested"),
+        ("[[a [b] c]] and [[[d]]]", "[[a [b] c]] and [d]"),
+    ],
+)
+def test_unclosed_and_nested_markup(wikitext, text):
+    assert strip_markup(wikitext) == text
+
+
+def test_links_nested_past_the_limit_are_left_as_text():
+    deep = "[[" * (MAX_LINK_NESTING + 1) + "a" + "]]" * (MAX_LINK_NESTING + 1)
+    assert strip_markup(deep) == "[[" * MAX_LINK_NESTING + "a" + "]]" * MAX_LINK_NESTING
+
+
+@pytest.mark.parametrize(
+    ("wikitext", "text"),
+    [("<pre>\x01x", "x"), ("<pre>a\x0cb</pre> and <textarea>\x0b</textarea>", "a b\n\nand")],
+)
+def test_control_characters_inside_pre_do_not_raise(wikitext, text):
+    assert wikitext_to_text(wikitext) == text
