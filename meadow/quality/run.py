@@ -18,8 +18,15 @@ Evaluation-only rows (benchmark subsets that the mixer puts in the test split) a
 changed or removed; they win every duplicate pair.
 
 Per source, the counts go into the manifest: `removed` (`filtered` by reason,
-`contaminated` by benchmark, `duplicate`, `near_duplicate`, `total`), `pii_replaced` by
-type, `boilerplate_stripped`, and the rows left per split.
+`contaminated` by benchmark, `duplicate`, `near_duplicate`, `total`, and `by_step`),
+`pii_replaced` by type, `boilerplate_stripped`, and the rows left per split.
+
+Every removed row is listed in `removed.parquet` beside the revision's manifest
+(`write_removed`, `REMOVED_SCHEMA`): its step and reason, its texts (cut at
+`REMOVED_TEXT_CHARS`), and what it matched: the id, source and texts of the copy kept in
+its place (exact and near duplicates), or the benchmark, item id, kind of match and the
+shared text (the first shared n-gram, or the whole short question) for decontamination.
+`meadow show NAME --removed` reads it.
 """
 
 from __future__ import annotations
