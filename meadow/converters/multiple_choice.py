@@ -2,6 +2,10 @@
 
 input:   the question, a blank line, then one "A: option" line per option
 output:  "C: the correct option"
+
+An option is always one line (its line breaks become spaces; an empty option is "A: "),
+so that `parse_question` gives back exactly what `format_question` wrote: decontamination
+reads benchmark items back from built rows.
 """
 
 from __future__ import annotations
@@ -40,20 +44,32 @@ def option_letters(n: int) -> str:
     return LETTERS[:n]
 
 
+def option_text(text: str) -> str:
+    """An option as it is written: one line, its whitespace collapsed."""
+    return " ".join(text.split())
+
+
 def format_question(question: str, options: Mapping[str, str]) -> str:
-    """The question followed by its lettered options."""
-    lines = [f"{letter}: {normalize_whitespace(text)}" for letter, text in options.items()]
+    """The question followed by its lettered options, one line each."""
+    lines = [f"{letter}: {option_text(text)}" for letter, text in options.items()]
     return normalize_whitespace(question) + "\n\n" + "\n".join(lines)
+
+
+def _is_option_line(line: str) -> bool:
+    # "A: text", or "A: " / "A:" for an empty option (a trailing space may have been trimmed)
+    return len(line) >= 2 and line[0] in LETTERS and line[1] == ":" and line[2:3] in ("", " ")
 
 
 def parse_question(text: str) -> tuple[str, dict[str, str]]:
     """`format_question`'s text back into (question, options); ({text}, {}) for a text that
-    does not end with lettered option lines."""
+    does not end with lettered option lines.
+
+    For every question and options `format_question` accepts, this gives back the question
+    as it was written (`normalize_whitespace`) and the options as written (`option_text`).
+    """
     question, separator, tail = text.rpartition("\n\n")
     lines = tail.split("\n")
-    if not separator or not all(
-        len(ln) > 3 and ln[0] in LETTERS and ln[1:3] == ": " for ln in lines
-    ):
+    if not separator or not all(_is_option_line(line) for line in lines):
         return text, {}
     return question, {line[0]: line[3:] for line in lines}
 
@@ -61,4 +77,4 @@ def parse_question(text: str) -> tuple[str, dict[str, str]]:
 def format_answer(letter: str, options: Mapping[str, str]) -> str:
     """The answer as `"{letter}: {text}"`; KeyError if the letter is not an option."""
     letter = letter.strip().upper()
-    return f"{letter}: {normalize_whitespace(options[letter])}"
+    return f"{letter}: {option_text(options[letter])}"
