@@ -6,13 +6,22 @@ A source is two small pieces, kept apart so a recipe can change one without the 
 * `to_records(item)` maps one raw item to zero or more `Record`s.
 
 Either may yield `Skip("reason")` instead; the runner counts skips per reason and they
-end up in the manifest and the card. Everything shared (raw-file resolution, counting,
+end up in the manifest and the card.
+
+Overlong texts are dropped here, for every source, before they are mapped or copied: a raw
+item holding a string of more than `max_field_chars()` characters (10 million by default,
+`MEADOW_MAX_FIELD_CHARS` to change it) is a `field_too_long` skip, and so is a record
+whose instruction, input or output is that long (`read`). The quality step's default
+`too_long` bound (100,000 characters of input and output) is far below, so a row dropped
+here would have been dropped there; only a recipe raising `max_chars` past this limit
+would also need the variable raised. Everything shared (raw-file resolution, counting,
 progress, ids, the Arrow cache) lives outside the adapter, so an adapter file holds only
 what is particular to its format.
 """
 
 from __future__ import annotations
 
+import os
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -22,6 +31,44 @@ from typing import Any, ClassVar
 from meadow.converters.llm import LlmResult, LlmTask
 from meadow.errors import RawFileError, RecipeError
 from meadow.schema import EvalItem, Record
+
+MAX_FIELD_CHARS = 10_000_000
+"""Default of the longest text a raw item or record may hold (characters)."""
+FIELD_LIMIT_ENV = "MEADOW_MAX_FIELD_CHARS"
+FIELD_TOO_LONG = "field_too_long"
+
+
+def max_field_chars() -> int:
+    """The longest text kept (characters): `MEADOW_MAX_FIELD_CHARS`, else 10 million."""
+    raw = os.environ.get(FIELD_LIMIT_ENV, "").strip()
+    if not raw:
+        return MAX_FIELD_CHARS
+    try:
+        value = int(raw.replace("_", ""))
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise RecipeError(FIELD_LIMIT_ENV, f"expected a positive number of characters, got {raw!r}")
+    return value
+
+
+def has_text_over(item: dict[str, Any], limit: int) -> bool:
+    """Whether a raw item holds a string over `limit` as a value of it or of a dict in it.
+
+    Strings inside lists are left to the record check (`Source.read`): walking every list
+    of every item costs a tenth of a build, and a list's strings reach a record only
+    through code that copies them once at most. Iterative, so deep nesting is harmless.
+    """
+    stack = [item]
+    while stack:
+        for inner in stack.pop().values():
+            kind = type(inner)
+            if kind is str:
+                if len(inner) > limit:
+                    return True
+            elif kind is dict:
+                stack.append(inner)
+    return False
 
 
 @dataclass(frozen=True)
@@ -134,11 +181,27 @@ class Source(ABC):
             raise RawFileError(raw, f"folder holds no {wanted} files for source {self.name!r}")
         return files
 
+    def read(self, path: Path) -> Iterator[Record | Skip]:
+        """Records (and skips) of one raw file as a build takes them: `records`, with any
+        record holding a text over `max_field_chars()` dropped as `field_too_long`."""
+        limit = max_field_chars()
+        for item in self.records(path):
+            if type(item) is Record and (
+                len(item.input) > limit or len(item.output) > limit or len(item.instruction) > limit
+            ):
+                yield Skip(FIELD_TOO_LONG)
+            else:
+                yield item
+
     def records(self, path: Path) -> Iterator[Record | Skip]:
-        """Records (and skips) of one raw file: parse, then map."""
+        """Records (and skips) of one raw file: parse, then map; a raw item holding a text
+        over `max_field_chars()` is a `field_too_long` skip, never mapped."""
+        limit = max_field_chars()
         for item in self.parse(path):
             if isinstance(item, Skip):
                 yield item
+            elif has_text_over(item, limit):
+                yield Skip(FIELD_TOO_LONG)
             else:
                 yield from self.to_records(item)
 
@@ -204,6 +267,8 @@ class Source(ABC):
             "instruction": self.instruction,
             "options": self.settings,
         }
+        if max_field_chars() != MAX_FIELD_CHARS:  # it decides which rows are kept
+            data["max_field_chars"] = max_field_chars()
         if self.instruction_paraphrases:  # they decide the mixture's instruction column
             data["instruction_paraphrases"] = {
                 subset: list(texts)
