@@ -14,6 +14,7 @@ Parsoid `<section>`s); all three give the same sections.
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import re
 from collections.abc import Iterable, Iterator
@@ -24,7 +25,11 @@ from urllib.parse import quote, unquote
 import lxml.html
 from lxml import etree
 
-from meadow.converters.html import element_to_text, normalize_whitespace
+from meadow.converters.html import (
+    element_to_text,
+    normalize_whitespace,
+    remove_control_characters,
+)
 from meadow.converters.llm import LlmResult, LlmTask
 from meadow.converters.templates import (
     intro_question,
@@ -168,8 +173,20 @@ def _html_parser(encoding: str | None) -> etree.HTMLParser:
     return parser
 
 
-_UTF8_PARSER = _html_parser("utf-8")
-_DECLARED_PARSER = _html_parser(None)  # for pages that are not UTF-8: trust <meta charset>
+_PARSER = _html_parser("utf-8")  # pages are decoded first (see _decode_page), then parsed
+
+# Saved pages larger than this are skipped as `too_large` without being read: real pages
+# are 20 KB to a few MB, and this bounds the memory one page can take (its tree is a few
+# times its size). Below it, libxml2's own limits still hold (a text node over 10 MB, or
+# elements nested deeper than 256): a page that reaches one is skipped as `too_large` or
+# `too_deep` instead of being read cut short.
+MAX_PAGE_BYTES = 32 * 1024 * 1024
+# A saved page ends with </body></html>; one without either in its last 64 KB was cut short.
+_END_OF_PAGE = re.compile(rb"</(?:body|html)\s*>", re.IGNORECASE)
+_META = re.compile(rb"<meta\b[^>]*", re.IGNORECASE)  # to the tag's end: linear on any page
+_META_CHARSET = re.compile(rb"""charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.IGNORECASE)
+# Charsets a browser reads as UTF-8 when an ASCII page declares them (HTML's rule).
+_READ_AS_UTF8 = frozenset({"utf-8", "utf-16", "utf-16-le", "utf-16-be", "utf-32"})
 
 _MAX_STEM = 180
 
@@ -258,7 +275,7 @@ class WikidocSource(Source):
         if path.suffix.lower() == ".xml":
             yield from _parse_export(path)
         else:
-            yield _parse_saved_page(path)
+            yield from _parse_saved_page(path)
 
     # -- mapping ------------------------------------------------------------------------
 
@@ -358,24 +375,32 @@ def _title_from_filename(path: Path) -> str:
 # -- saved HTML pages ---------------------------------------------------------------------
 
 
-def _parse_saved_page(path: Path) -> dict[str, Any] | Skip:
+def _parse_saved_page(path: Path) -> Iterator[dict[str, Any] | Skip]:
+    """One saved page, or the skips that say why (some of) its sections are not read."""
     try:
+        if path.stat().st_size > MAX_PAGE_BYTES:
+            yield Skip("too_large")
+            return
         data = path.read_bytes()
     except OSError as exc:
         raise RawFileError(path, f"cannot read the file: {exc.strerror or exc}") from None
     if not data.strip():
         raise RawFileError(path, "empty file: remove it from the folder or save the page again")
+    text, replaced = _decode_page(data)
     try:
-        data.decode("utf-8")
-        parser = _UTF8_PARSER
-    except UnicodeDecodeError:
-        parser = _DECLARED_PARSER  # not UTF-8: trust the page's own <meta charset>
-    try:
-        root = etree.fromstring(data, parser)
+        root = etree.fromstring(remove_control_characters(text).encode("utf-8"), _PARSER)
     except (etree.ParserError, etree.XMLSyntaxError, ValueError) as exc:
         raise RawFileError(path, f"cannot be parsed as HTML ({exc}): save the page again") from None
+    limit = _resource_limit(_PARSER.error_log)
+    if limit:
+        yield Skip(limit)
+        return
+    truncated = not _END_OF_PAGE.search(data, max(0, len(data) - 65536))
     content = _content_root(root) if root is not None else None
     if content is None:
+        if truncated:  # cut before its article began
+            yield Skip("truncated_page")
+            return
         raise RawFileError(
             path,
             "not a saved wikidoc page (no div.mw-parser-output): "
@@ -384,12 +409,82 @@ def _parse_saved_page(path: Path) -> dict[str, Any] | Skip:
     title = _page_title(root) or _title_from_filename(path)
     namespace = _page_namespace(root)
     if not (namespace == "0" if namespace is not None else _is_article(title)):
-        return Skip("not_an_article")
+        yield Skip("not_an_article")
+        return
+    cut_inside = truncated and not _closed_before_the_end(content)
     _drop_non_content(content)
     sections = _sections_of(content)
+    if cut_inside and sections:
+        # The page ends inside its article: the last section stops mid-text.
+        sections.pop()
+        yield Skip("truncated_page")
+    if replaced:
+        # Bytes that are not text in the page's encoding became U+FFFD: a section that
+        # holds one is not what the page said. The other sections read as they should.
+        kept = [s for s in sections if "\ufffd" not in s[0] and "\ufffd" not in s[1]]
+        if "\ufffd" in title:
+            kept = []
+        if len(kept) < len(sections):
+            yield Skip("not_utf8", count=len(sections) - len(kept))
+        if not kept:
+            return
+        sections = kept
     if not sections:
-        return Skip("empty_page")
-    return {"title": title, "sections": sections, "file": str(path)}
+        yield Skip("empty_page")
+        return
+    yield {"title": title, "sections": sections, "file": str(path)}
+
+
+def _decode_page(data: bytes) -> tuple[str, bool]:
+    """The page's text, and whether some bytes were not text in its encoding (then U+FFFD).
+
+    UTF-8, else the charset its <meta> declares, else UTF-8 with replacement characters.
+    """
+    try:
+        return data.decode("utf-8"), False
+    except UnicodeDecodeError:
+        pass
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encoding = "utf-16"
+    else:
+        encoding = _declared_charset(data) or "utf-8"
+    try:
+        return data.decode(encoding), False
+    except UnicodeDecodeError:
+        return data.decode(encoding, errors="replace"), True
+
+
+def _declared_charset(data: bytes) -> str | None:
+    """The charset a page's <meta> declares, when Python knows it and it is not UTF-8."""
+    for meta in _META.finditer(data, 0, 65536):
+        found = _META_CHARSET.search(meta.group())
+        if not found:
+            continue
+        try:
+            name = codecs.lookup(found.group(1).decode("ascii")).name
+        except LookupError:
+            continue
+        return None if name in _READ_AS_UTF8 else name
+    return None
+
+
+def _resource_limit(log: etree._ListErrorLog) -> str | None:
+    """`too_deep` or `too_large` when libxml2 stopped at one of its limits, else None."""
+    for entry in log:
+        message = entry.message
+        if "XML_PARSE_HUGE" in message or entry.type == etree.ErrorTypes.ERR_RESOURCE_LIMIT:
+            return "too_deep" if "depth" in message.lower() else "too_large"
+    return None
+
+
+def _closed_before_the_end(content: lxml.html.HtmlElement) -> bool:
+    """Whether the page goes on after its article (which was then not cut short)."""
+    element: lxml.html.HtmlElement | None = content
+    while element is not None:
+        if element.getnext() is not None:
+            return True
+        element = element.getparent()
+    return False
 
 
 def _content_root(root: lxml.html.HtmlElement) -> lxml.html.HtmlElement | None:
@@ -560,6 +655,8 @@ def _export_page(page: etree._Element, path: Path) -> dict[str, Any] | Skip:
                     text = "".join(part.itertext()) if len(part) else part.text or ""
     if redirect or text.lstrip()[:9].upper() == "#REDIRECT":
         return Skip("redirect")
+    if len(text) > MAX_PAGE_BYTES:  # as for saved pages; no real page comes near
+        return Skip("too_large")
     if not (namespace == "0" if namespace is not None else _is_article(title)):
         return Skip("not_an_article")
     sections = [(heading, wikitext_to_text(body)) for heading, body in split_sections(text)]

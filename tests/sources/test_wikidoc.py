@@ -13,6 +13,7 @@ import pytest
 
 from meadow.errors import RawFileError
 from meadow.sources import Skip, get_source
+from meadow.sources import wikidoc as wikidoc_module
 from meadow.sources.wikidoc import WikidocSource
 from tests.sources.helpers import collect, rows, write_file
 
@@ -830,3 +831,109 @@ def test_benchmark_pages_parse(tmp_path: Path) -> None:
     for path in files:
         records, _ = run(path)
         assert records
+
+
+# -- hostile pages: counted, and the build goes on (issue 14) ----------------------------
+
+
+def legacy_page(folder: Path, name: str, body: bytes, *, foot: bool = True) -> Path:
+    """A saved page in the legacy shape whose article is `body` (bytes, written as they are)."""
+    path = folder / name
+    path.write_bytes(LEGACY_HEAD.encode() + body + (LEGACY_FOOT.encode() if foot else b""))
+    return path
+
+
+def sections_of(records: list[tuple[str, str, str, str]]) -> dict[str, str]:
+    return {source_id.partition("#")[2]: output for _, source_id, _, output in records}
+
+
+def test_control_characters_in_a_page_are_removed_and_the_folder_is_read(tmp_path: Path) -> None:
+    legacy_page(
+        tmp_path,
+        "Asthma_(patient_information).html",
+        b"<h2>Symptoms</h2><pre>wheeze\x0cat night\x01</pre>"
+        b"<h2>Outlook</h2><p>Most people\x02 do well.</p><ul><li>Keep\x1b an inhaler.</li></ul>",
+    )
+    records, skips = run(tmp_path)
+    assert sections_of(records) == {
+        "Symptoms": "wheeze at night",
+        "Outlook": "Most people do well.\n\n- Keep an inhaler.",
+    }
+    assert not skips
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b"<h2>Symptoms</h2><p>" + b"cough " * 1_800_000 + b"</p>", "too_large"),  # 10.8 MB
+        (b"<h2>Symptoms</h2>" + b"<div>" * 300 + b"<p>deep</p>" + b"</div>" * 300, "too_deep"),
+    ],
+)
+def test_a_page_over_libxml2s_limits_is_counted_not_read_cut_short(
+    tmp_path: Path, body: bytes, reason: str
+) -> None:
+    legacy_page(tmp_path, "Asthma_(patient_information).html", body)
+    legacy_page(tmp_path, "Gout_(patient_information).html", b"<h2>Outlook</h2><p>Good.</p>")
+    records, skips = run(tmp_path)
+    assert sections_of(records) == {"Outlook": "Good."}  # the other page
+    assert skips == {reason: 1}
+
+
+def test_a_page_over_the_size_limit_is_skipped_unread(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(wikidoc_module, "MAX_PAGE_BYTES", 4096)
+    legacy_page(tmp_path, "Asthma_(patient_information).html", b"<p>" + b"x" * 5000 + b"</p>")
+    legacy_page(tmp_path, "Gout_(patient_information).html", b"<h2>Outlook</h2><p>Good.</p>")
+    records, skips = run(tmp_path)
+    assert len(records) == 1 and skips == {"too_large": 1}
+
+
+def test_a_page_cut_inside_its_article_loses_only_the_cut_section(tmp_path: Path) -> None:
+    legacy_page(
+        tmp_path,
+        "Asthma_(patient_information).html",
+        b"<h2>Symptoms</h2><p>Cough and wheeze at night.</p><h2>Outlook</h2><p>Most people do we",
+        foot=False,
+    )
+    records, skips = run(tmp_path)
+    assert sections_of(records) == {"Symptoms": "Cough and wheeze at night."}
+    assert skips == {"truncated_page": 1}
+
+
+def test_a_page_cut_after_its_article_is_read_whole(tmp_path: Path) -> None:
+    path = legacy_page(
+        tmp_path,
+        "Asthma_(patient_information).html",
+        b"<h2>Symptoms</h2><p>Cough.</p><h2>Outlook</h2><p>Most people do well.</p>",
+    )
+    path.write_bytes(path.read_bytes()[: -len(b"</body>\n</html>\n")])  # cut in the footer
+    records, skips = run(path)
+    assert sections_of(records) == {"Symptoms": "Cough.", "Outlook": "Most people do well."}
+    assert not skips
+
+
+def test_a_page_cut_before_its_article_is_counted(tmp_path: Path) -> None:
+    path = tmp_path / "Asthma_(patient_information).html"
+    path.write_bytes(LEGACY_HEAD.encode()[:200])
+    assert run(path) == ([], Counter({"truncated_page": 1}))
+
+
+@pytest.mark.parametrize("charset", [b"", b'<meta charset="UTF-8"/>'])
+def test_sections_with_bytes_that_are_not_utf8_are_counted(tmp_path: Path, charset: bytes) -> None:
+    path = legacy_page(
+        tmp_path,
+        "Asthma_(patient_information).html",
+        b"<h2>Symptoms</h2><p>Cough and wheeze at night, caf\xe9 \xff.</p>"
+        b"<h2>Outlook</h2><p>Most people do well.</p>",
+    )
+    path.write_bytes(path.read_bytes().replace(b'<meta charset="UTF-8"/>', charset))
+    records, skips = run(path)
+    assert sections_of(records) == {"Outlook": "Most people do well."}
+    assert skips == {"not_utf8": 1}
+
+
+def test_an_export_page_over_the_size_limit_is_skipped(
+    xml_export_with_redirect: Path, monkeypatch
+) -> None:
+    monkeypatch.setattr(wikidoc_module, "MAX_PAGE_BYTES", 200)
+    records, skips = run(xml_export_with_redirect)
+    assert skips["too_large"] >= 1
