@@ -12,8 +12,10 @@ path) into a private temporary folder, read with `sqlite3` and deleted afterward
 Decompression is bounded, so a zip or zstd bomb fails fast on little memory and disk: the
 collection is streamed in chunks (zstd is fed 1 KiB at a time, so one call writes at most
 ~32 MiB) and refused once it grows past `max_collection_mb` (default 2048) or, beyond
-64 MiB, past `max_compression_ratio` (default 100) times its size in the .apkg. Both are
-source options a recipe can raise for a genuine deck.
+64 MiB, past `max_compression_ratio` (default 30) times its size in the .apkg (real
+collections compress 5 to 15 times). Both are source options a recipe can raise for a
+genuine deck.
+
 `parse` yields one plain dict per note; `to_records` turns a note into question/answer
 records, so a recipe can change the mapping without touching the reader.
 """
@@ -50,7 +52,7 @@ _CHUNK = 1 << 20
 _MB = 1 << 20
 # Decompression bounds (see the module docstring); the ratio only applies past the floor.
 MAX_COLLECTION_MB = 2048
-MAX_COMPRESSION_RATIO = 100
+MAX_COMPRESSION_RATIO = 30
 _RATIO_FLOOR = 64 * _MB
 # zstd input per call: an RLE block turns 4 bytes into 128 KiB, so 1 KiB writes <= 32 MiB.
 _ZSTD_FEED = 1 << 10

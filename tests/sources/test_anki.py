@@ -661,8 +661,8 @@ def test_zstd_bomb_is_refused_with_memory_bounded(tmp_path: Path) -> None:
     def read() -> None:
         with pytest.raises(
             RawFileError,
-            match=r"bomb\.apkg: collection\.anki21b decompresses to over 100 times its "
-            r"[\d,]+ bytes \(100\): refused as a likely decompression bomb; if the deck is "
+            match=r"bomb\.apkg: collection\.anki21b decompresses to over 30 times its "
+            r"[\d,]+ bytes \(30\): refused as a likely decompression bomb; if the deck is "
             r"genuine, raise sources\.anki\.options\.max_compression_ratio in the recipe",
         ):
             list(AnkiSource().parse(path))
@@ -691,7 +691,7 @@ def test_deflate_bomb_is_refused_before_filling_the_disk(tmp_path: Path) -> None
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(anki._Budget, "write", spy)
-        with pytest.raises(RawFileError, match="collection.anki2 decompresses to over 100 times"):
+        with pytest.raises(RawFileError, match="collection.anki2 decompresses to over 30 times"):
             list(AnkiSource().parse(path))
     assert sum(written) <= 65 << 20  # stopped at the 64 MiB floor, not 200 MiB on disk
 
