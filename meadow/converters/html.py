@@ -33,7 +33,7 @@ _HTMLISH = re.compile(r"[<&]")
 # again one character later and read the same span again, quadratic in `"<a " * 10000`.
 _TAG = re.compile(
     r"""<!--.*?(?:-->|$)"""
-    r"""|<(/?)([A-Za-z][A-Za-z0-9:-]*)(?:[^>"']|"[^"]*"|'[^']*')*(>)?"""
+    r"""|<(/?)([A-Za-z][A-Za-z0-9:-]*)(?:[^>"']+|"[^"]*"|'[^']*')*(>)?"""
     r"""|<[!?][^>]*(>)?""",
     re.S,
 )

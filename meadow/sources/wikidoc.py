@@ -185,6 +185,9 @@ MAX_PAGE_BYTES = 32 * 1024 * 1024
 _END_OF_PAGE = re.compile(rb"</(?:body|html)\s*>", re.IGNORECASE)
 _META = re.compile(rb"<meta\b[^>]*", re.IGNORECASE)  # to the tag's end: linear on any page
 _META_CHARSET = re.compile(rb"""charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.IGNORECASE)
+# Bytes of UTF-8 text lxml can hold: all but the C0 controls other than tab, LF and CR
+# (U+FFFE and U+FFFF, EF BF BE/BF, are checked apart).
+_XML_BYTES = bytes(b for b in range(256) if b >= 0x20 or b in b"\t\n\r")
 # Charsets a browser reads as UTF-8 when an ASCII page declares them (HTML's rule).
 _READ_AS_UTF8 = frozenset({"utf-8", "utf-16", "utf-16-le", "utf-16-be", "utf-32"})
 
@@ -386,9 +389,9 @@ def _parse_saved_page(path: Path) -> Iterator[dict[str, Any] | Skip]:
         raise RawFileError(path, f"cannot read the file: {exc.strerror or exc}") from None
     if not data.strip():
         raise RawFileError(path, "empty file: remove it from the folder or save the page again")
-    text, replaced = _decode_page(data)
+    page, replaced = _page_as_utf8(data)
     try:
-        root = etree.fromstring(remove_control_characters(text).encode("utf-8"), _PARSER)
+        root = etree.fromstring(page, _PARSER)
     except (etree.ParserError, etree.XMLSyntaxError, ValueError) as exc:
         raise RawFileError(path, f"cannot be parsed as HTML ({exc}): save the page again") from None
     limit = _resource_limit(_PARSER.error_log)
@@ -433,6 +436,19 @@ def _parse_saved_page(path: Path) -> Iterator[dict[str, Any] | Skip]:
         yield Skip("empty_page")
         return
     yield {"title": title, "sections": sections, "file": str(path)}
+
+
+def _page_as_utf8(data: bytes) -> tuple[bytes, bool]:
+    """The page as UTF-8 without control characters (which lxml cannot hold), and whether
+    some bytes were not text in its encoding (`_decode_page`)."""
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        text, replaced = _decode_page(data)
+        return remove_control_characters(text).encode("utf-8"), replaced
+    if data.translate(None, _XML_BYTES) or b"\xef\xbf\xbe" in data or b"\xef\xbf\xbf" in data:
+        return remove_control_characters(data.decode("utf-8")).encode("utf-8"), False
+    return data, False  # the common case, checked at memory speed
 
 
 def _decode_page(data: bytes) -> tuple[str, bool]:
