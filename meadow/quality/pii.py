@@ -206,10 +206,12 @@ _BIRTH_DATE = re.compile(
     + rf"[\s:=,(-]{{0,4}}(?:(?i:is|was|on|of|in|the) ){{0,3}}(?P<value>{_DATE})"
 )
 
+# Street words, and their abbreviations with an optional dot ("Dr" is not one: "2 Crocin
+# Dr told me" is a doctor).
 _STREET = (
-    r"(?:Street|St|Avenue|Ave|Av|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Place|Pl|"
-    r"Way|Terrace|Close|Crescent|Highway|Hwy|Parkway|Pkwy|Circle|Square|Sq|Grove|Gardens|"
-    r"Mews|Row|Walk|Marg)\b\.?"
+    r"(?:(?:Street|Avenue|Road|Boulevard|Lane|Drive|Court|Place|Way|Terrace|Close|Crescent|"
+    r"Highway|Parkway|Circle|Square|Grove|Gardens|Mews|Row|Walk|Marg)\b"
+    r"|(?:St|Ave|Av|Rd|Blvd|Ln|Ct|Pl|Hwy|Pkwy|Sq)\b\.?)"
 )
 _UNITS = "Apt|Apartment|Suite|Ste|Unit|Flat|Floor|Room|No"
 _UNIT = rf"(?:{_UNITS})\.? ?#?[A-Z0-9-]{{1,6}}\b"
@@ -342,7 +344,12 @@ _NOT_NAMES = frozenset(
     Januvia Ozempic Wegovy Mounjaro Viagra Cialis Plavix Eliquis Xarelto Coumadin Lasix
     Synthroid Eltroxin Thyroxine Augmentin Ventolin Morphine Codeine Tramadol Lithium
     Heparin Warfarin Digoxin Melatonin Lyrica Mirena Yasmin Inhaler Tablet Tablets Medicine
-    Medicines Syrup Cream
+    Medicines Syrup Cream Alzheimer Alzheimers Parkinson Parkinsons Crohn Crohns Hashimoto
+    Cushing Hodgkin Huntington Raynaud Sjogren Tourette Meniere Guillain Kawasaki Marfan
+    Asperger Behcet Prescribed Prescribes Referred Refers Suggested Suggests Advised Advises
+    Recommended Diagnosed Said Says Told Tells Gave Gives Asked Asks Started Stopped Changed
+    Increased Reduced Checked Examined Ordered Took Takes Thinks Wants Wanted Denies Denied
+    Complains Complained Feels Felt Got Gets Went Goes Came Comes Needs Needed
     """
     )
 )
@@ -368,7 +375,7 @@ _NOT_NAME_ENDINGS = tuple(
     tidine gliptin gliflozin zepam zolam afil triptan lukast semide thiazide parin xaban
     tropin olone sone oxetine pramine triptyline zodone apine profen fenac coxib caine
     dronate phylline terol tadine amol azine oxin mab nib vir ous ful ive iac less ness tic
-    gic mic
+    gic mic oid
     """
     )
 )

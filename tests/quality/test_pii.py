@@ -64,6 +64,7 @@ def _scrub(text: str) -> tuple[str, dict[str, int]]:
         ("I live at 1600 Pennsylvania Ave NW and", "I live at [ADDRESS] and", "address"),
         ("We live at 7 Maple Drive, Apt 3B, and", "We live at [ADDRESS], and", "address"),
         ("Sent to PO Box 4521, Gaborone.", "Sent to [ADDRESS], Gaborone.", "address"),
+        ("We live at 10 Downing Street.", "We live at [ADDRESS].", "address"),
     ],
 )
 def test_each_kind_of_pii_becomes_its_placeholder(text, expected, kind):
@@ -110,6 +111,8 @@ def test_medical_numbers_and_references_are_not_scrubbed(text):
         "I'm Pregnant, 8 weeks, and my son Has a fever.",
         "Please see a doctor. Ultrasound will tell.",
         "I gave my son Calpol and my daughter Ibuprofen.",
+        "my doctor Prescribed amoxicillin; my father Parkinson's disease; my wife Hypothyroid.",
+        "Take 2 Crocin Dr told me.",
     ],
 )
 def test_words_after_a_greeting_that_are_not_names_stay(text):
