@@ -230,7 +230,7 @@ class WikidocSource(Source):
         "Special:Export XML file) into one folder."
     )
     file_suffixes = (".html", ".htm", ".xml")
-    version = "1"
+    version = "2"  # 2: pages too large, cut short or not UTF-8 are counted (issue 14)
     options: ClassVar[dict[str, Any]] = {}
     llm_subsets = ("textbook",)
 
