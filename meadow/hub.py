@@ -363,15 +363,13 @@ def check_token(token: str | None = None) -> str:
 def _authenticated(token: str | None, endpoint: str | None) -> tuple[Any, str]:
     """An HfApi with a checked token, and the user name; errors before any upload."""
     from huggingface_hub import HfApi
-    from huggingface_hub.errors import HfHubHTTPError
 
     api = HfApi(endpoint=endpoint, token=check_token(token))
     try:
         who = _retrying(api.whoami, "check the token", "the Hub")
     except HubError as error:
-        cause = error.__cause__
-        status = getattr(getattr(cause, "response", None), "status_code", None)
-        if isinstance(cause, HfHubHTTPError) and status in (401, 403):
+        status = _status(error.__cause__)
+        if status in (401, 403):
             raise HubError(
                 "the Hub rejected the Hugging Face token (HF_TOKEN or the `hf auth login` "
                 "cache): make a token with write access and publish again"
@@ -393,20 +391,25 @@ def _retrying(call: Callable[[], _T], what: str, repo_id: str) -> _T:
     for attempt in range(1, _ATTEMPTS + 1):
         try:
             return call()
-        except HfHubHTTPError as error:
-            response = getattr(error, "response", None)
-            status = getattr(response, "status_code", None)
+        except (HfHubHTTPError, OSError) as error:
+            status = _status(error)
+            if status is None and not isinstance(error, HfHubHTTPError):  # no answer at all
+                if attempt < _ATTEMPTS:
+                    time.sleep(_delay(None, attempt))
+                    continue
+                raise HubError(f"could not {what} on {repo_id}: {error}") from error
             if status is not None and (status == 429 or status >= 500) and attempt < _ATTEMPTS:
-                time.sleep(_delay(response, attempt))
+                time.sleep(_delay(error.response, attempt))  # type: ignore[union-attr]
                 continue
             detail = str(error).splitlines()[0] if str(error) else type(error).__name__
             raise HubError(f"could not {what} on {repo_id} ({_scrub(detail)})") from error
-        except OSError as error:
-            if attempt < _ATTEMPTS:
-                time.sleep(_delay(None, attempt))
-                continue
-            raise HubError(f"could not {what} on {repo_id}: {error}") from error
     raise AssertionError("unreachable")
+
+
+def _status(error: BaseException | None) -> int | None:
+    """The HTTP status a Hub error carries. huggingface_hub before 1.0 raises some as
+    requests' HTTPError (an OSError), e.g. `whoami` for a rejected token."""
+    return getattr(getattr(error, "response", None), "status_code", None)
 
 
 def _delay(response: Any, attempt: int) -> float:

@@ -711,8 +711,13 @@ def use_hub(hub: HubServer, monkeypatch: Any, cache_dir: str | Path) -> None:
     """
     import datasets.config
     import huggingface_hub.constants as constants
+    import huggingface_hub.file_download as file_download
     from huggingface_hub import HfFileSystem
-    from huggingface_hub.utils import _detect_agent
+
+    try:
+        from huggingface_hub.utils import _detect_agent
+    except ImportError:  # older huggingface_hub: no agent-harness registry to empty
+        _detect_agent = None
 
     home = Path(cache_dir) / "hf_home"
     hub_cache = home / "hub"
@@ -733,10 +738,11 @@ def use_hub(hub: HubServer, monkeypatch: Any, cache_dir: str | Path) -> None:
     for name in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN"):
         monkeypatch.delenv(name, raising=False)
 
+    url_template = hub.url + "/{repo_id}/resolve/{revision}/{filename}"
     patches = {
         constants: {
             "ENDPOINT": hub.url,
-            "HUGGINGFACE_CO_URL_TEMPLATE": hub.url + "/{repo_id}/resolve/{revision}/{filename}",
+            "HUGGINGFACE_CO_URL_TEMPLATE": url_template,
             "HF_HOME": str(home),
             "HF_HUB_CACHE": str(hub_cache),
             "HUGGINGFACE_HUB_CACHE": str(hub_cache),
@@ -762,8 +768,11 @@ def use_hub(hub: HubServer, monkeypatch: Any, cache_dir: str | Path) -> None:
             "HF_MODULES_CACHE": home / "modules",
             "HF_CACHE_HOME": str(home),
         },
-        _detect_agent: {"_registry": dict(HARNESSES)},
+        # huggingface_hub before 1.0 builds download URLs from its own copy of the template
+        file_download: {"HUGGINGFACE_CO_URL_TEMPLATE": url_template},
     }
+    if _detect_agent is not None:
+        patches[_detect_agent] = {"_registry": dict(HARNESSES)}
     for module, values in patches.items():
         for name, value in values.items():
             if hasattr(module, name):
