@@ -37,6 +37,10 @@ _backend_checked = False
 
 MAX_JSON_DEPTH = 1024
 """Deepest nesting read (the top-level array or object is level 1): orjson's own limit."""
+# ijson's buffer; the guard fills 64 KiB of it per read, more inside a long string: yajl
+# re-scans a string that spans reads from its start, so a 200 MB string read 64 KiB at a
+# time cost minutes (quadratic), and read in growing pieces costs a second.
+_BUFFER = 1 << 24
 _OPEN, _OPEN_MASK = 0x7B, 0x20  # `[` (0x5b) and `{` (0x7b) differ only in bit 0x20
 # Bytes the exact lexer drops: all but quotes and brackets.
 _NOT_STRUCTURE = bytes(b for b in range(256) if b not in b'"[]{}')
@@ -68,11 +72,11 @@ def stream_object(path: Path, what: str = "an object") -> Iterator[tuple[str, An
 
 
 def _array_items(f: Any) -> Iterator[Any]:
-    return ijson.items(f, "item", use_float=True)
+    return ijson.items(f, "item", use_float=True, buf_size=_BUFFER)
 
 
 def _object_items(f: Any) -> Iterator[tuple[str, Any]]:
-    return ijson.kvitems(f, "", use_float=True)
+    return ijson.kvitems(f, "", use_float=True, buf_size=_BUFFER)
 
 
 def _stream(path: Path, f: IO[bytes], parse: Callable[[Any], Iterator[Any]]) -> Iterator[Any]:
@@ -111,6 +115,7 @@ class _DepthGuard:
         self._start = self._offset = f.tell()
         self._window = self._last = 0  # openers since the last possible sync; last chunk's
         self._lexer: _Lexer | None = None
+        self._fill = _CHUNK  # bytes per read: 64 KiB, growing while no quote is read
 
     def read(self, size: int = -1) -> bytes:
         data = self._f.read(size)
@@ -119,9 +124,12 @@ class _DepthGuard:
         return data
 
     def readinto(self, buffer: Any) -> int:
-        n = self._f.readinto(buffer)
+        view = memoryview(buffer)[: self._fill]
+        n = self._f.readinto(view)
         if n:
-            self._check(memoryview(buffer)[:n])
+            self._check(view[:n])
+            quoted = buffer.find(b'"', 0, n) >= 0 if isinstance(buffer, bytearray) else True
+            self._fill = _CHUNK if quoted else min(len(view) * 4, len(buffer))
         return n
 
     def _check(self, data: bytes | memoryview) -> None:
