@@ -484,11 +484,17 @@ def _declared_charset(data: bytes) -> str | None:
     return None
 
 
+# libxml2's "resource limit" error code; lxml names it from 6.1 on (114 in libxml2 2.14).
+# libxml2 2.12 (lxml 5) cuts a text node at 10 MB instead, saying "huge text node".
+_ERR_RESOURCE_LIMIT = getattr(etree.ErrorTypes, "ERR_RESOURCE_LIMIT", 114)
+_LIMIT_MESSAGES = ("XML_PARSE_HUGE", "huge text node")
+
+
 def _resource_limit(log: etree._ListErrorLog) -> str | None:
     """`too_deep` or `too_large` when libxml2 stopped at one of its limits, else None."""
     for entry in log:
         message = entry.message
-        if "XML_PARSE_HUGE" in message or entry.type == etree.ErrorTypes.ERR_RESOURCE_LIMIT:
+        if entry.type == _ERR_RESOURCE_LIMIT or any(text in message for text in _LIMIT_MESSAGES):
             return "too_deep" if "depth" in message.lower() else "too_large"
     return None
 
