@@ -256,6 +256,10 @@ def stream_array_or_lines(path: Path, what: str = "a list of items") -> Iterator
             )
 
 
+# How orjson says a line is nested deeper than 1024 levels: from 3.9.15, and from 3.12 on.
+_ORJSON_TOO_DEEP = ("array and object recursion depth exceeded", "depth limit exceeded")
+
+
 def _lines(path: Path, f: IO[bytes], expected: str) -> Iterator[tuple[int, Any]]:
     for number, line in enumerate(f, start=1):
         if number == 1:
@@ -265,7 +269,7 @@ def _lines(path: Path, f: IO[bytes], expected: str) -> Iterator[tuple[int, Any]]
         try:
             value = orjson.loads(line)
         except orjson.JSONDecodeError as exc:
-            if str(exc).startswith("depth limit exceeded"):  # orjson's cap: MAX_JSON_DEPTH
+            if str(exc).startswith(_ORJSON_TOO_DEEP):  # orjson's cap: MAX_JSON_DEPTH
                 raise too_deep_error(path, f"on line {number}", number) from None
             raise json_line_error(path, line, number, exc, row=number, expected=expected) from None
         yield number, value
