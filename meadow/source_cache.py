@@ -37,7 +37,10 @@ from meadow.schema import ARROW_SCHEMA, COLUMNS, record_id
 from meadow.sources.base import Skip, Source
 from meadow.workdirs import work_dir
 
-CACHE_FORMAT = "1"
+# 2 (issue 14): every source skips overlong fields (`field_too_long`), multiple-choice
+# options are written on one line, control characters no longer stop an HTML parse, and
+# Anki BLOB fields are read: a parse cached before may differ, so none is reused.
+CACHE_FORMAT = "2"
 BATCH_ROWS = 10_000
 # Columns with few distinct values; dictionary-encoding the long unique texts only costs time.
 DICTIONARY_COLUMNS = ["instruction", "source", "subset", "license"]
