@@ -183,7 +183,7 @@ def _print_row(name: str, row: dict) -> bool:
         result = result[:109] + "…"
     status = row["status"] + ": " if row["status"] != "ok" else ""
     print(
-        f"{name:<34} {row['rss_mib']:>8.0f} {row['disk_mib']:>9.1f} {row['seconds']:>8.2f}"
+        f"{name:<46} {row['rss_mib']:>8.0f} {row['disk_mib']:>9.1f} {row['seconds']:>8.2f}"
         f"  {'ok' if ok else 'FAIL':4}  {status}{result}",
         flush=True,
     )
@@ -212,7 +212,7 @@ def main() -> int:
         f"<= {MAX_SECONDS} s; each case capped at {ADDRESS_SPACE_BYTES / 1024**3:.0f} GiB "
         "of address space"
     )
-    print(f"{'case':<34} {'RSS MiB':>8} {'disk MiB':>9} {'seconds':>8}  {'':4}  result")
+    print(f"{'case':<46} {'RSS MiB':>8} {'disk MiB':>9} {'seconds':>8}  {'':4}  result")
     failures = 0
     for name in names:
         case_dir = work / name.replace("/", "__")
