@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+import tracemalloc
 from collections import Counter
 from pathlib import Path
 
@@ -48,3 +49,13 @@ def collect(source: Source, raw: Path) -> tuple[list[Record], Counter[str]]:
 def rows(records: list[Record]) -> list[tuple[str, str, str, str]]:
     """The (subset, source_id, input, output) of each record: what most tests compare."""
     return [(r.subset, r.source_id, r.input, r.output) for r in records]
+
+
+def peak_traced(call) -> int:
+    """The peak of Python-allocated memory (bytes) while `call()` runs."""
+    tracemalloc.start()
+    try:
+        call()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()

@@ -10,7 +10,6 @@ from __future__ import annotations
 import itertools
 import sqlite3
 import tempfile
-import tracemalloc
 import zipfile
 from collections import Counter
 from pathlib import Path
@@ -23,7 +22,7 @@ from meadow.errors import RawFileError, RecipeError
 from meadow.schema import Record
 from meadow.sources import anki, get_source
 from meadow.sources.anki import AnkiSource, cloze_numbers, parse_cloze, render_cloze
-from tests.sources.helpers import collect
+from tests.sources.helpers import collect, peak_traced
 
 TIMESTAMP = 1_700_000_000.0
 INSTRUCTION = "Answer this question truthfully"
@@ -641,16 +640,6 @@ def zstd_zeros(size: int) -> bytes:
         out.append(compressor.compress(block))
     out.append(compressor.flush())
     return b"".join(out)
-
-
-def peak_traced(call) -> int:
-    """The peak of Python-allocated memory (bytes) while `call()` runs."""
-    tracemalloc.start()
-    try:
-        call()
-        return tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
 
 
 def test_zstd_bomb_is_refused_with_memory_bounded(tmp_path: Path) -> None:

@@ -13,7 +13,6 @@ import subprocess
 import sys
 import textwrap
 import time
-import tracemalloc
 from pathlib import Path
 
 import pytest
@@ -23,6 +22,7 @@ from hypothesis import strategies as st
 from meadow.errors import RawFileError
 from meadow.sources import _json
 from meadow.sources._json import stream_array, stream_object
+from tests.sources.helpers import peak_traced
 
 ROOT = Path(__file__).resolve().parents[2]
 MAX_JSON_DEPTH = 1024  # the documented limit (README), orjson's own
@@ -43,16 +43,6 @@ def read_limited(code: str, *, memory: int = 2 << 30) -> subprocess.CompletedPro
         cwd=ROOT,
         timeout=120,
     )
-
-
-def peak_traced(call) -> int:
-    """The peak of Python-allocated memory (bytes) while `call()` runs."""
-    tracemalloc.start()
-    try:
-        call()
-        return tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
 
 
 # -- the issue's inputs ---------------------------------------------------------------------------
