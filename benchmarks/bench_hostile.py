@@ -157,6 +157,7 @@ def measure(name: str, case_dir: Path, timeout: float, tree: Path = ROOT) -> dic
             "status": "crashed",
             "seconds": time.perf_counter() - started,
         }
+    outcome["result"] = outcome["result"].replace(f"{work}{os.sep}", "")  # paths in messages
     return {**outcome, "rss_mib": rss_mib, "disk_mib": peak_disk / 1024**2}
 
 
@@ -179,8 +180,8 @@ def passes(row: dict) -> bool:
 def _print_row(name: str, row: dict) -> bool:
     ok = passes(row)
     result = " ".join(row["result"].split())
-    if len(result) > 110:
-        result = result[:109] + "…"
+    if len(result) > 160:
+        result = result[:159] + "…"
     status = row["status"] + ": " if row["status"] != "ok" else ""
     print(
         f"{name:<46} {row['rss_mib']:>8.0f} {row['disk_mib']:>9.1f} {row['seconds']:>8.2f}"
