@@ -22,7 +22,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TypeVar
 
-from meadow.errors import MeadowError
+from meadow.errors import MeadowError, scrub_secrets
 from meadow.store import (
     adopt_revision,
     chart_path,
@@ -402,7 +402,7 @@ def _retrying(call: Callable[[], _T], what: str, repo_id: str) -> _T:
                 time.sleep(_delay(error.response, attempt))  # type: ignore[union-attr]
                 continue
             detail = str(error).splitlines()[0] if str(error) else type(error).__name__
-            raise HubError(f"could not {what} on {repo_id} ({_scrub(detail)})") from error
+            raise HubError(f"could not {what} on {repo_id} ({scrub_secrets(detail)})") from error
     raise AssertionError("unreachable")
 
 
@@ -420,12 +420,6 @@ def _delay(response: Any, attempt: int) -> float:
     except ValueError:
         pass
     return min(0.5 * 2 ** (attempt - 1), 8.0) * (0.5 + random.random() / 2)
-
-
-def _scrub(text: str) -> str:
-    """Never echo a token, even if a server put one in its message."""
-    words = ["hf_***" if word.startswith("hf_") else word for word in text.split(" ")]
-    return " ".join(words)
 
 
 def publications(name: str, revision: str | None = None) -> list[dict[str, Any]]:

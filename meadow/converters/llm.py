@@ -34,7 +34,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from meadow.errors import MeadowError, RecipeError
+from meadow.errors import MeadowError, RecipeError, scrub_secrets
 from meadow.paths import meadow_home
 
 if TYPE_CHECKING:
@@ -778,10 +778,7 @@ def _server_message(error: openai.APIStatusError) -> str:
 
 def _scrub(text: str, secret: str | None) -> str:
     """One short line, with the key (should a server echo it) masked."""
-    for value in {secret, os.environ.get("OPENAI_API_KEY")}:
-        if value and len(value) >= 4:
-            text = text.replace(value, "***")
-    text = " ".join(text.split())
+    text = " ".join(scrub_secrets(text, [secret]).split())
     return text if len(text) <= 200 else text[:199] + "…"
 
 
