@@ -18,7 +18,6 @@ import pyarrow.parquet as pq
 
 from meadow import build
 from meadow.errors import MeadowError
-from meadow.quality.run import REMOVED_FILE
 
 PAIRS = [
     ("HER2+", "HER2-"),
@@ -48,9 +47,13 @@ def signs_apart(work: Path) -> str:
         result = build(sources=["local"], raw={"local": path}, name="signs", progress=False)
     except MeadowError as err:
         return f"{type(err).__name__}: {err}"
-    by_step = result.manifest["sources"]["local"]["removed"]["by_step"]
+    removed = result.manifest["sources"]["local"].get("removed", {})
+    if "by_step" not in removed:  # a meadow from before the removal list (--baseline)
+        return f"built: {result.rows} of {len(rows)} rows; removed {removed}; none listed"
+    from meadow.quality.run import REMOVED_FILE
+
     listed = pq.read_metadata(result.path / REMOVED_FILE).num_rows
-    steps = ", ".join(f"{step} {n}" for step, n in by_step.items())
+    steps = ", ".join(f"{step} {n}" for step, n in removed["by_step"].items())
     return f"built: {result.rows} of {len(rows)} rows; removed {steps}; listed {listed}"
 
 
