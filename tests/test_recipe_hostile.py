@@ -19,15 +19,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from meadow.errors import RecipeError
-from meadow.mixture import (
-    MAX_RECIPE_BYTES,
-    MAX_RECIPE_DEPTH,
-    MAX_RECIPE_NODES,
-    Recipe,
-    SourceSpec,
-    load_recipe,
-    recipe_from_dict,
-)
+from meadow.mixture import Recipe, SourceSpec, load_recipe, recipe_from_dict
+from meadow.recipe_yaml import MAX_RECIPE_BYTES, MAX_RECIPE_DEPTH, MAX_RECIPE_NODES
 from tests.cli import run_cli
 
 VALID_TAIL = "sources:\n  local:\n    raw: rows.jsonl\n"
