@@ -568,6 +568,8 @@ def _select_source(spec: SourceSpec, cache: SourceCache, recipe: Recipe) -> Sour
         "splits": {s: int((split_codes == c).sum()) for c, s in enumerate(SPLITS)},
         "licenses": dict(sorted(Counter(licenses.tolist()).items())),
     }
+    if cache.notes:
+        stats["notes"] = list(cache.notes)
     if held_out:
         stats["evaluation_only"] = sorted(held_out)
     paraphrased = {name: len(spec.paraphrases(name)) for name in names if spec.paraphrases(name)}

@@ -64,6 +64,7 @@ class SourceCache:
     subsets: dict[str, int]
     raw_files: list[dict[str, Any]]
     version: str
+    notes: list[str] = field(default_factory=list)
 
     @property
     def part_paths(self) -> list[Path]:
@@ -85,6 +86,7 @@ class SourcePlan:
     fingerprint: str
     cache_dir: Path
     groups: list[list[Path]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def cached(self) -> bool:
@@ -161,6 +163,7 @@ def plan_source(source: Source, raw: Path, cache_root: Path, *, workers: int = 1
         fingerprint=fingerprint,
         cache_dir=cache_root / source.name / fingerprint,
         groups=_group_shards(shards),
+        notes=source.notes(raw),
     )
 
 
@@ -350,6 +353,7 @@ def _finish_plan(plan: SourcePlan, tmp: Path, groups: list[_GroupResult]) -> Non
         "skipped": dict(sorted(skipped.items())),
         "subsets": dict(sorted(subsets.items())),
         "raw_files": plan.raw_files,
+        "notes": plan.notes,
     }
     (tmp / "stats.json").write_text(json.dumps(stats, indent=2, sort_keys=True))
     try:

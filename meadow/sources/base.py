@@ -181,6 +181,11 @@ class Source(ABC):
             raise RawFileError(raw, f"folder holds no {wanted} files for source {self.name!r}")
         return files
 
+    def notes(self, raw: Path) -> list[str]:
+        """Lines that say how `raw` was read where the source had to choose a rule (a copy
+        whose layout differs from the canonical one); the manifest and the card keep them."""
+        return []
+
     def read(self, path: Path) -> Iterator[Record | Skip]:
         """Records (and skips) of one raw file as a build takes them: `records`, with any
         record holding a text over `max_field_chars()` dropped as `field_too_long`."""

@@ -172,6 +172,10 @@ class UsmleSource(MultipleChoiceSource):
             return None
         return IMAGE_KEYS_RULE
 
+    def notes(self, raw: Path) -> list[str]:
+        rule = self.image_rule(raw)
+        return [rule] if rule else []
+
     # -- parsing --------------------------------------------------------------------------
 
     def parse(self, path: Path) -> Iterator[dict[str, Any] | Skip]:

@@ -423,12 +423,16 @@ def test_audit_reads_a_copy_without_the_image_list(
 
 
 def test_build_of_a_copy_without_the_image_list(folder_with_both_image_rules: Path) -> None:
-    build(sources=["usmle"], raw={"usmle": folder_with_both_image_rules}, name="with")
+    kept = build(sources=["usmle"], raw={"usmle": folder_with_both_image_rules}, name="with")
     (folder_with_both_image_rules / "question_with_images.json").unlink()
-    build(sources=["usmle"], raw={"usmle": folder_with_both_image_rules}, name="without")
+    found = build(sources=["usmle"], raw={"usmle": folder_with_both_image_rules}, name="without")
     with_list, without_list = load_mixture("with"), load_mixture("without")
     assert without_list["test"]["id"] == with_list["test"]["id"]
     assert len(without_list["test"]) == 92 + 110 + 122
+    # the rule used is kept with the data, not only warned on a terminal
+    assert "notes" not in kept.manifest["sources"]["usmle"]
+    assert found.manifest["sources"]["usmle"]["notes"] == [IMAGE_KEYS_RULE]
+    assert f"- usmle: {IMAGE_KEYS_RULE}" in (found.path / "README.md").read_text()
 
 
 def test_image_list_without_the_step(medalpaca_folder: Path) -> None:
