@@ -28,10 +28,14 @@ The settings are part of the revision: the same recipe with other settings is an
 
 from __future__ import annotations
 
+import logging
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 from meadow.errors import RecipeError
+from meadow.sources.base import FIELD_LIMIT_ENV, max_field_chars
+
+logger = logging.getLogger(__name__)
 
 BENCHMARKS = ("usmle", "medqa", "medmcqa", "pubmedqa", "mmlu")
 ACTIONS = ("remove", "flag")
@@ -156,6 +160,12 @@ class Filters:
                 raise _problem(f"{key}.{name}", "expected a non-negative count of characters")
         if self.max_chars < self.min_input_chars + self.min_output_chars:
             raise _problem(f"{key}.max_chars", "must allow the minimum input and output")
+        if self.max_chars > (field_limit := max_field_chars()):
+            logger.warning(
+                "quality.%s.max_chars is %s, but sources skip any field over %s characters first "
+                "(field_too_long): set %s higher too to keep longer rows",
+                key, f"{self.max_chars:,}", f"{field_limit:,}", FIELD_LIMIT_ENV,
+            )  # fmt: skip
 
 
 _SECTIONS = {

@@ -81,3 +81,14 @@ def test_command_line_overrides_turn_decontamination_on():
     assert settings.decontamination.require == ("usmle",)
     with pytest.raises(RecipeError, match="expected remove or flag"):
         QualitySettings().with_overrides(contamination="keep")
+
+
+def test_max_chars_over_the_source_field_limit_warns(caplog, monkeypatch):
+    monkeypatch.delenv("MEADOW_MAX_FIELD_CHARS", raising=False)
+    QualitySettings.parse({"filters": {"max_chars": 20_000_000}})
+    assert "quality.filters.max_chars is 20,000,000" in caplog.text
+    assert "MEADOW_MAX_FIELD_CHARS" in caplog.text
+    caplog.clear()
+    monkeypatch.setenv("MEADOW_MAX_FIELD_CHARS", "30000000")
+    QualitySettings.parse({"filters": {"max_chars": 20_000_000}})
+    assert not caplog.text
