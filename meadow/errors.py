@@ -68,6 +68,10 @@ class DownloadError(MeadowError):
         super().__init__(f"cannot download {url}: {problem}.{hint}")
 
 
+class EmptyBuildError(MeadowError):
+    """A build that would publish no rows at all: nothing is written, `latest` stays."""
+
+
 class RecipeError(MeadowError):
     """A recipe (YAML or command-line override) that cannot be used; names the key."""
 

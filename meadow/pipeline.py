@@ -21,7 +21,7 @@ from meadow.converters.llm import (
     LlmTask,
     QuestionWriter,
 )
-from meadow.errors import MeadowError, RecipeError
+from meadow.errors import EmptyBuildError, RecipeError
 from meadow.mixture import MIXER_VERSION, Recipe, Selection, adhoc_recipe, load_recipe, select
 from meadow.paths import meadow_home, source_cache_root, store_root
 from meadow.progress import ProgressBars
@@ -45,10 +45,6 @@ from meadow.store import chart_path, check_name, revision_dir, revision_rows, wr
 from meadow.workdirs import remove_stale
 
 logger = logging.getLogger("meadow.build")
-
-
-class EmptyBuildError(MeadowError):
-    """A build that would publish no rows at all: nothing is written, `latest` stays."""
 
 
 @dataclass
