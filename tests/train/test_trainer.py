@@ -184,10 +184,42 @@ def test_resume_without_a_checkpoint_is_a_clear_error(tiny_mixture, tiny_model_d
 # -- data choices -----------------------------------------------------------------------------
 
 
-def test_packing_trains_on_packed_blocks(tiny_mixture, tiny_model_dir, tmp_path):
+def test_packing_trains_on_packed_blocks(tiny_mixture, tiny_model_dir, tmp_path, monkeypatch):
+    from meadow.train import data
+
+    batches: list[dict[str, torch.Tensor]] = []
+    collate = data.CompletionCollator.__call__
+
+    def recording(self, features):
+        batch = collate(self, features)
+        batches.append(batch)
+        return batch
+
+    monkeypatch.setattr(data.CompletionCollator, "__call__", recording)
     result = train(tiny(tiny_model_dir, tmp_path / "packed", packing=True, max_steps=3))
     assert result.steps == 3
     assert result.response_tokens_per_second > 0
+
+    trained = [b for b in batches if "position_ids" in b]
+    assert trained and all("attention_mask" not in b for b in trained)
+    # several whole examples per block: positions restart at 0 where each one begins
+    starts = [int((row == 0).sum()) for b in trained for row in b["position_ids"]]
+    assert sum(starts) / len(starts) > 1.5, starts
+
+    # no attention across examples: each example's logits in its block are the logits it
+    # has alone (without a KV cache, as the trainer runs the model)
+    from transformers import AutoModelForCausalLM
+
+    model = AutoModelForCausalLM.from_pretrained(tiny_model_dir).eval()
+    block = trained[0]
+    ids, positions = block["input_ids"][:1], block["position_ids"][:1]
+    with torch.no_grad():
+        packed = model(input_ids=ids, position_ids=positions, use_cache=False).logits[0]
+        bounds = [*torch.nonzero(positions[0] == 0).flatten().tolist(), ids.shape[1]]
+        assert len(bounds) > 2
+        for start, end in zip(bounds, bounds[1:], strict=False):
+            alone = model(input_ids=ids[:, start:end], use_cache=False).logits[0]
+            torch.testing.assert_close(packed[start:end], alone, atol=1e-4, rtol=1e-4)
 
 
 def test_a_mixture_without_validation_rows_trains_without_evaluation(
