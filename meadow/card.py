@@ -33,7 +33,7 @@ from huggingface_hub.repocard import REGEX_YAML_BLOCK
 from meadow.converters.llm import _CHARS_PER_TOKEN, _encoding_for
 from meadow.converters.llm import DEFAULT_MODEL as DEFAULT_TOKENIZER_MODEL
 from meadow.errors import MeadowError
-from meadow.mixture import SPLITS
+from meadow.schema import SPLITS
 
 if TYPE_CHECKING:
     import tiktoken

@@ -22,7 +22,7 @@ from meadow.converters.llm import (
     QuestionWriter,
 )
 from meadow.errors import EmptyBuildError, RecipeError
-from meadow.mixture import MIXER_VERSION, Recipe, Selection, adhoc_recipe, load_recipe, select
+from meadow.mixer import MIXER_VERSION, Selection, select
 from meadow.paths import meadow_home, source_cache_root, store_root
 from meadow.progress import ProgressBars
 from meadow.quality import (
@@ -37,6 +37,7 @@ from meadow.quality import (
 from meadow.quality.benchmarks import benchmarks_from_rows
 from meadow.quality.run import REMOVED_FILE
 from meadow.raw import resolve_raw
+from meadow.recipe import Recipe, adhoc_recipe, load_recipe
 from meadow.schema import columns
 from meadow.source_cache import SourceCache, plan_source, run_plans
 from meadow.sources import get_source

@@ -23,6 +23,9 @@ RECORD_FIELDS: tuple[str, ...] = (
     "license",
 )
 COLUMNS: tuple[str, ...] = ("id", *RECORD_FIELDS)
+# A mixture's splits, in the order they are written and shown; the mixer stores a row's
+# split as its index here.
+SPLITS: tuple[str, ...] = ("train", "validation", "test")
 # With `quality.decontamination.action: flag`, rows overlapping a benchmark are kept and
 # this column names the benchmarks ("usmle,medqa"; empty for the others).
 CONTAMINATION_COLUMN = "contamination"

@@ -30,9 +30,14 @@ import pyarrow.parquet as pq
 from filelock import FileLock
 
 from meadow.errors import MeadowError, MixtureNotFoundError
-from meadow.mixture import SPLITS, Selection
+from meadow.mixer import Selection
 from meadow.paths import store_root
-from meadow.schema import CONTAMINATION_COLUMN, arrow_schema_with_features, dataset_features
+from meadow.schema import (
+    CONTAMINATION_COLUMN,
+    SPLITS,
+    arrow_schema_with_features,
+    dataset_features,
+)
 from meadow.workdirs import work_dir
 
 if TYPE_CHECKING:

@@ -121,7 +121,7 @@ def test_usage_errors_exit_2(capsys):
 
 def test_sample_mixture_builds_offline_and_loads(capsys):
     from meadow import load_mixture
-    from meadow.mixture import load_recipe
+    from meadow.recipe import load_recipe
 
     code, out, err = run(capsys, "build", "--mixture", "sample")
     assert code == 0, err
@@ -187,7 +187,7 @@ def test_fetch_refuses_a_source_without_pages(capsys, tmp_path):
 
 
 def test_medalpaca_recipe_builds_with_every_raw_file_given(capsys):
-    from meadow.mixture import load_recipe
+    from meadow.recipe import load_recipe
     from meadow.store import read_manifest
 
     sample = load_recipe("sample")
@@ -211,7 +211,7 @@ def test_medalpaca_recipe_builds_with_every_raw_file_given(capsys):
 def test_pmc_llama_recipe_builds_on_the_samples_with_paraphrased_instructions(capsys):
     from meadow import load_mixture
     from meadow.converters.multiple_choice import MULTIPLE_CHOICE_PARAPHRASES
-    from meadow.mixture import load_recipe
+    from meadow.recipe import load_recipe
     from meadow.store import read_manifest
 
     sample = load_recipe("sample")

@@ -16,7 +16,7 @@ import meadow.converters.llm as llm
 from meadow import build, load_mixture
 from meadow.converters.llm import DEFAULT_MODEL
 from meadow.errors import MixtureNotFoundError, RecipeError
-from meadow.mixture import recipe_from_dict
+from meadow.recipe import recipe_from_dict
 from meadow.store import list_revisions
 from tests.cli import run_cli
 from tests.openai_server import ChatRequest, OpenAIServer, completion

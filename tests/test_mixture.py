@@ -5,14 +5,14 @@ from __future__ import annotations
 import pytest
 
 from meadow.errors import RecipeError
-from meadow.mixture import (
+from meadow.mixer import split_of
+from meadow.recipe import (
     ALL,
     builtin_recipes,
     load_recipe,
     parse_quota,
     quota_count,
     recipe_from_dict,
-    split_of,
 )
 
 

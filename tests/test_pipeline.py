@@ -18,7 +18,7 @@ import pytest
 import meadow.source_cache
 from meadow import build, load_mixture
 from meadow.errors import EmptyBuildError, MissingRawFilesError, RawFileError, RecipeError
-from meadow.mixture import Recipe, SourceSpec
+from meadow.recipe import Recipe, SourceSpec
 from meadow.store import SplitWriter, list_revisions, read_manifest
 from tests.cli import run_cli
 from tests.toy_source import write_toy

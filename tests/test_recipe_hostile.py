@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from meadow.errors import RecipeError
-from meadow.mixture import Recipe, SourceSpec, load_recipe, recipe_from_dict
+from meadow.recipe import Recipe, SourceSpec, load_recipe, recipe_from_dict
 from meadow.recipe_yaml import MAX_RECIPE_BYTES, MAX_RECIPE_DEPTH, MAX_RECIPE_NODES
 from tests.cli import run_cli
 
@@ -62,7 +62,7 @@ def test_the_one_kilobyte_alias_bomb_is_refused_in_milliseconds(write_recipe):
         import resource, time
         resource.setrlimit(resource.RLIMIT_AS, (1_500_000_000, 1_500_000_000))
         from meadow.errors import RecipeError
-        from meadow.mixture import load_recipe
+        from meadow.recipe import load_recipe
         start = time.monotonic()
         try:
             load_recipe({str(path)!r})

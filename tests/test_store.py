@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from meadow import build
-from meadow.mixture import Recipe, SourceSpec
+from meadow.recipe import Recipe, SourceSpec
 from meadow.store import (
     StoreFileError,
     adopt_revision,

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from meadow import build
 from meadow.errors import MeadowError
-from meadow.mixture import Recipe, SourceSpec
+from meadow.recipe import Recipe, SourceSpec
 
 WRITERS = 4
 UPDATES = 50

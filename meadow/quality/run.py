@@ -44,7 +44,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from meadow.mixture import SPLITS
 from meadow.progress import ProgressBars
 from meadow.quality.decontam import BenchmarkIndex, Match, benchmark_bit, benchmarks_of
 from meadow.quality.exact import pick_copies
@@ -53,7 +52,7 @@ from meadow.quality.near import NearDuplicates, fact_salt, pick_survivors
 from meadow.quality.pii import KINDS, Scrubber
 from meadow.quality.settings import BENCHMARKS, QualitySettings
 from meadow.quality.text import Words, normalize, shingles, text_hash
-from meadow.schema import ARROW_SCHEMA, CONTAMINATION_COLUMN, arrow_schema
+from meadow.schema import ARROW_SCHEMA, CONTAMINATION_COLUMN, SPLITS, arrow_schema
 from meadow.sources import get_source
 
 KEPT, FILTERED, CONTAMINATED, DUPLICATE, NEAR_DUPLICATE = range(5)

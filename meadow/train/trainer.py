@@ -56,9 +56,9 @@ from transformers.trainer_utils import SchedulerType, get_last_checkpoint
 
 from meadow._version import __version__
 from meadow.errors import MeadowError
-from meadow.mixture import SPLITS
 from meadow.paths import meadow_home
 from meadow.progress import progress_bars_disabled
+from meadow.schema import SPLITS
 from meadow.train.card import DatasetPin, loss_curve, render_model_card
 from meadow.train.config import ConfigError, TrainConfig, TrainError
 from meadow.train.data import (

@@ -14,7 +14,7 @@ import pytest
 
 import meadow
 from meadow.errors import RawFileError, RecipeError
-from meadow.mixture import recipe_from_dict
+from meadow.recipe import recipe_from_dict
 from meadow.schema import Record
 from meadow.sources import get_source
 from meadow.sources.local import LocalSource

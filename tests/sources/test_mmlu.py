@@ -345,7 +345,7 @@ def test_sample_builds_into_a_mixture() -> None:
 
 
 def test_test_rows_asked_for_stay_in_the_test_split() -> None:
-    from meadow.mixture import Recipe, SourceSpec
+    from meadow.recipe import Recipe, SourceSpec
 
     spec = SourceSpec("mmlu", options={"splits": ["dev", "val", "test"]}, raw=SAMPLE)
     meadow.build(Recipe(name="held", sources={"mmlu": spec}, validation=0.0, test=0.0))

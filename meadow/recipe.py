@@ -1,35 +1,23 @@
-"""Recipes (YAML) and the mixer: quota sampling and split assignment by stable id hash.
+"""Recipes: what a mixture says it takes (sources, quotas, subsets, options, seed, split
+fractions), read from YAML by name or path and validated into `Recipe`/`SourceSpec`.
 
-Which rows a recipe takes depends only on the seed and each row's `id`: a row's sampling
-key is a hash of (seed, id), a quota takes the smallest keys, and a row's split is a
-hash of its id alone. So the same recipe, seed and raw files select the same rows on any
-machine and with any process count, and adding rows to a corpus never moves a chosen
-row to another split.
+What the mixer does with a recipe is `meadow.mixer`; this module never imports it.
 """
 
 from __future__ import annotations
 
-import hashlib
 import math
-from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import pyarrow as pa
-import pyarrow.parquet as pq
-
-from meadow.errors import MeadowError, RecipeError
+from meadow.errors import RecipeError
 from meadow.recipe_yaml import check_plain, parse_recipe_yaml, read_recipe_file
-from meadow.source_cache import SourceCache
 from meadow.sources import get_source, list_sources
 
 ALL = "all"
-SPLITS = ("train", "validation", "test")
-MIXER_VERSION = "1"
 
 Quota = int | float | str  # a count, a fraction in (0, 1], or "all"
 
@@ -48,7 +36,6 @@ _SOURCE_KEYS = (
 )
 _LLM_KEYS = ("model", "base_url", "concurrency", "max_cost")
 _SPLIT_KEYS = ("validation", "test")
-
 
 
 def parse_quota(value: Any, key: str) -> Quota:
@@ -456,221 +443,4 @@ def adhoc_recipe(sources: list[str], name: str | None = None) -> Recipe:
         name=name or "+".join(sources),
         sources={s: SourceSpec(s) for s in sources},
         origin="--sources",
-    )
-
-
-# -- the mixer ------------------------------------------------------------------------
-
-
-def _hash64(text: str) -> int:
-    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big")
-
-
-def split_of(row_id: str, validation: float, test: float) -> str:
-    """The split of a row: a function of its id alone, so it never moves."""
-    u = _hash64(f"split\x1f{row_id}") / 2**64
-    if u < test:
-        return "test"
-    if u < test + validation:
-        return "validation"
-    return "train"
-
-
-@dataclass
-class SourceSelection:
-    """The rows one source contributes, as indices into its cache, with their splits."""
-
-    spec: SourceSpec
-    cache: SourceCache
-    rows: np.ndarray
-    splits: np.ndarray
-    stats: dict[str, Any]
-
-
-def _select_source(spec: SourceSpec, cache: SourceCache, recipe: Recipe) -> SourceSelection:
-    columns = ["id", "subset", "license"]
-    tables = [pq.read_table(p, columns=columns) for p in cache.part_paths]
-    table = (
-        pa.concat_tables(tables)
-        if tables
-        else pa.table({c: pa.array([], pa.string()) for c in columns})
-    )
-    ids: list[str] = table.column("id").to_pylist()
-    subsets = np.asarray(table.column("subset").to_pylist(), dtype=object)
-    n = len(ids)
-
-    candidate = np.zeros(n, dtype=bool)
-    keys = np.zeros(n, dtype=np.uint64)
-    seen: set[str] = set()
-    wanted = set(spec.subsets) if spec.subsets else None
-    prefix = f"{recipe.seed}\x1f"
-    for i, row_id in enumerate(ids):
-        if row_id in seen:
-            continue
-        seen.add(row_id)
-        if wanted is None or subsets[i] in wanted:
-            candidate[i] = True
-            keys[i] = _hash64(prefix + row_id)
-    duplicates = n - len(seen)
-
-    def smallest(idx: np.ndarray, k: int) -> np.ndarray:
-        return idx[np.argsort(keys[idx], kind="stable")[:k]]
-
-    subset_stats: dict[str, dict[str, Any]] = {}
-    names = sorted(set(subsets[candidate].tolist()) | set(spec.subsets or ()))
-    chosen_parts = []
-    for name in names:
-        idx = np.flatnonzero(candidate & (subsets == name))
-        quota = (spec.subsets or {}).get(name, ALL)
-        taken = smallest(idx, quota_count(quota, len(idx)))
-        chosen_parts.append(taken)
-        subset_stats[name] = {"available": len(idx), "quota": quota, "taken": len(taken)}
-        if isinstance(quota, int) and quota > len(idx):
-            subset_stats[name]["quota_exceeds_available"] = True
-    chosen = np.concatenate(chosen_parts) if chosen_parts else np.zeros(0, dtype=np.int64)
-    available = int(candidate.sum())
-    pooled = len(chosen)
-    chosen = np.sort(smallest(chosen, quota_count(spec.quota, len(chosen))))
-    held_out = {name for name in names if get_source(spec.name).is_evaluation_only(name)}
-    if spec.train_on_evaluation:
-        held_out = set()
-    test_code = SPLITS.index("test")
-    split_codes = np.array(
-        [
-            test_code
-            if subsets[i] in held_out
-            else SPLITS.index(split_of(ids[i], recipe.validation, recipe.test))
-            for i in chosen
-        ],
-        dtype=np.int8,
-    )
-    for name in names:  # what was left of each subset after the source-level quota
-        subset_stats[name]["taken"] = int((subsets[chosen] == name).sum()) if len(chosen) else 0
-
-    licenses = np.asarray(table.column("license").to_pylist(), dtype=object)[chosen]
-    chosen_subsets = subsets[chosen]
-    for name in names:  # rows may carry their own licenses (PMC-LLaMA's UMLS rows)
-        found = Counter(licenses[chosen_subsets == name].tolist()) if len(chosen) else Counter()
-        subset_stats[name]["licenses"] = dict(sorted(found.items()))
-    skipped = dict(cache.skipped)
-    if duplicates:
-        skipped["duplicate_id"] = duplicates
-    stats: dict[str, Any] = {
-        "adapter_version": cache.version,
-        "fingerprint": cache.fingerprint,
-        "raw_files": cache.raw_files,
-        "rows_parsed": cache.rows,
-        "skipped": dict(sorted(skipped.items())),
-        "available": available,
-        "quota": spec.quota,
-        "taken": len(chosen),
-        "subsets": subset_stats,
-        "splits": {s: int((split_codes == c).sum()) for c, s in enumerate(SPLITS)},
-        "licenses": dict(sorted(Counter(licenses.tolist()).items())),
-    }
-    if cache.notes:
-        stats["notes"] = list(cache.notes)
-    if held_out:
-        stats["evaluation_only"] = sorted(held_out)
-    paraphrased = {name: len(spec.paraphrases(name)) for name in names if spec.paraphrases(name)}
-    if paraphrased:
-        stats["instruction_paraphrases"] = paraphrased
-    if isinstance(spec.quota, int) and spec.quota > pooled:
-        stats["quota_exceeds_available"] = True
-    return SourceSelection(spec=spec, cache=cache, rows=chosen, splits=split_codes, stats=stats)
-
-
-@dataclass
-class Selection:
-    """Every source's chosen rows; streams them out split by split."""
-
-    recipe: Recipe
-    sources: list[SourceSelection]
-    # id -> (input, output): rows rewritten after selection (LLM-written questions)
-    rewrites: dict[str, tuple[str, str]] = field(default_factory=dict)
-
-    def split_counts(self) -> dict[str, int]:
-        return {s: sum(sel.stats["splits"][s] for sel in self.sources) for s in self.splits()}
-
-    def splits(self) -> list[str]:
-        """Train always; validation and test when the recipe asks for them or rows are there
-        (evaluation-only rows land in test whatever the fractions)."""
-        return [
-            s
-            for s in SPLITS
-            if s == "train"
-            or getattr(self.recipe, s) > 0
-            or any(sel.stats["splits"][s] for sel in self.sources)
-        ]
-
-    def iter_tables(self, batch_rows: int = 10_000) -> Iterator[tuple[str, pa.Table]]:
-        """(split, rows) pieces in a fixed order: recipe source order, then cache order."""
-        for sel in self.sources:
-            if not len(sel.rows):
-                continue
-            start = 0
-            for part in sel.cache.part_paths:
-                for batch in pq.ParquetFile(part).iter_batches(batch_size=batch_rows):
-                    end = start + batch.num_rows
-                    lo, hi = np.searchsorted(sel.rows, [start, end])
-                    if hi > lo:
-                        table = pa.Table.from_batches([batch])
-                        local = sel.rows[lo:hi] - start
-                        codes = sel.splits[lo:hi]
-                        table = self._finished(sel.spec, table.take(pa.array(local)))
-                        for c, split in enumerate(SPLITS):
-                            mask = codes == c
-                            if mask.any():
-                                yield split, table.filter(pa.array(mask))
-                    start = end
-
-    def _finished(self, spec: SourceSpec, table: pa.Table) -> pa.Table:
-        return self._with_rewrites(self._with_instructions(spec, table))
-
-    def _with_rewrites(self, table: pa.Table) -> pa.Table:
-        """Rows with a rewrite get its input and output; the others stay as built."""
-        if not self.rewrites:
-            return table
-        ids = table.column("id").to_pylist()
-        if not any(row_id in self.rewrites for row_id in ids):
-            return table
-        for column, position in (("input", 0), ("output", 1)):
-            values = [
-                self.rewrites[row_id][position] if row_id in self.rewrites else old
-                for row_id, old in zip(ids, table.column(column).to_pylist(), strict=True)
-            ]
-            index = table.schema.get_field_index(column)
-            table = table.set_column(index, table.field(index), pa.array(values, pa.string()))
-        return table
-
-    def _with_instructions(self, spec: SourceSpec, table: pa.Table) -> pa.Table:
-        """Rows whose subset has instruction paraphrases get one, by seed and id."""
-        subsets = table.column("subset").to_pylist()
-        variants = {name: spec.paraphrases(name) for name in set(subsets)}
-        if not any(variants.values()):
-            return table
-        prefix = f"{self.recipe.seed}\x1finstruction\x1f"
-        instructions = [
-            pick[_hash64(prefix + row_id) % len(pick)] if (pick := variants[subset]) else old
-            for row_id, subset, old in zip(
-                table.column("id").to_pylist(),
-                subsets,
-                table.column("instruction").to_pylist(),
-                strict=True,
-            )
-        ]
-        index = table.schema.get_field_index("instruction")
-        return table.set_column(index, table.field(index), pa.array(instructions, pa.string()))
-
-
-def select(recipe: Recipe, caches: Mapping[str, SourceCache]) -> Selection:
-    """Apply the recipe's quotas and splits to the parsed sources."""
-    missing = [name for name in recipe.sources if name not in caches]
-    if missing:
-        raise MeadowError(f"no parsed data for source(s) {', '.join(missing)}")
-    return Selection(
-        recipe=recipe,
-        sources=[
-            _select_source(spec, caches[name], recipe) for name, spec in recipe.sources.items()
-        ],
     )

@@ -1,0 +1,322 @@
+"""The mixer: a recipe's quotas and splits applied to the parsed sources.
+
+Which rows a recipe takes depends only on the seed and each row's `id`: a row's sampling
+key is a hash of (seed, id), a quota takes the smallest keys, and a row's split is a
+hash of its id alone. So the same recipe, seed and raw files select the same rows on any
+machine and with any process count, and adding rows to a corpus never moves a chosen
+row to another split.
+
+Rows with an id already seen earlier in a source's cache are dropped, not selected twice:
+the manifest counts them as `duplicate_id` in the source's `skipped`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from meadow.errors import MeadowError
+from meadow.recipe import ALL, Recipe, SourceSpec, quota_count
+from meadow.schema import SPLITS
+from meadow.source_cache import SourceCache
+from meadow.sources import get_source
+
+MIXER_VERSION = "1"
+
+
+def _hash64(text: str) -> int:
+    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big")
+
+
+def split_of(row_id: str, validation: float, test: float) -> str:
+    """The split of a row: a function of its id alone, so it never moves."""
+    u = _hash64(f"split\x1f{row_id}") / 2**64
+    if u < test:
+        return "test"
+    if u < test + validation:
+        return "validation"
+    return "train"
+
+
+@dataclass
+class SourceSelection:
+    """The rows one source contributes, as indices into its cache, with their splits."""
+
+    spec: SourceSpec
+    cache: SourceCache
+    rows: np.ndarray
+    splits: np.ndarray
+    stats: dict[str, Any]
+
+
+def _select_source(spec: SourceSpec, cache: SourceCache, recipe: Recipe) -> SourceSelection:
+    """One source's rows: drop repeated ids, sample each subset's quota and then the
+    source's quota by (seed, id) keys, assign splits, and count what happened."""
+    ids, subsets, licenses = _read_index(cache)
+    first = _first_of_each_id(ids)
+    candidate = first & _in_subsets(subsets, spec.subsets)
+    keys = _sampling_keys(ids, candidate, recipe.seed)
+    pooled, available = _take_subset_quotas(spec, subsets, candidate, keys)
+    chosen = np.sort(_smallest(keys, pooled, quota_count(spec.quota, len(pooled))))
+    held_out = _held_out_subsets(spec, list(available))
+    split_codes = _split_codes(chosen, ids, subsets, held_out, recipe)
+    stats: dict[str, Any] = {
+        "adapter_version": cache.version,
+        "fingerprint": cache.fingerprint,
+        "raw_files": cache.raw_files,
+        "rows_parsed": cache.rows,
+        "skipped": _skipped(cache, duplicates=len(ids) - int(first.sum())),
+        "available": int(candidate.sum()),
+        "quota": spec.quota,
+        "taken": len(chosen),
+        "subsets": _subset_stats(spec, available, subsets[chosen], licenses[chosen]),
+        "splits": {s: int((split_codes == c).sum()) for c, s in enumerate(SPLITS)},
+        "licenses": dict(sorted(Counter(licenses[chosen].tolist()).items())),
+    }
+    if cache.notes:
+        stats["notes"] = list(cache.notes)
+    if held_out:
+        stats["evaluation_only"] = sorted(held_out)
+    paraphrased = {
+        name: len(spec.paraphrases(name)) for name in available if spec.paraphrases(name)
+    }
+    if paraphrased:
+        stats["instruction_paraphrases"] = paraphrased
+    if isinstance(spec.quota, int) and spec.quota > len(pooled):
+        stats["quota_exceeds_available"] = True
+    return SourceSelection(spec=spec, cache=cache, rows=chosen, splits=split_codes, stats=stats)
+
+
+def _read_index(cache: SourceCache) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """The id, subset and license of every parsed row, in cache order (no other column)."""
+    columns = ["id", "subset", "license"]
+    tables = [pq.read_table(p, columns=columns) for p in cache.part_paths]
+    table = (
+        pa.concat_tables(tables)
+        if tables
+        else pa.table({c: pa.array([], pa.string()) for c in columns})
+    )
+    ids: list[str] = table.column("id").to_pylist()
+    subsets = np.asarray(table.column("subset").to_pylist(), dtype=object)
+    licenses = np.asarray(table.column("license").to_pylist(), dtype=object)
+    return ids, subsets, licenses
+
+
+def _first_of_each_id(ids: list[str]) -> np.ndarray:
+    """True at the first row of each id, False at every later row with the same id.
+
+    The later rows are dropped silently here: no row is selected twice, and the caller
+    counts them as `duplicate_id` in the source's `skipped`.
+    """
+    first = np.zeros(len(ids), dtype=bool)
+    seen: set[str] = set()
+    for i, row_id in enumerate(ids):
+        if row_id not in seen:
+            seen.add(row_id)
+            first[i] = True
+    return first
+
+
+def _in_subsets(subsets: np.ndarray, wanted: Mapping[str, Any] | None) -> np.ndarray:
+    """True at rows of a subset the recipe names; every row when it names none."""
+    if not wanted:
+        return np.ones(len(subsets), dtype=bool)
+    return np.array([subset in wanted for subset in subsets], dtype=bool)
+
+
+def _sampling_keys(ids: list[str], candidate: np.ndarray, seed: int) -> np.ndarray:
+    """Each candidate row's sampling key, a hash of (seed, id); a quota takes the smallest."""
+    keys = np.zeros(len(ids), dtype=np.uint64)
+    prefix = f"{seed}\x1f"
+    for i in np.flatnonzero(candidate):
+        keys[i] = _hash64(prefix + ids[i])
+    return keys
+
+
+def _smallest(keys: np.ndarray, idx: np.ndarray, k: int) -> np.ndarray:
+    """The `k` rows of `idx` with the smallest keys (ties keep their order)."""
+    return idx[np.argsort(keys[idx], kind="stable")[:k]]
+
+
+def _take_subset_quotas(
+    spec: SourceSpec, subsets: np.ndarray, candidate: np.ndarray, keys: np.ndarray
+) -> tuple[np.ndarray, dict[str, int]]:
+    """The rows each subset's quota takes, pooled, and how many rows each subset had.
+
+    Subsets are the ones found among the candidates and the ones the recipe names (a named
+    subset with no rows is reported with 0), in name order.
+    """
+    names = sorted(set(subsets[candidate].tolist()) | set(spec.subsets or ()))
+    available: dict[str, int] = {}
+    parts = []
+    for name in names:
+        idx = np.flatnonzero(candidate & (subsets == name))
+        quota = (spec.subsets or {}).get(name, ALL)
+        parts.append(_smallest(keys, idx, quota_count(quota, len(idx))))
+        available[name] = len(idx)
+    pooled = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+    return pooled, available
+
+
+def _held_out_subsets(spec: SourceSpec, names: list[str]) -> set[str]:
+    """The subsets whose rows all go to test (evaluation-only), unless the recipe trains on them."""
+    if spec.train_on_evaluation:
+        return set()
+    return {name for name in names if get_source(spec.name).is_evaluation_only(name)}
+
+
+def _split_codes(
+    chosen: np.ndarray, ids: list[str], subsets: np.ndarray, held_out: set[str], recipe: Recipe
+) -> np.ndarray:
+    """Each chosen row's split, as its index in `SPLITS`: test for held-out subsets, else
+    by the hash of its id."""
+    test_code = SPLITS.index("test")
+    return np.array(
+        [
+            test_code
+            if subsets[i] in held_out
+            else SPLITS.index(split_of(ids[i], recipe.validation, recipe.test))
+            for i in chosen
+        ],
+        dtype=np.int8,
+    )
+
+
+def _subset_stats(
+    spec: SourceSpec,
+    available: Mapping[str, int],
+    chosen_subsets: np.ndarray,
+    chosen_licenses: np.ndarray,
+) -> dict[str, dict[str, Any]]:
+    """Per subset: rows available, its quota, rows taken after the source-level quota, and
+    their licenses (rows may carry their own licenses: PMC-LLaMA's UMLS rows)."""
+    stats: dict[str, dict[str, Any]] = {}
+    for name, count in available.items():
+        quota = (spec.subsets or {}).get(name, ALL)
+        in_subset = chosen_subsets == name
+        found = Counter(chosen_licenses[in_subset].tolist()) if len(chosen_subsets) else Counter()
+        entry: dict[str, Any] = {
+            "available": count,
+            "quota": quota,
+            "taken": int(in_subset.sum()) if len(chosen_subsets) else 0,
+        }
+        if isinstance(quota, int) and quota > count:
+            entry["quota_exceeds_available"] = True
+        entry["licenses"] = dict(sorted(found.items()))
+        stats[name] = entry
+    return stats
+
+
+def _skipped(cache: SourceCache, duplicates: int) -> dict[str, int]:
+    """The parser's skip counts, plus the rows dropped for a repeated id (`duplicate_id`)."""
+    skipped = dict(cache.skipped)
+    if duplicates:
+        skipped["duplicate_id"] = duplicates
+    return dict(sorted(skipped.items()))
+
+
+@dataclass
+class Selection:
+    """Every source's chosen rows; streams them out split by split."""
+
+    recipe: Recipe
+    sources: list[SourceSelection]
+    # id -> (input, output): rows rewritten after selection (LLM-written questions)
+    rewrites: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+    def split_counts(self) -> dict[str, int]:
+        return {s: sum(sel.stats["splits"][s] for sel in self.sources) for s in self.splits()}
+
+    def splits(self) -> list[str]:
+        """Train always; validation and test when the recipe asks for them or rows are there
+        (evaluation-only rows land in test whatever the fractions)."""
+        return [
+            s
+            for s in SPLITS
+            if s == "train"
+            or getattr(self.recipe, s) > 0
+            or any(sel.stats["splits"][s] for sel in self.sources)
+        ]
+
+    def iter_tables(self, batch_rows: int = 10_000) -> Iterator[tuple[str, pa.Table]]:
+        """(split, rows) pieces in a fixed order: recipe source order, then cache order."""
+        for sel in self.sources:
+            if not len(sel.rows):
+                continue
+            start = 0
+            for part in sel.cache.part_paths:
+                for batch in pq.ParquetFile(part).iter_batches(batch_size=batch_rows):
+                    end = start + batch.num_rows
+                    lo, hi = np.searchsorted(sel.rows, [start, end])
+                    if hi > lo:
+                        table = pa.Table.from_batches([batch])
+                        local = sel.rows[lo:hi] - start
+                        codes = sel.splits[lo:hi]
+                        table = self._finished(sel.spec, table.take(pa.array(local)))
+                        for c, split in enumerate(SPLITS):
+                            mask = codes == c
+                            if mask.any():
+                                yield split, table.filter(pa.array(mask))
+                    start = end
+
+    def _finished(self, spec: SourceSpec, table: pa.Table) -> pa.Table:
+        return self._with_rewrites(self._with_instructions(spec, table))
+
+    def _with_rewrites(self, table: pa.Table) -> pa.Table:
+        """Rows with a rewrite get its input and output; the others stay as built."""
+        if not self.rewrites:
+            return table
+        ids = table.column("id").to_pylist()
+        if not any(row_id in self.rewrites for row_id in ids):
+            return table
+        for column, position in (("input", 0), ("output", 1)):
+            values = [
+                self.rewrites[row_id][position] if row_id in self.rewrites else old
+                for row_id, old in zip(ids, table.column(column).to_pylist(), strict=True)
+            ]
+            index = table.schema.get_field_index(column)
+            table = table.set_column(index, table.field(index), pa.array(values, pa.string()))
+        return table
+
+    def _with_instructions(self, spec: SourceSpec, table: pa.Table) -> pa.Table:
+        """Rows whose subset has instruction paraphrases get one, by seed and id."""
+        subsets = table.column("subset").to_pylist()
+        variants = {name: spec.paraphrases(name) for name in set(subsets)}
+        if not any(variants.values()):
+            return table
+        prefix = f"{self.recipe.seed}\x1finstruction\x1f"
+        instructions = [
+            pick[_hash64(prefix + row_id) % len(pick)] if (pick := variants[subset]) else old
+            for row_id, subset, old in zip(
+                table.column("id").to_pylist(),
+                subsets,
+                table.column("instruction").to_pylist(),
+                strict=True,
+            )
+        ]
+        index = table.schema.get_field_index("instruction")
+        return table.set_column(index, table.field(index), pa.array(instructions, pa.string()))
+
+
+def select(recipe: Recipe, caches: Mapping[str, SourceCache]) -> Selection:
+    """Apply the recipe's quotas and splits to the parsed sources.
+
+    Within a source, a row whose id an earlier row already has is dropped, never selected
+    twice; `stats["skipped"]["duplicate_id"]` counts them, so the manifest shows it.
+    """
+    missing = [name for name in recipe.sources if name not in caches]
+    if missing:
+        raise MeadowError(f"no parsed data for source(s) {', '.join(missing)}")
+    return Selection(
+        recipe=recipe,
+        sources=[
+            _select_source(spec, caches[name], recipe) for name, spec in recipe.sources.items()
+        ],
+    )
