@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT))
 
 import tiktoken  # noqa: E402
 
-from meadow.converters.llm import LlmSettings, LlmTask, QuestionWriter  # noqa: E402
+from meadow.llm import LlmSettings, LlmTask, QuestionWriter  # noqa: E402
 from tests.openai_server import OpenAIServer  # noqa: E402
 
 

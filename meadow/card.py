@@ -30,9 +30,9 @@ import yaml
 from huggingface_hub import DatasetCard, DatasetCardData
 from huggingface_hub.repocard import REGEX_YAML_BLOCK
 
-from meadow.converters.llm import _CHARS_PER_TOKEN, _encoding_for
-from meadow.converters.llm import DEFAULT_MODEL as DEFAULT_TOKENIZER_MODEL
 from meadow.errors import MeadowError
+from meadow.llm.settings import DEFAULT_MODEL as DEFAULT_TOKENIZER_MODEL
+from meadow.llm.tokens import CHARS_PER_TOKEN, encoding_for
 from meadow.schema import SPLITS
 
 if TYPE_CHECKING:
@@ -65,7 +65,7 @@ gemma unknown other
 """
 HUB_LICENSES = frozenset(_HUB_LICENSE_IDS.split())
 
-APPROXIMATE_TOKENIZER = f"approximate (~{_CHARS_PER_TOKEN} characters per token)"
+APPROXIMATE_TOKENIZER = f"approximate (~{CHARS_PER_TOKEN} characters per token)"
 _TEXT_COLUMNS = ("instruction", "input", "output")
 _ENCODE_ROWS = 1_000  # texts per tokenizer task
 # YAML keys a merged card holds as the sorted union of every config's values
@@ -141,7 +141,7 @@ def token_statistics(
     Returns `{"tokenizer", "model", "approximate", "total", "by_source": {source: {"rows",
     "total", "mean", "median", "p95", "max"}}, "by_split": {split: tokens}}`.
     """
-    encoding = _encoding_for(model)
+    encoding = encoding_for(model)
     per_source: dict[str, list[np.ndarray]] = {}
     by_split: dict[str, int] = {}
     with ThreadPoolExecutor(min(8, os.cpu_count() or 1)) as pool:
@@ -183,9 +183,9 @@ def _column_tokens(
 ) -> np.ndarray:
     """Tokens per text of a column (a null counts as empty)."""
     column = pc.fill_null(column, "")
-    if encoding is None:  # the approximation meadow.converters.llm counts with
+    if encoding is None:  # the approximation meadow.llm.tokens counts with
         chars = pc.utf8_length(column).to_numpy().astype(np.int64)
-        return -(-chars // _CHARS_PER_TOKEN)
+        return -(-chars // CHARS_PER_TOKEN)
     texts = column.to_pylist()
 
     def lengths(start: int) -> list[int]:
@@ -310,7 +310,7 @@ def render_dataset_card(
         uncited=[n for n in manifest["sources"] if not _citation(sources_info.get(n))],
         rebuild_command=rebuild_command,
         token_stats=token_stats,
-        chars_per_token=_CHARS_PER_TOKEN,
+        chars_per_token=CHARS_PER_TOKEN,
         chart=chart,
         hygiene=hygiene_section(manifest),
     )

@@ -13,15 +13,15 @@ from typing import Any
 
 from meadow._version import __version__
 from meadow.card import composition_chart, render_dataset_card
-from meadow.converters.llm import DEFAULT_MODEL as DEFAULT_LLM_MODEL
-from meadow.converters.llm import (
+from meadow.errors import EmptyBuildError, RecipeError
+from meadow.llm import DEFAULT_MODEL as DEFAULT_LLM_MODEL
+from meadow.llm import (
     PROMPT_VERSIONS,
     LlmPlan,
     LlmSettings,
     LlmTask,
     QuestionWriter,
 )
-from meadow.errors import EmptyBuildError, RecipeError
 from meadow.mixer import MIXER_VERSION, Selection, select
 from meadow.paths import meadow_home, source_cache_root, store_root
 from meadow.progress import ProgressBars

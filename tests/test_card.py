@@ -12,7 +12,7 @@ import pytest
 import yaml
 from huggingface_hub import DatasetCard, DatasetCardData
 
-import meadow.converters.llm
+import meadow.llm.tokens
 from meadow.card import (
     APPROXIMATE_TOKENIZER,
     card_metadata,
@@ -317,7 +317,7 @@ def test_card_lists_at_most_twenty_raw_files():
 
 def test_token_statistics_count_instruction_input_and_output(monkeypatch, encoding):
     # the test encoding has one token per byte
-    monkeypatch.setitem(meadow.converters.llm._ENCODINGS, "some-model", encoding)
+    monkeypatch.setitem(meadow.llm.tokens._ENCODINGS, "some-model", encoding)
     pieces = [
         ("train", _rows(("ab", "", "cdef", "a"), ("abc", "d", "é", "a"))),  # 6, 6 (é is 2 bytes)
         ("train", _rows(("x" * 10, "y", "z", "b"))),  # 12
@@ -339,7 +339,7 @@ def test_token_statistics_count_instruction_input_and_output(monkeypatch, encodi
 
 
 def test_token_statistics_approximate_when_the_encoding_cannot_load(monkeypatch):
-    monkeypatch.setitem(meadow.converters.llm._ENCODINGS, "offline-model", None)
+    monkeypatch.setitem(meadow.llm.tokens._ENCODINGS, "offline-model", None)
     table = _rows(("abcde", "", "é" * 8, "a"), ("abcd", "a", "", "a"))  # 2+0+2, 1+1+0
     table = table.set_column(1, "input", pa.array([None, "a"], pa.string()))
     stats = token_statistics([("validation", table), ("train", table.slice(0, 0))], "offline-model")

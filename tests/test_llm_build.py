@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-import meadow.converters.llm as llm
+import meadow.llm as llm
 from meadow import build, load_mixture
-from meadow.converters.llm import DEFAULT_MODEL
 from meadow.errors import MixtureNotFoundError, RecipeError
+from meadow.llm import DEFAULT_MODEL, tokens
 from meadow.recipe import recipe_from_dict
 from meadow.store import list_revisions
 from tests.cli import run_cli
@@ -37,7 +37,7 @@ def answer(request: ChatRequest) -> str:
 @pytest.fixture(autouse=True)
 def counted_offline(monkeypatch, encoding):
     """Token counts from the test's encoding: tiktoken never tries to download."""
-    monkeypatch.setitem(llm._ENCODINGS, DEFAULT_MODEL, encoding)
+    monkeypatch.setitem(tokens._ENCODINGS, DEFAULT_MODEL, encoding)
 
 
 @pytest.fixture

@@ -161,7 +161,7 @@ def _prices(value: str | None, model: str | None) -> dict[str, tuple[float, floa
     """`--llm-price 0.15,0.6` as the price table entry of the chosen model."""
     if value is None:
         return None
-    from meadow.converters.llm import DEFAULT_MODEL
+    from meadow.llm import DEFAULT_MODEL
 
     try:
         prices = tuple(float(part) for part in value.split(","))

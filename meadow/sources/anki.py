@@ -36,8 +36,8 @@ from typing import Any, BinaryIO
 import zstandard
 
 from meadow.converters.html import html_to_text
-from meadow.converters.llm import LlmTask
 from meadow.errors import RawFileError, RecipeError
+from meadow.llm.tasks import LlmTask
 from meadow.schema import Record
 from meadow.sources import register_source
 from meadow.sources.base import Skip, Source

@@ -28,8 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-from meadow.converters.llm import LlmResult, LlmTask
 from meadow.errors import RawFileError, RecipeError
+from meadow.llm.tasks import LlmResult, LlmTask
 from meadow.schema import EvalItem, Record
 
 MAX_FIELD_CHARS = 10_000_000

@@ -30,7 +30,6 @@ from meadow.converters.html import (
     normalize_whitespace,
     remove_control_characters,
 )
-from meadow.converters.llm import LlmResult, LlmTask
 from meadow.converters.templates import (
     intro_question,
     question_from_heading,
@@ -38,6 +37,7 @@ from meadow.converters.templates import (
 )
 from meadow.converters.wikitext import split_sections, strip_markup, wikitext_to_text
 from meadow.errors import RawFileError
+from meadow.llm.tasks import LlmResult, LlmTask
 from meadow.schema import Record
 from meadow.sources import register_source
 from meadow.sources._readers import safe_iterparse

@@ -12,8 +12,8 @@ import openai
 import pytest
 import tiktoken
 
-from meadow.converters import llm
-from meadow.converters.llm import (
+from meadow.errors import RecipeError
+from meadow.llm import (
     PRICES,
     PROMPT_VERSIONS,
     LlmBudgetError,
@@ -21,8 +21,10 @@ from meadow.converters.llm import (
     LlmSettings,
     LlmTask,
     QuestionWriter,
+    gate,
+    prompts,
+    tokens,
 )
-from meadow.errors import RecipeError
 from tests.openai_server import (
     ChatRequest,
     OpenAIServer,
@@ -392,9 +394,9 @@ def test_tiktoken_offline_falls_back_to_an_approximation_with_one_warning(
         raise ConnectionError("cannot resolve openaipublic.blob.core.windows.net")
 
     monkeypatch.setattr(tiktoken, "encoding_for_model", offline)
-    monkeypatch.setattr(llm, "_ENCODINGS", {})
+    monkeypatch.setattr(tokens, "_ENCODINGS", {})
     settings = LlmSettings(base_url=server.base_url)
-    with caplog.at_level(logging.WARNING, logger="meadow.converters.llm"):
+    with caplog.at_level(logging.WARNING, logger="meadow.llm.tokens"):
         plan = QuestionWriter(settings).plan([textbook(0)])
         QuestionWriter(settings).plan([textbook(1)])
         writer = QuestionWriter(settings)
@@ -405,7 +407,7 @@ def test_tiktoken_offline_falls_back_to_an_approximation_with_one_warning(
     assert "approximate" in plan.describe()
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 1 and "approximate" in warnings[0].getMessage()
-    system, user = llm._messages(textbook(0))
+    system, user = prompts.chat_messages(textbook(0))
     expected = sum(math.ceil(len(text) / 4) + 4 for _, text in (system, user)) + 3
     assert plan.input_tokens == expected
 
@@ -413,7 +415,7 @@ def test_tiktoken_offline_falls_back_to_an_approximation_with_one_warning(
 def test_unknown_model_names_use_the_newest_encoding(monkeypatch, encoding):
     asked: list[str] = []
     monkeypatch.setattr(tiktoken, "get_encoding", lambda name: asked.append(name) or encoding)
-    monkeypatch.setattr(llm, "_ENCODINGS", {})
+    monkeypatch.setattr(tokens, "_ENCODINGS", {})
     plan = QuestionWriter(LlmSettings(model="llama3")).plan(tasks(1))
     assert asked == ["o200k_base"] and not plan.approximate
 
@@ -464,17 +466,17 @@ def test_gate_on_textbook_questions(reply, question, reason):
     expected = reply.strip() if question == "same" else question
     if question == "unquoted":
         expected = "What is the first-line drug for type 2 diabetes?"
-    assert llm._judge("textbook", TEXTBOOK, reply) == (expected, None, reason)
+    assert gate.judge("textbook", TEXTBOOK, reply) == (expected, None, reason)
 
 
 def test_gate_on_a_short_paragraph_repeated_whole():
     fields = dict(TEXTBOOK, paragraph="Aspirin inhibits platelet cyclooxygenase.")
-    assert llm._judge("textbook", fields, "Aspirin inhibits platelet cyclooxygenase?")[2] == (
+    assert gate.judge("textbook", fields, "Aspirin inhibits platelet cyclooxygenase?")[2] == (
         "llm_copies_text"
     )
-    assert llm._judge("textbook", fields, "What does aspirin inhibit?")[2] is None
+    assert gate.judge("textbook", fields, "What does aspirin inhibit?")[2] is None
     tiny = dict(TEXTBOOK, paragraph="Unknown.")
-    assert llm._judge("textbook", tiny, "Is the cause unknown?")[2] is None
+    assert gate.judge("textbook", tiny, "Is the cause unknown?")[2] is None
 
 
 CARD = {"front": "The first-line drug for type 2 diabetes is {{c1::...}}", "back": "metformin"}
@@ -506,7 +508,7 @@ CARD = {"front": "The first-line drug for type 2 diabetes is {{c1::...}}", "back
 )
 def test_gate_on_flashcards(reply, pair, reason):
     question, answer = pair or (None, None)
-    assert llm._judge("flashcard", CARD, reply) == (question, answer, reason)
+    assert gate.judge("flashcard", CARD, reply) == (question, answer, reason)
 
 
 def test_rejections_are_counted_by_reason(server, make_writer):
@@ -544,7 +546,7 @@ PROMPTS_OF_VERSION = {
 
 def test_prompt_change_needs_a_version_bump():
     """Cached replies are keyed by prompt version: a changed prompt needs a new version."""
-    for kind, prompt in llm._PROMPTS.items():
+    for kind, prompt in prompts.PROMPTS.items():
         digest = hashlib.sha256(json.dumps(prompt).encode()).hexdigest()[:12]
         assert (PROMPT_VERSIONS[kind], digest) == PROMPTS_OF_VERSION[kind], kind
 
