@@ -6,6 +6,8 @@ one commit made with `parent_commit` set to the head it was prepared against, so
 whole or not at all, then a tag `{config}-{revision[:10]}` that the trainer can pin.
 Everything the Hub does goes through `huggingface_hub`; meadow adds only the layout, the
 card merge, retries on 429/5xx, and the record of what was published in the local store.
+Adapters (`meadow train --push`) and eval results (`meadow eval --push`) are committed the
+same way, through `read_refs`, `commit` and `retrying` here.
 """
 
 from __future__ import annotations
