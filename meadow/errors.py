@@ -72,6 +72,10 @@ class EmptyBuildError(MeadowError):
     """A build that would publish no rows at all: nothing is written, `latest` stays."""
 
 
+class HubError(MeadowError):
+    """The Hub refused or failed a request (after retries): one clear line, never the token."""
+
+
 class RecipeError(MeadowError):
     """A recipe (YAML or command-line override) that cannot be used; names the key."""
 

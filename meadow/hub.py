@@ -6,6 +6,8 @@ one commit made with `parent_commit` set to the head it was prepared against, so
 whole or not at all, then a tag `{config}-{revision[:10]}` that the trainer can pin.
 Everything the Hub does goes through `huggingface_hub`; meadow adds only the layout, the
 card merge, retries on 429/5xx, and the record of what was published in the local store.
+Adapters (`meadow train --push`) and eval results (`meadow eval --push`) are committed the
+same way, through `read_refs`, `commit` and `retrying` here.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TypeVar
 
-from meadow.errors import MeadowError, scrub_secrets
+from meadow.errors import HubError, MeadowError, scrub_secrets
 from meadow.store import (
     adopt_revision,
     chart_path,
@@ -40,10 +42,6 @@ MANIFEST = "manifest.json"
 PUBLISHED = "hub.json"  # in a revision folder: where and when it was published
 _ATTEMPTS = 5
 _T = TypeVar("_T")
-
-
-class HubError(MeadowError):
-    """The Hub refused or failed a request (after retries): one clear line, never the token."""
 
 
 @dataclass(frozen=True)
@@ -87,61 +85,48 @@ def push(
     folder = revision_dir(name, revision)
     manifest = read_manifest(name, folder.name)
     revision = manifest["revision"]
-    api, user = _authenticated(token, endpoint)
+    api, user = authenticated(token, endpoint)
     repo_id = repo_id or f"{user}/{name}"
-    _check_repo_id(repo_id)
+    check_repo_id(repo_id)
     tag = tag_of(name, revision)
-    _retrying(
+    retrying(
         lambda: api.create_repo(repo_id, repo_type=REPO_TYPE, private=private, exist_ok=True),
         "create the repo",
         repo_id,
     )
-    refs = _retrying(lambda: api.list_repo_refs(repo_id, repo_type=REPO_TYPE), "read refs", repo_id)
-    tags = {ref.name: ref.target_commit for ref in refs.tags}
-    if tag in tags:  # published before: same revision, same content
-        return _published(folder, repo_id, name, revision, tags[tag], tag, api, new_commit=False)
-    head = next((b.target_commit for b in refs.branches if b.name == "main"), None)
+    refs = read_refs(api, repo_id, REPO_TYPE)
+    if tag in refs.tags:  # published before: same revision, same content
+        sha = refs.tags[tag]
+        return _published(folder, repo_id, name, revision, sha, tag, api, new_commit=False)
+    head = refs.head
     remote = _remote_files(api, repo_id, head)
-    if _same_build(api, repo_id, head, name, revision, remote):
-        commit = head
-        new_commit = False
-    else:
-        existing = _remote_text(api, repo_id, head, "README.md") if "README.md" in remote else None
-        card = merge_dataset_card(existing, (folder / "README.md").read_text(), name)
-        local = _local_files(folder, name)
-        operations: list[Any] = [
-            CommitOperationDelete(path_in_repo=path)
-            for path in sorted(remote)
-            if _belongs_to(path, name) and path not in local
-        ]
-        operations += [
-            CommitOperationAdd(path_in_repo=path, path_or_fileobj=str(source))
-            for path, source in sorted(local.items())
-        ]
-        operations.append(
-            CommitOperationAdd(path_in_repo="README.md", path_or_fileobj=card.encode())
-        )
-        info = _retrying(
-            lambda: api.create_commit(
-                repo_id,
-                operations,
-                commit_message=f"meadow: {name} revision {revision}",
-                commit_description=f"Built by meadow; manifest at {data_folder(name)}/{MANIFEST}.",
-                repo_type=REPO_TYPE,
-                parent_commit=head,
-            ),
-            "commit",
-            repo_id,
-        )
-        commit, new_commit = info.oid, True
-    _retrying(
-        lambda: api.create_tag(
-            repo_id, tag=tag, revision=commit, repo_type=REPO_TYPE, exist_ok=True
-        ),
-        "tag",
+    if head is not None and _same_build(api, repo_id, head, name, revision, remote):
+        tag_commit(api, repo_id, tag, head, repo_type=REPO_TYPE, refs=refs)
+        return _published(folder, repo_id, name, revision, head, tag, api, new_commit=False)
+    existing = remote_text(api, repo_id, head, "README.md") if "README.md" in remote else None
+    card = merge_dataset_card(existing, (folder / "README.md").read_text(), name)
+    local = _local_files(folder, name)
+    operations: list[Any] = [
+        CommitOperationDelete(path_in_repo=path)
+        for path in sorted(remote)
+        if _belongs_to(path, name) and path not in local
+    ]
+    operations += [
+        CommitOperationAdd(path_in_repo=path, path_or_fileobj=str(source))
+        for path, source in sorted(local.items())
+    ]
+    operations.append(CommitOperationAdd(path_in_repo="README.md", path_or_fileobj=card.encode()))
+    sha = commit(
+        api,
         repo_id,
+        operations,
+        f"meadow: {name} revision {revision}",
+        repo_type=REPO_TYPE,
+        refs=refs,
+        description=f"Built by meadow; manifest at {data_folder(name)}/{MANIFEST}.",
+        tag=tag,
     )
-    return _published(folder, repo_id, name, revision, commit, tag, api, new_commit=new_commit)
+    return _published(folder, repo_id, name, revision, sha, tag, api, new_commit=True)
 
 
 def _published(
@@ -214,29 +199,106 @@ def _same_build(
     if head is None or path not in remote:
         return False
     try:
-        return json.loads(_remote_text(api, repo_id, head, path)).get("revision") == revision
+        return json.loads(remote_text(api, repo_id, head, path)).get("revision") == revision
     except ValueError:
         return False
 
 
 def _remote_files(api: Any, repo_id: str, head: str | None) -> set[str]:
+    from huggingface_hub.hf_api import RepoFile  # not at the top level before 1.0
+
     if head is None:
         return set()
-    entries = _retrying(
+    entries = retrying(
         lambda: api.list_repo_tree(repo_id, repo_type=REPO_TYPE, revision=head, recursive=True),
         "list files",
         repo_id,
     )
-    return {entry.path for entry in entries if type(entry).__name__ == "RepoFile"}
+    return {entry.path for entry in entries if isinstance(entry, RepoFile)}
 
 
-def _remote_text(
+# -- reading and committing: the one way meadow writes to a Hub repo --------------------------
+
+
+@dataclass(frozen=True)
+class Refs:
+    """A repo's `main` head and its tags, read once before a commit is prepared.
+
+    The commit is made with this head as its parent, so a change pushed meanwhile makes it
+    fail instead of being overwritten.
+    """
+
+    head: str | None  # None: an empty repo
+    tags: dict[str, str]  # tag -> commit
+
+
+def read_refs(api: Any, repo_id: str, repo_type: str) -> Refs:
+    """The head of `main` and the tags of `repo_id`, to prepare a commit against."""
+    refs = retrying(lambda: api.list_repo_refs(repo_id, repo_type=repo_type), "read refs", repo_id)
+    head = next((b.target_commit for b in refs.branches if b.name == "main"), None)
+    return Refs(head, {ref.name: ref.target_commit for ref in refs.tags})
+
+
+def commit(
+    api: Any,
+    repo_id: str,
+    operations: list[Any],
+    message: str,
+    *,
+    repo_type: str,
+    refs: Refs,
+    description: str | None = None,
+    tag: str | None = None,
+    move_tag: bool = False,
+) -> str:
+    """Commit `operations` in one commit on `refs.head`, then tag it; the commit's sha.
+
+    One commit lands whole or not at all, and fails rather than overwrite a change made
+    since `refs` were read. `tag` and `move_tag` are `tag_commit`'s.
+    """
+    info = retrying(
+        lambda: api.create_commit(
+            repo_id,
+            operations,
+            commit_message=message,
+            commit_description=description,
+            repo_type=repo_type,
+            parent_commit=refs.head,
+        ),
+        "commit",
+        repo_id,
+    )
+    if tag is not None:
+        tag_commit(api, repo_id, tag, info.oid, repo_type=repo_type, refs=refs, move=move_tag)
+    return info.oid
+
+
+def tag_commit(
+    api: Any, repo_id: str, tag: str, sha: str, *, repo_type: str, refs: Refs, move: bool = False
+) -> None:
+    """Tag commit `sha`. A tag that exists stays on its commit (a dataset tag names one
+    build), unless `move`: then it is deleted and made again on `sha` (an adapter's tag
+    follows its latest training on that build)."""
+    if move and tag in refs.tags:
+        retrying(lambda: api.delete_tag(repo_id, tag=tag, repo_type=repo_type), "tag", repo_id)
+    retrying(
+        lambda: api.create_tag(
+            repo_id, tag=tag, revision=sha, repo_type=repo_type, exist_ok=not move
+        ),
+        "tag",
+        repo_id,
+    )
+
+
+def remote_text(
     api: Any, repo_id: str, revision: str, path: str, *, repo_type: str = REPO_TYPE
 ) -> str:
+    """The text of file `path` of a repo at `revision` (a card to merge, a manifest to
+    compare), downloaded with `api`'s token and endpoint."""
     from huggingface_hub import hf_hub_download
 
     with tempfile.TemporaryDirectory(prefix="meadow-hub-") as tmp:
-        local = _retrying(
+        local = retrying(
             lambda: hf_hub_download(
                 repo_id,
                 path,
@@ -267,12 +329,12 @@ def pull(
     repo's head when None, and then the log says which) into the local store."""
     from huggingface_hub import snapshot_download
 
-    _check_repo_id(repo_id)
+    check_repo_id(repo_id)
     if revision is None:
         from huggingface_hub import HfApi
 
         api = HfApi(endpoint=endpoint, token=token or None)
-        info = _retrying(lambda: api.repo_info(repo_id, repo_type=REPO_TYPE), "read", repo_id)
+        info = retrying(lambda: api.repo_info(repo_id, repo_type=REPO_TYPE), "read", repo_id)
         revision = info.sha
         logger.warning(
             "load_mixture(%r) without a revision: took the head of main, commit %s; pin it "
@@ -284,7 +346,7 @@ def pull(
         )
     patterns = [f"{data_folder(name)}/*", f"assets/{name}/*", "README.md"]
     with tempfile.TemporaryDirectory(prefix="meadow-pull-") as tmp:
-        _retrying(
+        retrying(
             lambda: snapshot_download(
                 repo_id,
                 repo_type=REPO_TYPE,
@@ -360,13 +422,14 @@ def check_token(token: str | None = None) -> str:
     return found
 
 
-def _authenticated(token: str | None, endpoint: str | None) -> tuple[Any, str]:
-    """An HfApi with a checked token, and the user name; errors before any upload."""
+def authenticated(token: str | None, endpoint: str | None) -> tuple[Any, str]:
+    """An HfApi with a checked token, and the user name: a missing or rejected token
+    stops a publish before anything is uploaded (or trained, or scored)."""
     from huggingface_hub import HfApi
 
     api = HfApi(endpoint=endpoint, token=check_token(token))
     try:
-        who = _retrying(api.whoami, "check the token", "the Hub")
+        who = retrying(api.whoami, "check the token", "the Hub")
     except HubError as error:
         status = _status(error.__cause__)
         if status in (401, 403):
@@ -378,14 +441,16 @@ def _authenticated(token: str | None, endpoint: str | None) -> tuple[Any, str]:
     return api, who.get("name") or "meadow"
 
 
-def _check_repo_id(repo_id: str) -> None:
+def check_repo_id(repo_id: str) -> None:
+    """A clear error for a repo id that is not ORG/NAME, before the Hub is asked."""
     parts = repo_id.split("/")
     if len(parts) != 2 or not all(parts):
         raise HubError(f"invalid repo {repo_id!r}: expected ORG/NAME, e.g. --repo my-org/meadow")
 
 
-def _retrying(call: Callable[[], _T], what: str, repo_id: str) -> _T:
-    """`call()`, retried with backoff and jitter on 429 and 5xx (honouring Retry-After)."""
+def retrying(call: Callable[[], _T], what: str, repo_id: str) -> _T:
+    """`call()`, retried with backoff and jitter on 429 and 5xx (honouring Retry-After);
+    what still fails is a one-line `HubError` saying what could not be done on `repo_id`."""
     from huggingface_hub.errors import HfHubHTTPError
 
     for attempt in range(1, _ATTEMPTS + 1):
@@ -437,13 +502,20 @@ def published(name: str, revision: str | None = None) -> dict[str, Any] | None:
 
 
 __all__ = [
-    "HubError",
     "PushResult",
+    "Refs",
+    "authenticated",
+    "check_repo_id",
     "check_token",
+    "commit",
     "load_mixture",
     "publications",
     "published",
     "pull",
     "push",
+    "read_refs",
+    "remote_text",
+    "retrying",
+    "tag_commit",
     "tag_of",
 ]

@@ -44,7 +44,7 @@ def test_debug_traceback_of_a_hub_error_masks_every_secret(
     # the Hub's error and meadow's, chained: both messages are there, masked
     assert "huggingface_hub.errors.BadRequestError: " in trace
     assert "The above exception was the direct cause of the following exception" in trace
-    assert "meadow.hub.HubError: could not commit on org/meadow" in trace
+    assert "meadow.errors.HubError: could not commit on org/meadow" in trace
     assert "Bearer *** is not allowed to commit; also seen *** and ***" in trace
     for secret in SECRETS:
         assert secret not in out + err

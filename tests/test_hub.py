@@ -12,7 +12,8 @@ import pytest
 from huggingface_hub import DatasetCard
 
 from meadow import build, load_mixture, pull, push
-from meadow.hub import PUBLISHED, HubError, publications, published, tag_of
+from meadow.errors import HubError
+from meadow.hub import PUBLISHED, publications, published, tag_of
 from meadow.store import list_revisions, revision_dir
 from tests.cli import run_cli
 from tests.hub_server import HUB_TOKEN, patch_backoff_sleep

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from huggingface_hub import EvalResult
 
+from meadow.errors import HubError
 from meadow.eval.benchmarks import get_benchmark
 from meadow.train.card import EVAL_SOURCE_NAME, EVAL_SOURCE_URL, add_evaluation
 
@@ -113,10 +114,10 @@ def card_results(card_text: str | None, name: str, results: dict[str, Any]) -> s
 
 def hub_for(repo_id: str) -> Any:
     """An `HfApi` with a checked token for publishing to `repo_id` (before any scoring)."""
-    from meadow.hub import _authenticated, _check_repo_id
+    from meadow.hub import authenticated, check_repo_id
 
-    _check_repo_id(repo_id)
-    return _authenticated(None, None)[0]
+    check_repo_id(repo_id)
+    return authenticated(None, None)[0]
 
 
 def push_card(repo_id: str, merge: Callable[[str | None], str], api: Any = None) -> CardPushResult:
@@ -126,43 +127,39 @@ def push_card(repo_id: str, merge: Callable[[str | None], str], api: Any = None)
     merged, and committed against that head, so a card changed meanwhile is not lost.
     """
     from huggingface_hub import CommitOperationAdd
+    from huggingface_hub.errors import RepositoryNotFoundError
 
-    from meadow.hub import HubError, _remote_text, _retrying
+    from meadow.hub import commit, read_refs, remote_text, retrying
 
     api = api or hub_for(repo_id)
     try:
-        refs = _retrying(
-            lambda: api.list_repo_refs(repo_id, repo_type=MODEL_REPO_TYPE), "read refs", repo_id
-        )
+        refs = read_refs(api, repo_id, MODEL_REPO_TYPE)
     except HubError as error:
-        if type(error.__cause__).__name__ == "RepositoryNotFoundError":
+        if isinstance(error.__cause__, RepositoryNotFoundError):
             raise HubError(
                 f"no model repo {repo_id} on the Hub: publish the model first (meadow train "
                 f"--push --repo {repo_id}), then its results"
             ) from None
         raise
-    head = next((b.target_commit for b in refs.branches if b.name == "main"), None)
-    exists = head is not None and _retrying(
+    head = refs.head
+    exists = head is not None and retrying(
         lambda: api.file_exists(repo_id, "README.md", repo_type=MODEL_REPO_TYPE, revision=head),
         "look for README.md",
         repo_id,
     )
     existing = (
-        _remote_text(api, repo_id, head, "README.md", repo_type=MODEL_REPO_TYPE) if exists else None
+        remote_text(api, repo_id, head, "README.md", repo_type=MODEL_REPO_TYPE) if exists else None
     )
     card = merge(existing)
-    info = _retrying(
-        lambda: api.create_commit(
-            repo_id,
-            [CommitOperationAdd(path_in_repo="README.md", path_or_fileobj=card.encode())],
-            commit_message="meadow eval: benchmark results in the model card",
-            repo_type=MODEL_REPO_TYPE,
-            parent_commit=head,
-        ),
-        "commit",
+    sha = commit(
+        api,
         repo_id,
+        [CommitOperationAdd(path_in_repo="README.md", path_or_fileobj=card.encode())],
+        "meadow eval: benchmark results in the model card",
+        repo_type=MODEL_REPO_TYPE,
+        refs=refs,
     )
-    return CardPushResult(repo_id, info.oid, f"{api.endpoint}/{repo_id}")
+    return CardPushResult(repo_id, sha, f"{api.endpoint}/{repo_id}")
 
 
 def _limited(numbers: dict[str, Any]) -> dict[str, int] | None:

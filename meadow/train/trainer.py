@@ -278,12 +278,12 @@ def _hub_commit(repo_id: str, revision: str | None) -> str:
     """The commit sha a tag, branch or sha of a dataset repo names (main when None)."""
     from huggingface_hub import HfApi
 
-    from meadow.hub import _check_repo_id, _retrying  # meadow.hub's checks and retries
+    from meadow.hub import check_repo_id, retrying
 
-    _check_repo_id(repo_id)
+    check_repo_id(repo_id)
     api = HfApi()
     what = f"find revision {revision or 'main'!r}"
-    info = _retrying(
+    info = retrying(
         lambda: api.repo_info(repo_id, repo_type="dataset", revision=revision), what, repo_id
     )
     return info.sha
@@ -786,11 +786,11 @@ def merge_adapter(adapter_dir: Path, *, precision: str = "fp32") -> Path:
 
 def _check_push(config: TrainConfig, out: Path, base_model: str) -> str:
     """The model repo to publish to, with the token checked before any training."""
-    from meadow.hub import _authenticated, _check_repo_id  # meadow.hub's token checks
+    from meadow.hub import authenticated, check_repo_id
 
-    api, user = _authenticated(None, None)
+    api, user = authenticated(None, None)
     repo_id = config.push_repo or f"{user}/{out.name}"
-    _check_repo_id(repo_id)
+    check_repo_id(repo_id)
     if Path(base_model).exists():
         logger.warning(
             "the base model is a local folder (%s): the card's base_model will be that path, "
@@ -812,15 +812,15 @@ def push_adapter(
     """Publish an adapter folder (adapter, tokenizer, template, card, loss curve) to a model
     repo in one commit, and tag that commit with the dataset's tag (moved if it exists).
 
-    Checkpoints and merged weights stay local. Uses meadow.hub's token check and retries.
+    Checkpoints and merged weights stay local. Commits the way `meadow.hub` does.
     """
     from huggingface_hub import CommitOperationAdd
 
-    from meadow.hub import _authenticated, _check_repo_id, _retrying
+    from meadow.hub import authenticated, check_repo_id, commit, read_refs, retrying
 
     folder = Path(folder)
-    api, _ = _authenticated(token, endpoint)
-    _check_repo_id(repo_id)
+    api, _ = authenticated(token, endpoint)
+    check_repo_id(repo_id)
     files = sorted(
         p
         for p in folder.rglob("*")
@@ -828,41 +828,27 @@ def push_adapter(
     )
     if not (folder / "README.md").is_file() or not (folder / "adapter_config.json").is_file():
         raise MeadowError(f"{folder} is not a trained adapter folder (no adapter_config.json)")
-    _retrying(
+    retrying(
         lambda: api.create_repo(repo_id, repo_type=MODEL_REPO_TYPE, private=private, exist_ok=True),
         "create the repo",
         repo_id,
     )
-    refs = _retrying(
-        lambda: api.list_repo_refs(repo_id, repo_type=MODEL_REPO_TYPE), "read refs", repo_id
-    )
-    head = next((b.target_commit for b in refs.branches if b.name == "main"), None)
     operations = [
         CommitOperationAdd(path_in_repo=p.relative_to(folder).as_posix(), path_or_fileobj=str(p))
         for p in files
     ]
-    info = _retrying(
-        lambda: api.create_commit(
-            repo_id,
-            operations,
-            commit_message=f"meadow: LoRA adapter trained on {tag}",
-            commit_description=f"Trained by meadow {__version__}; run record in {RUN_FILE}.",
-            repo_type=MODEL_REPO_TYPE,
-            parent_commit=head,
-        ),
-        "commit",
+    sha = commit(
+        api,
         repo_id,
+        operations,
+        f"meadow: LoRA adapter trained on {tag}",
+        repo_type=MODEL_REPO_TYPE,
+        refs=read_refs(api, repo_id, MODEL_REPO_TYPE),
+        description=f"Trained by meadow {__version__}; run record in {RUN_FILE}.",
+        tag=tag,
+        move_tag=True,
     )
-    if any(t.name == tag for t in refs.tags):
-        _retrying(
-            lambda: api.delete_tag(repo_id, tag=tag, repo_type=MODEL_REPO_TYPE), "tag", repo_id
-        )
-    _retrying(
-        lambda: api.create_tag(repo_id, tag=tag, revision=info.oid, repo_type=MODEL_REPO_TYPE),
-        "tag",
-        repo_id,
-    )
-    return AdapterPushResult(repo_id, info.oid, tag, f"{api.endpoint}/{repo_id}/tree/{tag}")
+    return AdapterPushResult(repo_id, sha, tag, f"{api.endpoint}/{repo_id}/tree/{tag}")
 
 
 # -- small helpers ----------------------------------------------------------------------------

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from huggingface_hub import HfApi, ModelCard
 
+from meadow.errors import HubError
 from meadow.eval import evaluate
 from meadow.eval.card import card_results
-from meadow.hub import HubError
 from meadow.train.card import DatasetPin, render_model_card
 from tests.eval import fixture_questions, write_usmle
 from tests.hub_server import HUB_TOKEN

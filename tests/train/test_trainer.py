@@ -19,8 +19,8 @@ import torch
 from huggingface_hub import ModelCard
 
 from meadow import build
-from meadow.errors import MixtureNotFoundError
-from meadow.hub import HubError, push, tag_of
+from meadow.errors import HubError, MixtureNotFoundError
+from meadow.hub import push, tag_of
 from meadow.train.card import DatasetPin, render_model_card
 from meadow.train.config import ConfigError, TrainConfig, TrainError, load_config
 from meadow.train.templates import TemplateError
