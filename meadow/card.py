@@ -18,7 +18,6 @@ import os
 import re
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +33,7 @@ from meadow.errors import MeadowError
 from meadow.llm.settings import DEFAULT_MODEL as DEFAULT_TOKENIZER_MODEL
 from meadow.llm.tokens import CHARS_PER_TOKEN, encoding_for
 from meadow.schema import SPLITS
+from meadow.templates import card_template
 
 if TYPE_CHECKING:
     import tiktoken
@@ -426,7 +426,7 @@ def hygiene_section(manifest: dict[str, Any]) -> dict[str, Any] | None:
 
 @functools.cache
 def _template() -> jinja2.Template:
-    text = (resources.files("meadow") / "cards" / "dataset_card.md.j2").read_text()
+    text = card_template("dataset_card.md.j2")
     env = jinja2.Environment(
         undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False
     )

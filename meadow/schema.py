@@ -66,9 +66,6 @@ class Record:
     def id(self) -> str:
         return record_id(self.source, self.subset, self.source_id)
 
-    def to_row(self) -> dict[str, str]:
-        return {"id": self.id, **{name: getattr(self, name) for name in RECORD_FIELDS}}
-
 
 @dataclass(slots=True)
 class EvalItem:

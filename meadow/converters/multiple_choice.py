@@ -37,13 +37,6 @@ RATIONALE_PARAPHRASES = (
 )
 
 
-def option_letters(n: int) -> str:
-    """The letters of `n` options: A, B, C, …"""
-    if not 0 < n <= len(LETTERS):
-        raise ValueError(f"expected 1 to {len(LETTERS)} options, got {n}")
-    return LETTERS[:n]
-
-
 def option_text(text: str) -> str:
     """An option as it is written: one line, its whitespace collapsed."""
     return " ".join(text.split())

@@ -40,15 +40,6 @@ RELEASE_URL = (
     "https://huggingface.co/datasets/axiong/pmc_llama_instructions/resolve/main/release.json"
 )
 KEYS = ("instruction", "input", "output", "source", "sample_id")
-KNOWN_SOURCES = (
-    "medqa_train",
-    "medmcqa",
-    "pubmedqa.ori_pqaa",
-    "liveqa",
-    "medicationqa",
-    "umls",
-    "umls_relation",
-)
 # The release's card says openrail; rows made from the UMLS Metathesaurus stay under its
 # license agreement, whatever the release says.
 RELEASE_LICENSE = "openrail"

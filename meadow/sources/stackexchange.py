@@ -192,8 +192,8 @@ class StackexchangeSource(Source):
             min_score=int(self.settings["min_score"]),
             accepted_needs_min_score=bool(self.settings["accepted_needs_min_score"]),
         )
-        for _ in range(choice.orphans):
-            yield Skip("deleted_or_closed")
+        if choice.orphans:
+            yield Skip("deleted_or_closed", count=choice.orphans)
         yield from _pair_posts(
             path, choice.chosen, site=site, subset=subset, keep_closed=self.settings["keep_closed"]
         )

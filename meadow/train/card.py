@@ -1,20 +1,19 @@
 """The model card (README.md) of an adapter, pinned to the exact data it learned from.
 
-`render_model_card` fills `meadow/cards/model_card.md.j2` through huggingface_hub's
+`render_model_card` fills `cards/model_card.md.j2` through huggingface_hub's
 `ModelCard.from_template`, so the YAML is what the Hub client reads back: `base_model`,
 `base_model_relation: adapter`, `datasets`, `library_name: peft`, the dataset's license,
 and meadow's own `meadow:` block with the dataset's revision, tag and commit.
 `loss_curve` draws the loss from the Trainer's log history. `add_evaluation` merges
 `meadow eval`'s results into a card (this one, one on the Hub, or a new minimal one): as
 `model-index` entries (`huggingface_hub.EvalResult`), in the `meadow:` block, and as a
-section rendered from `meadow/cards/model_card_eval.md.j2`. Nothing here imports torch.
+section rendered from `cards/model_card_eval.md.j2`. Nothing here imports torch.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,7 @@ from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
 from meadow.card import _CHART_STYLE  # the dataset card's chart style, so the cards match
 from meadow.errors import MeadowError
+from meadow.templates import card_template
 
 TAGS = ["medical", "meadow", "lora"]
 EVAL_SOURCE_NAME = "meadow eval"
@@ -117,7 +117,7 @@ def render_model_card(
     commit_url = f"{dataset_url}/tree/{dataset.commit}" if dataset_url and dataset.commit else None
     card_data = card_metadata(base_model, dataset, template["name"])
     local_base = Path(base_model).exists()
-    text = _template_text()
+    text = card_template("model_card.md.j2")
     card = ModelCard.from_template(
         card_data,
         template_str=text,
@@ -231,7 +231,7 @@ def _minimal_card(model_name: str) -> ModelCard:
 
 
 def _eval_section(mode: str, evaluation: dict[str, Any]) -> str:
-    text = _template_text("model_card_eval.md.j2")
+    text = card_template("model_card_eval.md.j2")
     environment = jinja2.Environment(keep_trailing_newline=True, autoescape=False)
     return environment.from_string(text).render(mode=mode, **evaluation)
 
@@ -247,10 +247,6 @@ def _with_section(body: str, mode: str, section: str) -> str:
         if at:
             return body[: at.start()] + section + "\n" + body[at.start() :]
     return body.rstrip("\n") + "\n\n" + section
-
-
-def _template_text(name: str = "model_card.md.j2") -> str:
-    return (resources.files("meadow") / "cards" / name).read_text(encoding="utf-8")
 
 
 def _model_license(license: str | list[str]) -> tuple[str, str | None]:

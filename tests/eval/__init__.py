@@ -10,6 +10,7 @@ A question is `(text, {"A": ..., ...}, "C")`.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 from pathlib import Path
@@ -131,7 +132,7 @@ def overfit(model_dir: Path, raw: Path, tokenizer: Any, *, max_steps: int = 300)
     source = get_source("medqa")()
     template = get_template("medalpaca")
     rows = [
-        record.to_row()
+        dataclasses.asdict(record)
         for shard in source.shards(raw)
         for record in source.records(shard)
         if not hasattr(record, "reason")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -99,7 +100,7 @@ def test_an_item_is_asked_with_the_training_prompt_and_answered_as_trained(
     source = get_source("medqa")()
     record = next(source.records(source.shards(tmp_path / "m")[0]))  # its training row
     assert encoded.prompt == prompt_ids(template, eval_tokenizer, record.instruction, record.input)
-    trained = encode_example(record.to_row(), template, eval_tokenizer, 512)["input_ids"]
+    trained = encode_example(dataclasses.asdict(record), template, eval_tokenizer, 512)["input_ids"]
     assert encoded.prompt + encoded.continuations[item.answer] == trained  # answer + EOS
     assert encoded.continuations["A"][-1] == eval_tokenizer.eos_token_id
 
