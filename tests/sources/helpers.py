@@ -38,7 +38,7 @@ def collect(source: Source, raw: Path) -> tuple[list[Record], Counter[str]]:
     records: list[Record] = []
     skips: Counter[str] = Counter()
     for shard in source.shards(raw):
-        for item in source.records(shard):
+        for item in source.read(shard):
             if isinstance(item, Skip):
                 skips[item.reason] += item.count
             else:

@@ -17,21 +17,15 @@ from meadow.errors import RecipeError
 from meadow.quality.settings import Filters
 from meadow.schema import Record
 from meadow.sources import base
-from meadow.sources.base import FIELD_LIMIT_ENV, MAX_FIELD_CHARS, Skip
+from meadow.sources.base import FIELD_LIMIT_ENV, MAX_FIELD_CHARS
 from meadow.sources.chatdoctor import ChatDoctorSource
 from meadow.sources.pmc_llama import PmcLlamaSource
+from tests.sources.helpers import collect
 
 
 def read_all(source: base.Source, path: Path) -> tuple[list[Record], Counter[str]]:
     """Records and skips of one raw file, as a build reads them (`Source.read`)."""
-    records: list[Record] = []
-    skips: Counter[str] = Counter()
-    for item in source.read(path):
-        if isinstance(item, Skip):
-            skips[item.reason] += item.count
-        else:
-            records.append(item)
-    return records, skips
+    return collect(source, path)
 
 
 def chatdoctor_file(tmp_path: Path, long_input: str) -> Path:
