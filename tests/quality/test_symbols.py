@@ -99,9 +99,10 @@ CANONICAL = list("+-<>=≤≥≠±×÷↑↓→←#%/*~°$€^|♭‰") + ["©",
 
 
 def _meaningful(char: str) -> bool:
-    """A symbol the rules keep: not one used as a quote, nor one NFKC turns into an accent."""
+    """A symbol the rules keep: not one used as a quote (nor one NFKC turns into one, as
+    the full-width grave accent), nor one NFKC turns into an accent."""
     form = unicodedata.normalize("NFKC", char)
-    return char not in "`´" and not form.startswith(" ") and form.strip() != ""
+    return form not in "`´" and not form.startswith(" ") and form.strip() != ""
 
 
 SYMBOLS = st.one_of(
