@@ -5,6 +5,7 @@ import shutil
 import tempfile
 
 import pytest
+from hypothesis import settings
 
 import tests.toy_source  # noqa: F401  (registers the `toy` source)
 from tests.hub_server import HUB_TOKEN, HubServer, use_hub
@@ -20,6 +21,12 @@ def meadow_home(tmp_path_factory, monkeypatch):
     monkeypatch.delenv("MEADOW_DEBUG", raising=False)
     return home
 
+
+# In CI, property tests draw the same examples on every run (a failure found there is one
+# that reproduces); locally they explore new ones each run.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 _HF_CACHE: str | None = None
 
