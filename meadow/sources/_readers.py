@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -78,6 +78,82 @@ def bytes_before(chunks: Iterable[bytes], line: int, column: int | None) -> Iter
             yield chunk[start:end]
             return
         yield chunk[start:]
+
+
+def tag_starts_before(chunks: Iterable[bytes], tag: str, line: int, column: int | None) -> int:
+    """How many `<tag` start tags begin before a parser's (line, column) position.
+
+    Counted in the bytes themselves (see `bytes_before`), so an error names the element
+    it is in however far the parser had read ahead; a start tag cut in two by a chunk
+    boundary is counted once.
+    """
+    opening = b"<" + tag.encode()
+    starts = re.compile(re.escape(opening) + rb"(?=[\s/>])")
+    keep = len(opening)  # a match is one byte longer: never inside the kept tail
+    count = 0
+    tail = b""
+    for piece in bytes_before(chunks, line, column):
+        text = tail + piece
+        count += len(starts.findall(text))
+        tail = text[-keep:]
+    if tail == opening:  # the position is right after a start tag's name
+        count += 1
+    return count
+
+
+def cleared(elements: Iterator[etree._Element]) -> Iterator[etree._Element]:
+    """Each element, then cleared with its earlier siblings: memory stays flat on a
+    flat document however long it is. Closes `elements` when done."""
+    try:
+        for element in elements:
+            yield element
+            element.clear()
+            parent = element.getparent()
+            while element.getprevious() is not None:
+                del parent[0]
+    finally:
+        elements.close()  # type: ignore[attr-defined]
+
+
+def file_elements(
+    path: Path, tag: str, check_root: Callable[[etree._Element | None], None]
+) -> Iterator[etree._Element]:
+    """The `tag` elements of an XML file as each ends; `check_root` sees the root once."""
+    try:
+        with path.open("rb") as stream:
+            events = safe_iterparse(
+                stream, events=("end",), tag=tag, remove_comments=False, remove_pis=False
+            )
+            checked = False
+            for _, element in events:
+                if not checked:
+                    check_root(element.getparent())
+                    checked = True
+                yield element
+            if not checked:
+                check_root(events.root)
+    except OSError as exc:
+        raise RawFileError(path, f"cannot read the file: {exc.strerror or exc}") from None
+
+
+def pushed_elements(
+    chunks: Iterable[bytes], tag: str, check_root: Callable[[etree._Element | None], None]
+) -> Iterator[etree._Element]:
+    """The `tag` elements of XML given in chunks (a member of an archive), as each ends."""
+    parser = etree.XMLPullParser(
+        events=("end",), tag=tag, resolve_entities=False, no_network=True, load_dtd=False
+    )
+    checked = False
+    for chunk in chunks:
+        parser.feed(chunk)
+        for _, element in parser.read_events():
+            if not checked:
+                check_root(element.getparent())
+                checked = True
+            yield element
+    root = parser.close()
+    if not checked:
+        check_root(root)
 
 
 def _nth_character(data: bytes, n: int) -> int:

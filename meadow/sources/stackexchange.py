@@ -19,29 +19,30 @@ file is read twice, with memory flat whatever its size:
 
 from __future__ import annotations
 
-import lzma
-import queue
 import re
-import sqlite3
-import tempfile
-import threading
 from collections.abc import Iterable, Iterator
 from contextlib import closing
 from pathlib import Path
 from typing import Any, ClassVar
 
-import orjson
 import py7zr
-import py7zr.exceptions
 from lxml import etree
-from py7zr.io import Py7zIO, WriterFactory
 
 from meadow.converters.html import html_to_text, normalize_whitespace
 from meadow.errors import RawFileError
 from meadow.schema import Record
 from meadow.sources import register_source
-from meadow.sources._readers import bytes_before, safe_iterparse, xml_error_text
+from meadow.sources._readers import (
+    cleared,
+    file_elements,
+    pushed_elements,
+    tag_starts_before,
+    xml_error_text,
+)
+from meadow.sources._stackexchange_scan import choose_answers, scan_rows
+from meadow.sources.archive import file_chunks, member_chunks
 from meadow.sources.base import RawFile, Skip, Source
+from meadow.sources.pending import PendingStore
 
 # Host name prefix of each site read -> subset. Health was renamed Medical Sciences.
 SITES: dict[str, str] = {
@@ -57,35 +58,15 @@ DUMP_URL = "https://archive.org/download/stackexchange/{site}.stackexchange.com.
 POSTS = "Posts.xml"
 _DOMAIN = ".stackexchange.com"
 
-QUESTION, ANSWER = 1, 2
-
 # Stack Exchange's license timeline (https://stackoverflow.com/help/licensing): content
 # is under the license in force when it was last edited. Used only when a row has no
 # ContentLicense (dumps before 2019 had none).
 _LICENSE_SINCE = (("2018-05-02", "CC-BY-SA-4.0"), ("2011-04-08", "CC-BY-SA-3.0"))
 _OLDEST_LICENSE = "CC-BY-SA-2.5"
 
-_CHUNK = 1 << 22  # 4 MiB reads for the byte scan
-# py7zr hands over what one compressed block decodes to (~8 MB for a dump, more for very
-# repetitive text); it is queued in 1 MiB pieces so that at most 16 MiB wait for the parser.
-_PIECE = 1 << 20
-_QUEUE_PIECES = 16
 PENDING_MEMORY_BYTES = 64 << 20  # text held in memory for half pairs before spilling
 
-# A row as the dumps write it, attributes in their fixed order up to Score; any other
-# layout matches only "<row" and is read attribute by attribute (`_slow_row`).
-_ROW = re.compile(
-    rb'<row(?=[\s/>])(?:\s+Id="(\d+)"\s+PostTypeId="(\d+)"(?:\s+AcceptedAnswerId="(\d+)")?'
-    rb'(?:\s+ParentId="(\d+)")?(?:\s+CreationDate="[^"]*")?\s+Score="(-?\d+)")?'
-)
-_SLOW_ATTRS = {
-    name: re.compile(rb"\s" + name.encode() + rb"""\s*=\s*(?:"([^"]*)"|'([^']*)')""")
-    for name in ("Id", "PostTypeId", "AcceptedAnswerId", "ParentId", "Score")
-}
 _OLD_TAGS = re.compile(r"<([^<>]+)>")
-_END_TAG = re.compile(rb"</([^\s<>/]+)>$")
-_ROW_START = re.compile(rb"<row(?=[\s/>])")  # where `_ROW` matches: the scan's row count
-_RANK_SHIFT = 1 << 40  # answer rank = score * 2**40 - id: higher score, then older answer
 
 
 @register_source
@@ -187,8 +168,8 @@ class StackexchangeSource(Source):
         """Pairs `{site, subset, question, answer}` of one dump; Skips for the rest."""
         path = Path(path)
         site, subset = site_of(path)
-        choice = _choose_answers(
-            _scan_rows(_chunks(path), path),
+        choice = choose_answers(
+            scan_rows(_chunks(path), path, empty=_EMPTY),
             min_score=int(self.settings["min_score"]),
             accepted_needs_min_score=bool(self.settings["accepted_needs_min_score"]),
         )
@@ -228,6 +209,7 @@ _EXPECTED = (
     " or ".join(f"{site}{_DOMAIN}.7z" for site in SITES)
     + ", or such a name as a folder holding Posts.xml"
 )
+_EMPTY = f"empty file: download the dump again ({_EXPECTED})"
 _UNKNOWN_SITE = (
     "cannot tell which site this Posts.xml is from: put it in a folder named after the "
     "site, e.g. biology.stackexchange.com/Posts.xml (sites read: "
@@ -306,93 +288,17 @@ def parse_tags(value: str | None) -> list[str]:
 def _chunks(path: Path) -> Iterator[bytes]:
     if path.suffix.lower() == ".7z":
         return _archive_chunks(path)
-    return _file_chunks(path)
+    return file_chunks(path)
 
 
-def _file_chunks(path: Path) -> Iterator[bytes]:
-    try:
-        with path.open("rb") as stream:
-            while chunk := stream.read(_CHUNK):
-                yield chunk
-    except OSError as exc:
-        raise RawFileError(path, f"cannot read the file: {exc.strerror or exc}") from None
-
-
-class _Cancelled(Exception):
-    """Raised inside py7zr's decoding thread when the reader stopped early."""
-
-
-class _QueueWriter(Py7zIO):
-    """Where py7zr writes decoded bytes: straight into a bounded queue."""
-
-    def __init__(self, chunks: queue.Queue, cancel: threading.Event):
-        self._chunks = chunks
-        self._cancel = cancel
-        self._size = 0
-
-    def write(self, s: bytes | bytearray) -> int:
-        view = memoryview(s)
-        for start in range(0, len(view), _PIECE):
-            piece = bytes(view[start : start + _PIECE])
-            while True:
-                if self._cancel.is_set():
-                    raise _Cancelled
-                try:
-                    self._chunks.put(piece, timeout=0.1)
-                    break
-                except queue.Full:
-                    continue
-        self._size += len(view)
-        return len(view)
-
-    def read(self, size: int | None = None) -> bytes:
-        return b""
-
-    def seek(self, offset: int, whence: int = 0) -> int:
-        return 0
-
-    def flush(self) -> None:
-        return None
-
-    def size(self) -> int:
-        return self._size
-
-
-class _QueueFactory(WriterFactory):
-    def __init__(self, chunks: queue.Queue, cancel: threading.Event):
-        self._chunks = chunks
-        self._cancel = cancel
-
-    def create(self, filename: str) -> Py7zIO:
-        return _QueueWriter(self._chunks, self._cancel)
-
-
-_ARCHIVE_ERRORS = (
-    py7zr.exceptions.ArchiveError,
-    py7zr.exceptions.Bad7zFile,
-    py7zr.exceptions.CrcError,
-    py7zr.exceptions.DecompressionError,
-    py7zr.exceptions.UnsupportedCompressionMethodError,
-    py7zr.exceptions.PasswordRequired,
-    lzma.LZMAError,
-    EOFError,
-    ValueError,
-    KeyError,
-    IndexError,
-    OSError,
-)
-_END = object()
-
-
-def _open_archive(path: Path) -> py7zr.SevenZipFile:
-    try:
-        if path.stat().st_size == 0:
-            raise RawFileError(path, f"empty file: download the dump again ({_EXPECTED})")
-        return py7zr.SevenZipFile(path, "r")
-    except _ARCHIVE_ERRORS as exc:
-        raise RawFileError(
-            path, f"not a readable .7z archive ({_describe(exc)}): download the dump again"
-        ) from None
+def _archive_chunks(path: Path) -> Iterator[bytes]:
+    """Posts.xml of a .7z, decoded in a thread while the caller parses what came before."""
+    return member_chunks(
+        path,
+        member=lambda archive: _posts_member(path, archive),
+        empty=_EMPTY,
+        again="download the dump again",
+    )
 
 
 def _posts_member(path: Path, archive: py7zr.SevenZipFile) -> str:
@@ -408,300 +314,18 @@ def _posts_member(path: Path, archive: py7zr.SevenZipFile) -> str:
     )
 
 
-def _archive_chunks(path: Path) -> Iterator[bytes]:
-    """Posts.xml of a .7z, decoded in a thread while the caller parses what came before."""
-    archive = _open_archive(path)
-    try:
-        member = _posts_member(path, archive)
-    except BaseException:
-        archive.close()
-        raise
-    chunks: queue.Queue = queue.Queue(maxsize=_QUEUE_PIECES)
-    cancel = threading.Event()
-
-    def decode() -> None:
-        try:
-            archive.extract(targets=[member], factory=_QueueFactory(chunks, cancel))
-            outcome: object = _END
-        except _Cancelled:
-            return
-        except BaseException as exc:  # handed to the reading thread
-            outcome = exc
-        finally:
-            archive.close()
-        while not cancel.is_set():
-            try:
-                chunks.put(outcome, timeout=0.1)
-                return
-            except queue.Full:
-                continue
-
-    thread = threading.Thread(target=decode, name="meadow-7z-decode", daemon=True)
-    thread.start()
-    try:
-        while True:
-            item = chunks.get()
-            if item is _END:
-                return
-            if isinstance(item, BaseException):
-                if isinstance(item, Exception):  # whatever fails in the decoder is the archive's
-                    raise RawFileError(
-                        path,
-                        f"{member} in the archive cannot be decoded ({_describe(item)}): the "
-                        "archive is damaged or cut short; download the dump again",
-                    ) from None
-                raise item
-            yield item
-    finally:
-        cancel.set()
-        while thread.is_alive():
-            try:
-                while True:
-                    chunks.get_nowait()
-            except queue.Empty:
-                pass
-            thread.join(0.05)
-
-
-def _describe(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-
-
-# -- pass 1: integers only ------------------------------------------------------------------
-
-
-class _Choice:
-    """The answer chosen for each question, and how many answered questions are gone."""
-
-    __slots__ = ("chosen", "orphans")
-
-    def __init__(self, chosen: dict[int, int], orphans: int):
-        self.chosen = chosen
-        self.orphans = orphans
-
-
-def _scan_rows(
-    chunks: Iterable[bytes], path: Path
-) -> Iterator[tuple[int, int, int, int, int | None]]:
-    """(Id, PostTypeId, AcceptedAnswerId or 0, ParentId or 0, Score) of every row, fast.
-
-    A byte scan, no XML parse: inside a well-formed attribute value "<" is always
-    escaped, so "<row" only ever starts a row. Errors the scan cannot see (encoding,
-    malformed markup) are reported by the lxml pass that follows.
-    """
-    buf = b""
-    row = 0
-    seen_bytes = False
-    for chunk in chunks:
-        if not seen_bytes:
-            if not chunk:
-                continue
-            seen_bytes = True
-            if chunk[:2] in (b"\xff\xfe", b"\xfe\xff"):
-                raise RawFileError(path, "is UTF-16 encoded: re-save it as UTF-8", row=1)
-        buf = buf + chunk if buf else chunk
-        last = None
-        for match in _ROW.finditer(buf):
-            if last is not None:
-                row += 1
-                yield _row_ids(last, buf, match.start(), path, row)
-            last = match
-        # keep the last row (it may go on in the next chunk), or what could end the file
-        buf = buf[-64:] if last is None else buf[last.start() :]
-    tail = buf.rstrip(b" \t\r\n")
-    if not seen_bytes or not tail.lstrip(b"\xef\xbb\xbf \t\r\n"):
-        raise RawFileError(path, f"empty file: download the dump again ({_EXPECTED})")
-    if not tail.endswith(b"</posts>"):
-        end_tag = _END_TAG.search(tail[-64:])
-        if end_tag:
-            raise RawFileError(
-                path,
-                f"not a Stack Exchange Posts.xml: its root element is "
-                f"<{end_tag.group(1).decode(errors='replace')}>, not <posts>",
-            )
-        raise RawFileError(
-            path,
-            "is cut short (it does not end with </posts>): download or extract the dump again",
-            row=row + 1,
-        )
-    if buf.startswith(b"<row"):
-        row += 1
-        yield _row_ids(_ROW.match(buf), buf, len(buf), path, row)  # type: ignore[arg-type]
-
-
-def _row_ids(
-    match: re.Match[bytes], buf: bytes, end: int, path: Path, row: int
-) -> tuple[int, int, int, int, int | None]:
-    post_id, post_type, accepted, parent, score = match.groups()
-    if post_id is None:  # not the dump's own layout
-        return _slow_row(buf[match.start() : end], path, row)
-    if parent is None and post_type == b"2":
-        raise RawFileError(path, "an answer row has no ParentId attribute", row=row)
-    return (
-        int(post_id),
-        int(post_type),
-        int(accepted) if accepted else 0,
-        int(parent) if parent else 0,
-        int(score),
-    )
-
-
-def _slow_row(segment: bytes, path: Path, row: int) -> tuple[int, int, int, int, int | None]:
-    values: dict[str, int | None] = {}
-    for name, pattern in _SLOW_ATTRS.items():
-        found = pattern.search(segment)
-        if found is None:
-            values[name] = None
-            continue
-        text = found.group(1) if found.group(1) is not None else found.group(2)
-        try:
-            values[name] = int(text)
-        except ValueError:
-            raise RawFileError(
-                path, f"the {name} attribute is not a number ({text[:20]!r})", row=row
-            ) from None
-    for name in ("Id", "PostTypeId"):
-        if values[name] is None:
-            raise RawFileError(
-                path,
-                f"a row has no {name} attribute: is this the dump's Posts.xml?",
-                row=row,
-            )
-    if values["PostTypeId"] == ANSWER:
-        for name in ("ParentId", "Score"):
-            if values[name] is None:
-                raise RawFileError(path, f"an answer row has no {name} attribute", row=row)
-    return (
-        values["Id"],  # type: ignore[return-value]
-        values["PostTypeId"],  # type: ignore[return-value]
-        values["AcceptedAnswerId"] or 0,
-        values["ParentId"] or 0,
-        values["Score"],
-    )
-
-
-def _choose_answers(
-    rows: Iterable[tuple[int, int, int, int, int | None]],
-    *,
-    min_score: int,
-    accepted_needs_min_score: bool,
-) -> _Choice:
-    """Pick each question's answer: accepted if it is there, else the best one ≥ min_score."""
-    accepted: dict[int, int] = {}  # question id -> accepted answer id (0: none)
-    best: dict[int, int] = {}  # question id -> rank of its best answer
-    accepted_score: dict[int, int] = {}  # question id -> score of its accepted answer
-    early: list[tuple[int, int, int]] = []  # answers seen before their question
-    for post_id, post_type, accepted_id, parent, score in rows:
-        if post_type == QUESTION:
-            accepted[post_id] = accepted_id
-        elif post_type == ANSWER:
-            rank = score * _RANK_SHIFT - post_id  # type: ignore[operator]
-            if rank > best.get(parent, rank - 1):
-                best[parent] = rank
-            wanted = accepted.get(parent)
-            if wanted == post_id:
-                accepted_score[parent] = score  # type: ignore[assignment]
-            elif wanted is None:
-                early.append((parent, post_id, score))  # type: ignore[arg-type]
-    for parent, post_id, score in early:
-        if accepted.get(parent) == post_id:
-            accepted_score[parent] = score
-
-    chosen: dict[int, int] = {}
-    for question, accepted_id in accepted.items():
-        score = accepted_score.get(question)
-        if (
-            accepted_id
-            and score is not None
-            and (score >= min_score or not accepted_needs_min_score)
-        ):
-            chosen[question] = accepted_id
-            continue
-        rank = best.get(question)
-        if rank is not None:
-            score = -(-rank // _RANK_SHIFT)
-            if score >= min_score:
-                chosen[question] = score * _RANK_SHIFT - rank
-    orphans = sum(1 for question in best if question not in accepted)
-    return _Choice(chosen, orphans)
-
-
 # -- pass 2: the texts -----------------------------------------------------------------------
 
 
-class _Pending:
-    """Halves of pairs waiting for the other half, by question id.
-
-    Kept in a dict while their text is under PENDING_MEMORY_BYTES; beyond that every
-    waiting half is moved into a temporary SQLite file, so memory stays flat even when
-    answers come long after their questions.
-    """
-
-    def __init__(self, budget: int):
-        self._budget = budget
-        self._memory: dict[int, dict[str, Any]] = {}
-        self._bytes = 0
-        self._tmp: tempfile.TemporaryDirectory | None = None
-        self._db: sqlite3.Connection | None = None
-        self._on_disk = 0
-
-    @staticmethod
-    def _size(value: dict[str, Any]) -> int:
-        return len(value["body"]) + len(value.get("title", "")) + 200
-
-    def put(self, key: int, value: dict[str, Any]) -> None:
-        self._memory[key] = value
-        self._bytes += self._size(value)
-        if self._bytes > self._budget:
-            self._spill()
-
-    def pop(self, key: int) -> dict[str, Any] | None:
-        value = self._memory.pop(key, None)
-        if value is not None:
-            self._bytes -= self._size(value)
-            return value
-        if not self._on_disk:
-            return None
-        assert self._db is not None
-        found = self._db.execute("SELECT value FROM pending WHERE key = ?", (key,)).fetchone()
-        if found is None:
-            return None
-        self._db.execute("DELETE FROM pending WHERE key = ?", (key,))
-        self._on_disk -= 1
-        return orjson.loads(found[0])
-
-    def __len__(self) -> int:
-        return len(self._memory) + self._on_disk
-
-    def _spill(self) -> None:
-        if self._db is None:
-            self._tmp = tempfile.TemporaryDirectory(prefix="meadow-stackexchange-")
-            self._db = sqlite3.connect(Path(self._tmp.name) / "pending.sqlite")
-            self._db.execute("PRAGMA journal_mode = OFF")
-            self._db.execute("PRAGMA synchronous = OFF")
-            self._db.execute("CREATE TABLE pending (key INTEGER PRIMARY KEY, value BLOB)")
-        self._db.executemany(
-            "INSERT OR REPLACE INTO pending VALUES (?, ?)",
-            ((key, orjson.dumps(value)) for key, value in self._memory.items()),
-        )
-        self._on_disk = self._db.execute("SELECT count(*) FROM pending").fetchone()[0]
-        self._memory.clear()
-        self._bytes = 0
-
-    def close(self) -> None:
-        if self._db is not None:
-            self._db.close()
-            self._db = None
-        if self._tmp is not None:
-            self._tmp.cleanup()
-            self._tmp = None
+def _pending_size(value: dict[str, Any]) -> int:
+    return len(value["body"]) + len(value.get("title", "")) + 200
 
 
 def _pair_posts(
     path: Path, chosen: dict[int, int], *, site: str, subset: str, keep_closed: bool
 ) -> Iterator[dict[str, Any] | Skip]:
     """Pairs in file order, each yielded when its second half is read."""
-    pending = _Pending(PENDING_MEMORY_BYTES)
+    pending = PendingStore(PENDING_MEMORY_BYTES, size=_pending_size, prefix="meadow-stackexchange-")
     try:
         for row in _posts_rows(path):
             get = row.get
@@ -764,53 +388,16 @@ def _pair_posts(
 
 def _posts_rows(path: Path) -> Iterator[etree._Element]:
     """Every <row> element, cleared (with its earlier siblings) once the caller is done."""
-    elements = _pull_rows(path) if path.suffix.lower() == ".7z" else _file_rows(path)
+    if path.suffix.lower() == ".7z":
+        elements = pushed_elements(
+            _archive_chunks(path), "row", lambda root: _check_root(path, root)
+        )
+    else:
+        elements = file_elements(path, "row", lambda root: _check_root(path, root))
     try:
-        for element in elements:
-            yield element
-            element.clear()
-            parent = element.getparent()
-            while element.getprevious() is not None:
-                del parent[0]
+        yield from cleared(elements)
     except etree.XMLSyntaxError as exc:
         raise _syntax_error(path, exc) from None
-    finally:
-        elements.close()
-
-
-def _file_rows(path: Path) -> Iterator[etree._Element]:
-    try:
-        with path.open("rb") as stream:
-            events = safe_iterparse(
-                stream, events=("end",), tag="row", remove_comments=False, remove_pis=False
-            )
-            checked = False
-            for _, element in events:
-                if not checked:
-                    _check_root(path, element.getparent())
-                    checked = True
-                yield element
-            if not checked:
-                _check_root(path, events.root)
-    except OSError as exc:
-        raise RawFileError(path, f"cannot read the file: {exc.strerror or exc}") from None
-
-
-def _pull_rows(path: Path) -> Iterator[etree._Element]:
-    parser = etree.XMLPullParser(
-        events=("end",), tag="row", resolve_entities=False, no_network=True, load_dtd=False
-    )
-    checked = False
-    for chunk in _archive_chunks(path):
-        parser.feed(chunk)
-        for _, element in parser.read_events():
-            if not checked:
-                _check_root(path, element.getparent())
-                checked = True
-            yield element
-    root = parser.close()
-    if not checked:
-        _check_root(path, root)
 
 
 def _check_root(path: Path, root: etree._Element | None) -> None:
@@ -850,18 +437,11 @@ def _row_at(path: Path, exc: etree.XMLSyntaxError) -> int | None:
     line, column = exc.position or (exc.lineno, 0)
     if not line or line < 1:
         return None
-    rows = 0
-    tail = b""  # a "<row" cut in two by a chunk boundary is counted in the next piece
     try:
         with closing(_chunks(path)) as chunks:  # type: ignore[type-var]
-            for piece in bytes_before(chunks, line, column or None):
-                text = tail + piece
-                rows += len(_ROW_START.findall(text))  # a match is 5 bytes: never in tail
-                tail = text[-4:]
+            rows = tag_starts_before(chunks, "row", line, column or None)
     except (RawFileError, OSError):
         return None
-    if tail == b"<row":  # the error is right after a row's start tag name
-        rows += 1
     return rows or None
 
 

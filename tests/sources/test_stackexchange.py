@@ -21,7 +21,7 @@ import pytest
 
 import meadow
 from meadow.errors import RawFileError
-from meadow.sources import Skip, get_source
+from meadow.sources import Skip, archive, get_source
 from meadow.sources import stackexchange as stackexchange_module
 from meadow.sources.stackexchange import StackexchangeSource, parse_tags, post_license
 from tests.sources.helpers import collect
@@ -235,8 +235,8 @@ def test_parse_keeps_the_raw_fields_for_other_mappings(new_posts_xml: Path) -> N
 
 
 def test_stopping_early_stops_the_decoding_thread(tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setattr(stackexchange_module, "_PIECE", 1024)
-    monkeypatch.setattr(stackexchange_module, "_QUEUE_PIECES", 2)
+    monkeypatch.setattr(archive, "PIECE_BYTES", 1024)
+    monkeypatch.setattr(archive, "QUEUE_PIECES", 2)
     rows = "".join(
         f'  <row Id="{2 * i + 1}" PostTypeId="1" AcceptedAnswerId="{2 * i + 2}" Score="1" Body="&lt;p&gt;question {i}&lt;/p&gt;" Title="Q{i}" />\r\n'
         f'  <row Id="{2 * i + 2}" PostTypeId="2" ParentId="{2 * i + 1}" Score="1" Body="&lt;p&gt;answer {i}&lt;/p&gt;" />\r\n'
@@ -538,7 +538,7 @@ def test_an_xml_error_names_the_row_it_is_in(
 
 def test_an_xml_error_names_its_row_across_read_boundaries(tmp_path: Path, monkeypatch) -> None:
     # 7-byte reads cut "<row", the two bytes of "é" and the line ends apart.
-    monkeypatch.setattr(stackexchange_module, "_CHUNK", 7)
+    monkeypatch.setattr(archive, "CHUNK_BYTES", 7)
     for one_line in (False, True):
         path = write(
             tmp_path / str(one_line) / "biology.stackexchange.com" / "Posts.xml",
