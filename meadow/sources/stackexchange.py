@@ -20,6 +20,7 @@ file is read twice, with memory flat whatever its size:
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import closing
 from pathlib import Path
@@ -82,7 +83,7 @@ class StackexchangeSource(Source):
     answer's last edit); source_id = "question id:answer id"; subset = the site (Medical
     Sciences is `health`).
 
-    Skips, one per post: `no_good_answer` (a question without an answer to use),
+    Skips, counted per post: `no_good_answer` (a question without an answer to use),
     `deleted_or_closed` (a closed question, unless `keep_closed`; answers whose question
     is not in the dump), `empty_question`, `empty_body` (an answer with no text, e.g. only
     an image), `other_post_type` (tag wikis and other non-Q&A posts). Answers that are not
@@ -324,8 +325,10 @@ def _pending_size(value: dict[str, Any]) -> int:
 def _pair_posts(
     path: Path, chosen: dict[int, int], *, site: str, subset: str, keep_closed: bool
 ) -> Iterator[dict[str, Any] | Skip]:
-    """Pairs in file order, each yielded when its second half is read."""
+    """Pairs in file order, each yielded when its second half is read; the posts skipped
+    are counted and yielded as one `Skip(reason, count=n)` per reason at the end."""
     pending = PendingStore(PENDING_MEMORY_BYTES, size=_pending_size, prefix="meadow-stackexchange-")
+    skipped: Counter[str] = Counter()
     try:
         for row in _posts_rows(path):
             get = row.get
@@ -337,10 +340,10 @@ def _pair_posts(
                     if answer_id is not None:
                         del chosen[question_id]
                         pending.pop(question_id)  # its answer, if that came first
-                    yield Skip("deleted_or_closed")
+                    skipped["deleted_or_closed"] += 1
                     continue
                 if answer_id is None:
-                    yield Skip("no_good_answer")
+                    skipped["no_good_answer"] += 1
                     continue
                 question = {
                     "id": question_id,
@@ -377,13 +380,15 @@ def _pair_posts(
                     del chosen[parent]
                     yield _pair(question, answer, site, subset)
             else:
-                yield Skip("other_post_type")
+                skipped["other_post_type"] += 1
         if chosen:
             raise RawFileError(
                 path, "changed while it was being read (posts went missing): read it again"
             )
     finally:
         pending.close()
+    for reason, count in skipped.items():
+        yield Skip(reason, count=count)
 
 
 def _posts_rows(path: Path) -> Iterator[etree._Element]:
