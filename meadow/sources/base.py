@@ -102,7 +102,17 @@ class Source(ABC):
         default_instruction: the `instruction` column unless a recipe overrides it.
         raw_files: files the source needs; those with a `url` are downloaded on demand.
         how_to_get: said when a raw file cannot be downloaded (where to get it).
-        file_suffixes: which files of a `--raw` folder the source reads.
+        file_suffixes: which files of a `--raw` folder the source reads (when it
+            declares no `expected_files`).
+        expected_files: the files a `--raw` folder is searched for, at any depth: file
+            name (a glob pattern) -> the subset it holds (None: several or none). Shards
+            come in this order, each name's copies sorted by path; see `several_files`
+            for a name found more than once and `missing_files` for a folder with none.
+        several_files: a name of `expected_files` found more than once: "all" reads
+            every copy, "first" the first by path; any other text makes it an error
+            ("holds several NAME files (…): TEXT").
+        missing_files: the error when a folder holds no file the source reads ("" says
+            which suffixes or names were wanted).
         version: the adapter version; bump it when the output for the same raw files
             changes, so cached per-source builds are not reused.
         options: recipe-settable options and their defaults.
@@ -133,6 +143,9 @@ class Source(ABC):
     raw_files: ClassVar[tuple[RawFile, ...]] = ()
     how_to_get: ClassVar[str] = ""
     file_suffixes: ClassVar[tuple[str, ...]] = ()
+    expected_files: ClassVar[dict[str, str | None]] = {}
+    several_files: ClassVar[str] = "all"
+    missing_files: ClassVar[str] = ""
     version: ClassVar[str] = "1"
     options: ClassVar[dict[str, Any]] = {}
     evaluation_subsets: ClassVar[tuple[str, ...]] = ()
@@ -166,19 +179,54 @@ class Source(ABC):
     # -- shared behaviour ---------------------------------------------------------------
 
     def shards(self, raw: Path) -> list[Path]:
-        """The raw files to parse, in a stable order; each is parsed independently."""
+        """The raw files to parse, in a stable order; each is parsed independently.
+
+        A file is `file_shards`, a folder `folder_shards`; adapters with rules of their
+        own override those two, so what is not there is said here only.
+        """
+        raw = Path(raw)
         if raw.is_file():
-            return [raw]
-        if not raw.is_dir():
-            raise RawFileError(raw, "no such file or folder")
-        files = sorted(
-            p
-            for p in raw.rglob("*")
-            if p.is_file() and (not self.file_suffixes or p.suffix.lower() in self.file_suffixes)
-        )
+            return self.file_shards(raw)
+        if raw.is_dir():
+            return self.folder_shards(raw)
+        raise RawFileError(raw, "no such file or folder")
+
+    def file_shards(self, path: Path) -> list[Path]:
+        """The shards of a `--raw` that is one file: the file (adapters check its name)."""
+        return [path]
+
+    def folder_shards(self, folder: Path) -> list[Path]:
+        """The shards of a `--raw` folder: its `expected_files`, else every file with one
+        of `file_suffixes` (any file when there are none), sorted by path."""
+        if self.expected_files:
+            files = self._expected_in(folder)
+        else:
+            files = sorted(
+                p
+                for p in folder.rglob("*")
+                if p.is_file()
+                and (not self.file_suffixes or p.suffix.lower() in self.file_suffixes)
+            )
         if not files:
             wanted = " or ".join(self.file_suffixes) or "any"
-            raise RawFileError(raw, f"folder holds no {wanted} files for source {self.name!r}")
+            message = (
+                self.missing_files or f"folder holds no {wanted} files for source {self.name!r}"
+            )
+            raise RawFileError(folder, message)
+        return files
+
+    def _expected_in(self, folder: Path) -> list[Path]:
+        files: list[Path] = []
+        for pattern in self.expected_files:
+            paths = sorted(p for p in folder.rglob(pattern) if p.is_file())
+            if len(paths) > 1 and self.several_files == "first":
+                paths = paths[:1]
+            elif len(paths) > 1 and self.several_files != "all":
+                names = ", ".join(p.relative_to(folder).as_posix() for p in paths)
+                raise RawFileError(
+                    folder, f"holds several {pattern} files ({names}): {self.several_files}"
+                )
+            files.extend(paths)
         return files
 
     def notes(self, raw: Path) -> list[str]:

@@ -93,26 +93,18 @@ class HealthAdviceSource(Source):
         "folder (meadow does this itself when no --raw is given)."
     )
     file_suffixes = (".csv",)
+    expected_files = FILES  # in the order duplicates are resolved in
+    several_files = "first"
+    missing_files = (
+        f"holds none of the health advice files ({', '.join(FILES)}); download them from {_REPO}"
+    )
     version = "1"
     options: ClassVar[dict[str, Any]] = {}
 
-    def shards(self, raw: Path) -> list[Path]:
-        """The annotation files present, in the order duplicates are resolved in."""
-        raw = Path(raw)
-        if raw.is_file():
-            _subset_of(raw)
-            return [raw]
-        if not raw.is_dir():
-            raise RawFileError(raw, "no such file or folder")
-        found = {name: sorted(raw.rglob(name)) for name in FILES}
-        files = [paths[0] for paths in found.values() if paths]
-        if not files:
-            raise RawFileError(
-                raw,
-                f"holds none of the health advice files ({', '.join(FILES)}); "
-                f"download them from {_REPO}",
-            )
-        return files
+    def file_shards(self, path: Path) -> list[Path]:
+        """One annotation file, by its name."""
+        _subset_of(path)
+        return [path]
 
     def parse(self, path: Path) -> Iterator[dict[str, Any] | Skip]:
         """Sentences of one file: `{subset, pmid, label, sentence, raw_sentence, fields}`.

@@ -103,6 +103,12 @@ class MedmcqaSource(MultipleChoiceSource):
         "options: {cop_base: 0}."
     )
     file_suffixes = (".json",)
+    expected_files = dict(zip(FILES, SPLITS, strict=True))  # searched recursively
+    several_files = "pass the one folder to use"
+    missing_files = (
+        f"holds none of the MedMCQA files {', '.join(FILES)} (JSON lines, from the "
+        "data.zip of github.com/medmcqa/medmcqa)"
+    )
     version = "1"
     options: ClassVar[dict[str, Any]] = {"cop_base": 1, "multi_choice": "keep"}
     evaluation_subsets = ("dev", "test")
@@ -127,30 +133,10 @@ class MedmcqaSource(MultipleChoiceSource):
 
     # -- raw files ----------------------------------------------------------------------
 
-    def shards(self, raw: Path) -> list[Path]:
-        """`train.json`, `dev.json`, `test.json` (those present, searched recursively)."""
-        raw = Path(raw)
-        if raw.is_file():
-            split_of(raw)
-            return [raw]
-        if not raw.is_dir():
-            raise RawFileError(raw, "no such file or folder")
-        shards: list[Path] = []
-        for name in FILES:
-            paths = sorted(p for p in raw.rglob(name) if p.is_file())
-            if len(paths) > 1:
-                names = ", ".join(p.relative_to(raw).as_posix() for p in paths)
-                raise RawFileError(
-                    raw, f"holds several {name} files ({names}): pass the one folder to use"
-                )
-            shards.extend(paths)
-        if not shards:
-            raise RawFileError(
-                raw,
-                f"holds none of the MedMCQA files {', '.join(FILES)} (JSON lines, from the "
-                "data.zip of github.com/medmcqa/medmcqa)",
-            )
-        return shards
+    def file_shards(self, path: Path) -> list[Path]:
+        """One split's file; its name must say which split."""
+        split_of(path)
+        return [path]
 
     # -- parsing --------------------------------------------------------------------------
 

@@ -119,6 +119,11 @@ class PubMedQASource(Source):
         "there and put all three in one folder (or pass one of the files)."
     )
     file_suffixes = (".json",)
+    expected_files = FILES  # found by exact name, at any depth
+    missing_files = (
+        f"folder holds none of PubMedQA's files: expected {EXPECTED_NAMES} "
+        "(other files, such as test_ground_truth.json, are ignored)"
+    )
     version = "1"
     options: ClassVar[dict[str, Any]] = {}
     evaluation_subsets = ("labelled", "labelled_reasoning")
@@ -136,31 +141,15 @@ class PubMedQASource(Source):
 
     # -- files ----------------------------------------------------------------------------
 
-    def shards(self, raw: Path) -> list[Path]:
-        """The ori_*.json files of a folder (found by exact name, at any depth), or one file."""
-        raw = Path(raw)
-        if raw.is_file():
-            if raw.name not in FILES:
-                raise RawFileError(
-                    raw,
-                    f"not a PubMedQA file: expected {EXPECTED_NAMES} (rename it, or pass "
-                    "the folder holding them)",
-                )
-            return [raw]
-        if not raw.is_dir():
-            raise RawFileError(raw, "no such file or folder")
-        order = list(FILES)
-        found = sorted(
-            (p for p in raw.rglob("ori_pqa*.json") if p.is_file() and p.name in FILES),
-            key=lambda p: (order.index(p.name), p.as_posix()),
-        )
-        if not found:
+    def file_shards(self, path: Path) -> list[Path]:
+        """One of the ori_*.json files, by its exact name."""
+        if path.name not in FILES:
             raise RawFileError(
-                raw,
-                f"folder holds none of PubMedQA's files: expected {EXPECTED_NAMES} "
-                "(other files, such as test_ground_truth.json, are ignored)",
+                path,
+                f"not a PubMedQA file: expected {EXPECTED_NAMES} (rename it, or pass "
+                "the folder holding them)",
             )
-        return found
+        return [path]
 
     # -- parsing --------------------------------------------------------------------------
 
