@@ -125,25 +125,23 @@ class ChatDoctorSource(Source):
 
     # -- files ----------------------------------------------------------------------------
 
-    def shards(self, raw: Path) -> list[Path]:
+    def folder_shards(self, folder: Path) -> list[Path]:
         """The ChatDoctor files of a folder (by name); other JSON files are ignored."""
-        if raw.is_file() or not raw.is_dir():
-            return super().shards(raw)
         found, ignored = [], []
-        for path in sorted(p for p in raw.rglob("*") if p.is_file()):
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
             if subset_of(path) is not None and path.suffix.lower() in (".json", ".jsonl"):
                 found.append(path)
             elif path.suffix.lower() == ".json":
                 ignored.append(path.name)
         if not found:
             raise RawFileError(
-                raw, f"folder holds none of ChatDoctor's files: expected {EXPECTED_NAMES}"
+                folder, f"folder holds none of ChatDoctor's files: expected {EXPECTED_NAMES}"
             )
         if ignored:
             logger.warning(
                 "chatdoctor: ignoring %s in %s (not a ChatDoctor file name; expected %s)",
                 ", ".join(ignored),
-                raw,
+                folder,
                 EXPECTED_NAMES,
             )
         return found

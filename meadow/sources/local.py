@@ -54,6 +54,7 @@ BATCH_ROWS = 10_000
 CSV_BLOCK_BYTES = 16 << 20  # a CSV row must fit in one block
 
 _FORMAT_NAMES = ".json, .jsonl, .csv or .parquet"
+_WANT = f"local reads {_FORMAT_NAMES} files (pass them with --raw local=PATH)"
 _JSON_KINDS = {list: "an array", str: "a string", int: "a number", float: "a number"}
 _JSON_KINDS.update({bool: "a boolean", type(None): "null"})
 
@@ -95,6 +96,7 @@ class LocalSource(Source):
         "(with a header row) or .parquet file, or a folder of them."
     )
     file_suffixes = FORMATS
+    missing_files = f"folder holds no {_FORMAT_NAMES} files: {_WANT}"
     version = "1"
     options: ClassVar[dict[str, Any]] = {"columns": {}, "license": "unknown", "subset": None}
 
@@ -118,16 +120,11 @@ class LocalSource(Source):
 
     # -- files ----------------------------------------------------------------------------
 
-    def shards(self, raw: Path) -> list[Path]:
-        """The file given, or every .json, .jsonl, .csv and .parquet file of a folder."""
-        raw = Path(raw)
-        if raw.is_file() and raw.suffix.lower() not in FORMATS:
-            raise RawFileError(raw, f"cannot read a {raw.suffix or 'suffix-less'} file: {_WANT}")
-        if raw.is_dir() and not any(
-            p.is_file() and p.suffix.lower() in FORMATS for p in raw.rglob("*")
-        ):
-            raise RawFileError(raw, f"folder holds no {_FORMAT_NAMES} files: {_WANT}")
-        return super().shards(raw)
+    def file_shards(self, path: Path) -> list[Path]:
+        """The file given, if it is .json, .jsonl, .csv or .parquet."""
+        if path.suffix.lower() not in FORMATS:
+            raise RawFileError(path, f"cannot read a {path.suffix or 'suffix-less'} file: {_WANT}")
+        return [path]
 
     def parse(self, path: Path) -> Iterator[dict[str, Any] | Skip]:
         """Rows of one file: `{"file", "subset", "number", "row"}`, `row` the raw values."""
@@ -273,7 +270,6 @@ class LocalSource(Source):
                 ) from None
 
 
-_WANT = f"local reads {_FORMAT_NAMES} files (pass them with --raw local=PATH)"
 _MAP_HINT = "; map yours with sources.local.options.columns in the recipe"
 
 

@@ -134,23 +134,22 @@ class MediqaSource(Source):
                 f"expected a score from 1 (incorrect) to 4 (excellent), got {score!r}",
             )
 
-    def shards(self, raw: Path) -> list[Path]:
+    def file_shards(self, path: Path) -> list[Path]:
+        """A JSON or XML file, as it is."""
+        if path.suffix.lower() not in self.file_suffixes:
+            raise RawFileError(path, f"not a MEDIQA file: expected {ANS_FILE} or {QA_FILES}")
+        return [path]
+
+    def folder_shards(self, folder: Path) -> list[Path]:
         """The JSON and XML files to read, without derived views and other MEDIQA tasks."""
-        raw = Path(raw)
-        if raw.is_file():
-            if raw.suffix.lower() not in self.file_suffixes:
-                raise RawFileError(raw, f"not a MEDIQA file: expected {ANS_FILE} or {QA_FILES}")
-            return [raw]
-        if not raw.is_dir():
-            raise RawFileError(raw, "no such file or folder")
         files = sorted(
             p
-            for p in raw.rglob("*")
+            for p in folder.rglob("*")
             if p.is_file() and p.suffix.lower() in self.file_suffixes and not _ignored(p)
         )
         if not files:
             raise RawFileError(
-                raw,
+                folder,
                 f"folder holds no MEDIQA files: expected {ANS_FILE} (MEDIQA-AnS) "
                 f"and/or {QA_FILES} (MEDIQA 2019 task 3)",
             )

@@ -108,16 +108,14 @@ class OasstSource(Source):
 
     # -- files ----------------------------------------------------------------------------
 
-    def shards(self, raw: Path) -> list[Path]:
+    def folder_shards(self, folder: Path) -> list[Path]:
         """The JSON-lines exports of a folder; a trees file is skipped next to its messages."""
-        if raw.is_file() or not raw.is_dir():
-            return super().shards(raw)
         files = sorted(
-            p for p in raw.rglob("*") if p.is_file() and p.name.lower().endswith(_JSONL_ENDINGS)
+            p for p in folder.rglob("*") if p.is_file() and p.name.lower().endswith(_JSONL_ENDINGS)
         )
         if not files:
             raise RawFileError(
-                raw,
+                folder,
                 f"folder holds no OpenAssistant export: expected {READY_MESSAGES} (or another "
                 "*.messages.jsonl[.gz] or *.trees.jsonl[.gz] file)",
             )

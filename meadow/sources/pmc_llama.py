@@ -94,18 +94,19 @@ class PmcLlamaSource(Source):
         # A recipe's instruction replaces the rows' own; otherwise each row keeps its own.
         self._fixed_instruction = instruction
 
-    def shards(self, raw: Path) -> list[Path]:
-        """`release.json` itself, or the .json files of a folder (release.json first)."""
-        raw = Path(raw)
-        if not raw.is_dir():
-            return super().shards(raw)
+    def folder_shards(self, folder: Path) -> list[Path]:
+        """The .json and .jsonl files of a folder, release.json first."""
         files = sorted(
-            (p for p in raw.rglob("*") if p.is_file() and p.suffix.lower() in self.file_suffixes),
+            (
+                p
+                for p in folder.rglob("*")
+                if p.is_file() and p.suffix.lower() in self.file_suffixes
+            ),
             key=lambda p: (p.name != RELEASE_FILE, p.as_posix()),
         )
         if not files:
             raise RawFileError(
-                raw,
+                folder,
                 f"folder holds no {RELEASE_FILE} (nor any other .json or .jsonl file): expected "
                 f"PMC-LLaMA's {RELEASE_FILE}; {self.how_to_get}",
             )

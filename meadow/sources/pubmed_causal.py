@@ -110,23 +110,18 @@ class PubmedCausalSource(Source):
             )
         self.labels = LABEL_SCHEMES[scheme]
 
-    def shards(self, raw: Path) -> list[Path]:
-        """The one CSV: given as a file, or found by its upstream name in a folder."""
-        raw = Path(raw)
-        if raw.is_file():
-            return [raw]
-        if not raw.is_dir():
-            raise RawFileError(raw, "no such file or folder")
-        emnlp, coling = sorted(raw.rglob(EMNLP_FILE)), sorted(raw.rglob(COLING_FILE))
+    def folder_shards(self, folder: Path) -> list[Path]:
+        """The one CSV of a folder, found by its upstream name (a file given is read as it is)."""
+        emnlp, coling = sorted(folder.rglob(EMNLP_FILE)), sorted(folder.rglob(COLING_FILE))
         if emnlp and coling:
             raise RawFileError(
-                raw,
+                folder,
                 f"holds both {EMNLP_FILE} (EMNLP 2019) and {COLING_FILE} (COLING 2020), "
                 "the same sentences with different label codes; pass one of the two files",
             )
         if not (emnlp or coling):
             raise RawFileError(
-                raw, f"holds neither {EMNLP_FILE} nor {COLING_FILE}; download it from {_REPO}"
+                folder, f"holds neither {EMNLP_FILE} nor {COLING_FILE}; download it from {_REPO}"
             )
         return (emnlp or coling)[:1]
 
