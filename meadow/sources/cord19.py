@@ -165,27 +165,25 @@ class Cord19Source(Source):
     version = "1"
     options: ClassVar[dict[str, Any]] = {"min_abstract_words": 10}
 
-    def shards(self, raw: Path) -> list[Path]:
+    def file_shards(self, path: Path) -> list[Path]:
         """`metadata.csv` itself; the parses beside it are read while it is parsed.
 
         The parses are not shards of their own (a row needs its parse), so their names
         and sizes go into the cache fingerprint instead (see `fingerprint_data`).
         """
-        raw = Path(raw)
-        if raw.is_file():
-            metadata = raw
-        elif raw.is_dir():
-            metadata = raw / METADATA
-            if not metadata.is_file():
-                raise RawFileError(
-                    raw,
-                    f"folder holds no {METADATA} (expected {METADATA} and, optionally, "
-                    f"{PARSES}/pdf_json/*.json, as in a CORD-19 release folder)",
-                )
-        else:
-            raise RawFileError(raw, "no such file or folder")
-        self._parses_signature = _parses_signature(metadata.parent / PARSES / "pdf_json")
-        return [metadata]
+        self._parses_signature = _parses_signature(path.parent / PARSES / "pdf_json")
+        return [path]
+
+    def folder_shards(self, folder: Path) -> list[Path]:
+        """The folder's `metadata.csv` (the parses beside it are read with it)."""
+        metadata = folder / METADATA
+        if not metadata.is_file():
+            raise RawFileError(
+                folder,
+                f"folder holds no {METADATA} (expected {METADATA} and, optionally, "
+                f"{PARSES}/pdf_json/*.json, as in a CORD-19 release folder)",
+            )
+        return self.file_shards(metadata)
 
     def fingerprint_data(self) -> dict[str, Any]:
         """The base fingerprint plus the pdf_json parses seen by `shards` (names, sizes)."""

@@ -458,25 +458,24 @@ class UmlsSource(Source):
 
     # -- raw files ------------------------------------------------------------------------
 
-    def shards(self, raw: Path) -> list[Path]:
-        """MRDEF.RRF, MRREL.RRF and MRCONSO.RRF, found by name under `raw`, in one folder."""
-        raw = Path(raw)
-        if raw.is_file():
-            if raw.name not in RRF_FILES:
-                raise RawFileError(
-                    raw, "not a UMLS file: pass the META folder of a Metathesaurus release"
-                )
-            raw = raw.parent
-        if not raw.is_dir():
-            raise RawFileError(raw, "no such file or folder")
+    def file_shards(self, path: Path) -> list[Path]:
+        """One of the RRF files stands for its folder."""
+        if path.name not in RRF_FILES:
+            raise RawFileError(
+                path, "not a UMLS file: pass the META folder of a Metathesaurus release"
+            )
+        return self.folder_shards(path.parent)
+
+    def folder_shards(self, folder: Path) -> list[Path]:
+        """MRDEF.RRF, MRREL.RRF and MRCONSO.RRF, found by name under `folder`, in one folder."""
         found = {
-            name: sorted(p for p in raw.rglob(name) if p.name == name and p.is_file())
+            name: sorted(p for p in folder.rglob(name) if p.name == name and p.is_file())
             for name in RRF_FILES
         }
         expected = ", ".join(sorted(RRF_FILES))
         if not any(found.values()):
             raise RawFileError(
-                raw,
+                folder,
                 f"folder holds none of {expected}: pass the META folder of a UMLS "
                 "Metathesaurus release (or a folder above it)",
             )
@@ -484,14 +483,14 @@ class UmlsSource(Source):
             if len(paths) > 1:
                 listed = ", ".join(str(p.parent) for p in paths)
                 raise RawFileError(
-                    raw, f"holds several {name} ({listed}): pass one release's META folder"
+                    folder, f"holds several {name} ({listed}): pass one release's META folder"
                 )
             if not paths:
-                raise RawFileError(raw, f"{name} is missing: {_missing_hint(raw, name)}")
+                raise RawFileError(folder, f"{name} is missing: {_missing_hint(folder, name)}")
         folders = {paths[0].parent for paths in found.values()}
         if len(folders) > 1:
             raise RawFileError(
-                raw, f"{expected} are not in one folder: pass one release's META folder"
+                folder, f"{expected} are not in one folder: pass one release's META folder"
             )
         return [found[name][0] for name in RRF_FILES]
 
