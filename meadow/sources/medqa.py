@@ -114,23 +114,21 @@ class MedqaSource(MultipleChoiceSource):
 
     # -- raw files ----------------------------------------------------------------------
 
-    def shards(self, raw: Path) -> list[Path]:
+    def file_shards(self, path: Path) -> list[Path]:
+        """A single file, whatever its variant (`parse` checks its option count)."""
+        split_of(path)
+        return [path]
+
+    def folder_shards(self, folder: Path) -> list[Path]:
         """The chosen variant's train, dev and test files (those present), in that order.
 
-        A folder is searched recursively, keeping to `US/` when the other regions'
-        folders are there too; a single file is used whatever its variant (`parse`
-        checks its option count).
+        The folder is searched recursively, keeping to `US/` when the other regions'
+        folders are there too.
         """
-        raw = Path(raw)
-        if raw.is_file():
-            split_of(raw)
-            return [raw]
-        if not raw.is_dir():
-            raise RawFileError(raw, "no such file or folder")
         found: dict[int, dict[str, list[Path]]] = {4: {}, 5: {}}
         phrases_elsewhere: dict[str, list[Path]] = {}
-        for path in sorted(raw.rglob("*.jsonl")):
-            folders = path.relative_to(raw).parts[:-1]
+        for path in sorted(folder.rglob("*.jsonl")):
+            folders = path.relative_to(folder).parts[:-1]
             region = next((part for part in reversed(path.parts[:-1]) if part in REGIONS), "US")
             split = _split_in_name(path)
             if region != "US" or split is None or PHRASES_FOLDER in folders:
@@ -148,17 +146,19 @@ class MedqaSource(MultipleChoiceSource):
             other = 5 if self.option_count == 4 else 4
             if found[other]:
                 names = ", ".join(
-                    p.relative_to(raw).as_posix() for s in SPLITS for p in found[other].get(s, [])
+                    p.relative_to(folder).as_posix()
+                    for s in SPLITS
+                    for p in found[other].get(s, [])
                 )
                 raise RawFileError(
-                    raw,
+                    folder,
                     f"holds only {other}-option MedQA files ({names}) but option_count is "
                     f"{self.option_count}: set options: {{option_count: {other}}} for the "
                     f"source, or add the {self.option_count}-option files "
                     f"({_EXPECTED_FILES})",
                 )
             raise RawFileError(
-                raw,
+                folder,
                 f"holds none of the MedQA US files: expected {_EXPECTED_FILES}, as in "
                 "data_clean/questions/US of the MedQA release",
             )
@@ -168,9 +168,9 @@ class MedqaSource(MultipleChoiceSource):
             if len(paths) > 1:  # the release's own 4-option name wins over other copies
                 paths = [p for p in paths if p.name == f"phrases_no_exclude_{split}.jsonl"] or paths
             if len(paths) > 1:
-                names = ", ".join(p.relative_to(raw).as_posix() for p in paths)
+                names = ", ".join(p.relative_to(folder).as_posix() for p in paths)
                 raise RawFileError(
-                    raw,
+                    folder,
                     f"holds several {self.option_count}-option {split} files ({names}): "
                     "pass the one US folder to use",
                 )

@@ -114,32 +114,31 @@ class MmluSource(Source):
 
     # -- raw files ----------------------------------------------------------------------
 
-    def shards(self, raw: Path) -> list[Path]:
+    def file_shards(self, path: Path) -> list[Path]:
+        """One subject's CSV (a chosen subject), or the `data.tar`."""
+        if path.suffix.lower() == ".csv":
+            subject, _ = _subject_split(path)
+            if subject not in self.subjects:
+                raise RawFileError(
+                    path,
+                    f"holds subject {subject!r}, which is not among the chosen subjects "
+                    f"({', '.join(self.subjects)}); add it to sources.mmlu.options.subjects",
+                )
+        return [path]
+
+    def folder_shards(self, folder: Path) -> list[Path]:
         """The CSVs of the chosen subjects (all three splits), or the one `data.tar`."""
-        raw = Path(raw)
-        if raw.is_file():
-            if raw.suffix.lower() == ".csv":
-                subject, _ = _subject_split(raw)
-                if subject not in self.subjects:
-                    raise RawFileError(
-                        raw,
-                        f"holds subject {subject!r}, which is not among the chosen subjects "
-                        f"({', '.join(self.subjects)}); add it to sources.mmlu.options.subjects",
-                    )
-            return [raw]
-        if not raw.is_dir():
-            raise RawFileError(raw, "no such file or folder")
         files = sorted(
-            (p for p in raw.rglob("*.csv") if _matches(p.name, self.subjects)),
-            key=lambda p: p.relative_to(raw).as_posix(),
+            (p for p in folder.rglob("*.csv") if _matches(p.name, self.subjects)),
+            key=lambda p: p.relative_to(folder).as_posix(),
         )
         if files:
             return files
-        tars = sorted(raw.rglob(TAR_NAME))
+        tars = sorted(folder.rglob(TAR_NAME))
         if tars:
             return tars[:1]
         raise RawFileError(
-            raw,
+            folder,
             "holds none of the MMLU files expected for the chosen subjects (such as "
             f"data/dev/{self.subjects[0]}_dev.csv, data/val/{self.subjects[0]}_val.csv, "
             f"data/test/{self.subjects[0]}_test.csv) and no {TAR_NAME}; pass the extracted "
