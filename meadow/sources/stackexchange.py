@@ -132,20 +132,19 @@ class StackexchangeSource(Source):
 
     # -- which files ------------------------------------------------------------------------
 
-    def shards(self, raw: Path) -> list[Path]:
+    def file_shards(self, path: Path) -> list[Path]:
+        """`<site>.stackexchange.com.7z` or `<site>…/Posts.xml` of a site read."""
+        site_of(path)  # raises, saying how to name it
+        return [path]
+
+    def folder_shards(self, folder: Path) -> list[Path]:
         """One file per site: `<site>.stackexchange.com.7z` or `<site>…/Posts.xml`.
 
-        In a folder, other sites (meta sites, the rest of the full dump) are passed over;
-        where a site is there both extracted and packed, the extracted Posts.xml is read.
+        Other sites (meta sites, the rest of the full dump) are passed over; where a
+        site is there both extracted and packed, the extracted Posts.xml is read.
         """
-        raw = Path(raw)
-        if raw.is_file():
-            site_of(raw)  # raises, saying how to name it
-            return [raw]
-        if not raw.is_dir():
-            raise RawFileError(raw, "no such file or folder")
         found: dict[str, Path] = {}
-        for path in sorted(raw.rglob("*")):
+        for path in sorted(folder.rglob("*")):
             name = path.name.lower()
             if name == POSTS.lower() and path.is_file():
                 host = _host_of_folder(path.parent)
@@ -160,7 +159,7 @@ class StackexchangeSource(Source):
                 if _subset_of_host(host) is not None:
                     found.setdefault(host, path)
         if not found:
-            raise RawFileError(raw, f"folder holds no Stack Exchange dump: expected {_EXPECTED}")
+            raise RawFileError(folder, f"folder holds no Stack Exchange dump: expected {_EXPECTED}")
         return sorted(found.values())
 
     # -- parsing ------------------------------------------------------------------------------

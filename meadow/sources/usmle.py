@@ -117,35 +117,32 @@ class UsmleSource(MultipleChoiceSource):
 
     # -- raw files ----------------------------------------------------------------------
 
-    def shards(self, raw: Path) -> list[Path]:
-        """Each present step's questions and solutions, then the image list if there is one.
+    def file_shards(self, path: Path) -> list[Path]:
+        """A single `stepN.json` given instead of the folder: that step, with its siblings."""
+        match = _STEP_FILE.fullmatch(path.name)
+        if not match:
+            raise RawFileError(
+                path,
+                "not a USMLE questions file: pass the folder holding step1.json, "
+                "step2.json, step3.json (or one of them)",
+            )
+        return self._step_files(path.parent, [int(match.group(1))])
 
-        A single `stepN.json` may be given instead of the folder; its siblings are used.
-        Without the image list, a warning says (once per folder) how image questions are
-        found instead.
-        """
-        raw = Path(raw)
-        if raw.is_file():
-            match = _STEP_FILE.fullmatch(raw.name)
-            if not match:
-                raise RawFileError(
-                    raw,
-                    "not a USMLE questions file: pass the folder holding step1.json, "
-                    "step2.json, step3.json (or one of them)",
-                )
-            folder, steps = raw.parent, [int(match.group(1))]
-        elif raw.is_dir():
-            folder = raw
-            steps = [step for step in STEPS if (folder / step_file(step)).is_file()]
-            if not steps:
-                raise RawFileError(
-                    folder,
-                    "folder holds none of step1.json, step2.json, step3.json (expected with "
-                    f"step1_solutions.json, step2_solutions.json, step3_solutions.json and "
-                    f"{IMAGES_FILE})",
-                )
-        else:
-            raise RawFileError(raw, "no such file or folder")
+    def folder_shards(self, folder: Path) -> list[Path]:
+        """Each present step's questions and solutions, then the image list if there is one."""
+        steps = [step for step in STEPS if (folder / step_file(step)).is_file()]
+        if not steps:
+            raise RawFileError(
+                folder,
+                "folder holds none of step1.json, step2.json, step3.json (expected with "
+                f"step1_solutions.json, step2_solutions.json, step3_solutions.json and "
+                f"{IMAGES_FILE})",
+            )
+        return self._step_files(folder, steps)
+
+    def _step_files(self, folder: Path, steps: list[int]) -> list[Path]:
+        """The steps' questions and solutions, then the image list; without the list, a
+        warning says (once per folder) how image questions are found instead."""
         files: list[Path] = []
         for step in steps:
             files.append(folder / step_file(step))
