@@ -19,7 +19,7 @@ from peft import PeftModel
 
 from meadow._version import __version__
 from meadow.errors import MeadowError
-from meadow.train.card import DatasetPin, loss_curve, render_model_card
+from meadow.train.card import DatasetPin, hyperparameter_table, loss_curve, render_model_card
 from meadow.train.config import TrainConfig
 from meadow.train.model import load_causal_lm, load_tokenizer, peft_quietly, torch_dtype
 from meadow.train.templates import PromptTemplate, save_template
@@ -93,7 +93,7 @@ def save_adapter(
         dataset=DatasetPin(**run["dataset"]),
         template=template.to_dict(),
         prompt_example=template.prompt("{instruction}", "{input}") if has_text else None,
-        hyperparameters=_hyperparameters(config, run),
+        hyperparameters=hyperparameter_table(config, run["precision"], run["world_size"]),
         metrics=run["metrics"],
         versions=run["versions"],
         train_on_inputs=config["train_on_inputs"],
@@ -101,48 +101,6 @@ def save_adapter(
         model_ref=push_repo or str(out),
     )
     (out / "README.md").write_text(card, encoding="utf-8")  # in place of peft's
-
-
-def _hyperparameters(config: dict[str, Any], run: dict[str, Any]) -> dict[str, Any]:
-    keys = [
-        "template",
-        "max_length",
-        "train_on_inputs",
-        "packing",
-        "group_by_length",
-        "epochs",
-        "max_steps",
-        "batch_size",
-        "gradient_accumulation_steps",
-        "learning_rate",
-        "lr_scheduler",
-        "warmup",
-        "weight_decay",
-        "max_grad_norm",
-        "seed",
-        "lora_r",
-        "lora_alpha",
-        "lora_dropout",
-        "target_modules",
-        "modules_to_save",
-        "gradient_checkpointing",
-        "response_logits_only",
-        "quantization",
-    ]
-    table = {key: _cell(config[key]) for key in keys}
-    table["precision"] = run["precision"]
-    table["processes"] = run["world_size"]
-    effective = config["batch_size"] * config["gradient_accumulation_steps"] * run["world_size"]
-    table["effective batch size"] = effective
-    return table
-
-
-def _cell(value: Any) -> str:
-    if isinstance(value, list):
-        return ", ".join(f"`{v}`" for v in value)
-    if value is None:
-        return "–"
-    return f"`{value}`" if isinstance(value, str) else str(value)
 
 
 def library_versions() -> dict[str, str]:

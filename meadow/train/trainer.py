@@ -25,14 +25,15 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 from accelerate import PartialState
-from transformers import PrinterCallback, ProgressCallback, Trainer, TrainingArguments
-from transformers.trainer_utils import SchedulerType, get_last_checkpoint
+from transformers import PrinterCallback, ProgressCallback, Trainer
+from transformers.trainer_utils import get_last_checkpoint
 
 from meadow._version import __version__
 from meadow.paths import meadow_home
 from meadow.schema import SPLITS
+from meadow.train.arguments import training_arguments
 from meadow.train.card import DatasetPin
-from meadow.train.config import ConfigError, TrainConfig, TrainError
+from meadow.train.config import TrainConfig, TrainError
 from meadow.train.data import CompletionCollator, pack, response_token_count, tokenize_split
 from meadow.train.display import progress_display
 from meadow.train.loss import HIDDEN_STATE_REQUEST, ResponseLoss, has_plain_head
@@ -266,45 +267,7 @@ def _make_trainer(
     out: Path,
     precision: str,
 ) -> tuple[Any, Any]:
-    known = [s.value for s in SchedulerType]
-    if config.lr_scheduler not in known:
-        raise ConfigError("lr_scheduler", f"expected one of {', '.join(known)}")
-    evaluate_every = eval_set is not None and config.eval_steps is not None
-    grouped = config.group_by_length and not config.packing
-    args = TrainingArguments(
-        output_dir=str(out),
-        per_device_train_batch_size=config.batch_size,
-        per_device_eval_batch_size=config.eval_batch_size or config.batch_size,
-        gradient_accumulation_steps=config.gradient_accumulation_steps,
-        num_train_epochs=config.epochs,
-        max_steps=config.max_steps,
-        learning_rate=config.learning_rate,
-        lr_scheduler_type=config.lr_scheduler,
-        warmup_steps=config.warmup if config.warmup < 1 else int(config.warmup),
-        weight_decay=config.weight_decay,
-        max_grad_norm=config.max_grad_norm,
-        logging_steps=config.logging_steps,
-        eval_strategy="steps" if evaluate_every else "no",
-        eval_steps=config.eval_steps if evaluate_every else None,
-        save_strategy="steps",
-        save_steps=config.save_steps,
-        save_total_limit=config.save_total_limit,
-        bf16=precision == "bf16",
-        fp16=precision == "fp16",
-        **_checkpointing_arguments(config.gradient_checkpointing),
-        train_sampling_strategy="group_by_length" if grouped else "random",
-        length_column_name="length",
-        remove_unused_columns=False,  # keeps `length` for the sampler; the collator drops it
-        label_names=["labels"],
-        include_num_input_tokens_seen="non_padding",
-        ddp_find_unused_parameters=False,
-        report_to="none",
-        disable_tqdm=True,
-        dataloader_pin_memory=torch.cuda.is_available(),
-        use_cpu=cpu_only(),
-        seed=config.seed,
-        data_seed=config.seed,
-    )
+    args = training_arguments(config, out, precision, evaluate=eval_set is not None)
     throughput = progress_display()
     trainer = CountingTrainer(
         model=model,
@@ -319,15 +282,6 @@ def _make_trainer(
     trainer.remove_callback(PrinterCallback)
     trainer.remove_callback(ProgressCallback)
     return trainer, throughput
-
-
-def _checkpointing_arguments(enabled: bool) -> dict[str, Any]:
-    """Gradient checkpointing, under the name this transformers gives it (5.x renamed it)."""
-    if not enabled:
-        return {}
-    renamed = "activation_checkpointing" in TrainingArguments.__dataclass_fields__
-    name = "activation_checkpointing" if renamed else "gradient_checkpointing"
-    return {name: True, f"{name}_kwargs": {"use_reentrant": False}}
 
 
 def _final_eval_loss(trainer: Trainer) -> float:
