@@ -5,14 +5,15 @@ One linear recipe, read top to bottom:
 1. the data: `load_mixture` (the local store, or a Hub repo at a tag or commit); training
    on its `train` split, validation on its own `validation` split (never a re-split);
 2. the base model and tokenizer (a folder or a Hub id; offline when HF_HUB_OFFLINE is set),
-   the prompt template checked against the tokenizer;
+   the prompt template checked against the tokenizer (`meadow.train.model`);
 3. tokenising with the prompt masked and the EOS kept (`meadow.train.data`), then packing
    or length-grouped batches;
 4. peft's LoRA on all linear layers by default, through the `transformers` Trainer, so
-   `accelerate launch` / `torchrun` scale it out; checkpoints every `save_steps`, `resume`;
+   `accelerate launch` / `torchrun` scale it out; checkpoints every `save_steps`, `resume`
+   (its arguments: `meadow.train.arguments`; its progress bar: `meadow.train.display`);
 5. the adapter, tokenizer, template, `meadow_train.json`, `loss.png` and the model card
    (replacing peft's README); `merge` adds `merged/`; `push` publishes in one commit,
-   tagged with the dataset's tag.
+   tagged with the dataset's tag (`meadow.train.publish`).
 """
 
 from __future__ import annotations
