@@ -6,111 +6,34 @@ without them.
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from meadow.cli._common import console, err_console, split_csv
+from meadow.train.config import Flag, load_config, parse_assignments
+from meadow.train.config import flags as config_flags
 
 
 def train_command(
-    mixture: Annotated[
-        str | None, typer.Option("--mixture", "-m", help="A mixture: local, or in --dataset-repo.")
-    ] = None,
-    base_model: Annotated[
-        str | None, typer.Option("--base-model", help="A local model folder or a Hub model id.")
-    ] = None,
     config: Annotated[
         str | None,
         typer.Option("--config", "-c", help="A preset (tiny, small, 7b) or a YAML file."),
     ] = None,
-    revision: Annotated[
-        str | None,
-        typer.Option(help="The mixture's revision: local (a prefix is enough), or a Hub tag/sha."),
-    ] = None,
-    dataset_repo: Annotated[
-        str | None,
-        typer.Option("--dataset-repo", help="ORG/NAME: load the mixture from this Hub repo."),
-    ] = None,
-    template: Annotated[
-        str | None, typer.Option(help="Prompt template: medalpaca (default), alpaca or chat.")
-    ] = None,
-    output_dir: Annotated[
-        Path | None, typer.Option("--output-dir", "-o", help="Where the adapter goes.")
-    ] = None,
-    max_length: Annotated[
-        int | None, typer.Option("--max-length", help="Tokens per example.")
-    ] = None,
-    train_on_inputs: Annotated[
-        bool | None,
-        typer.Option(
-            "--train-on-inputs/--no-train-on-inputs", help="Loss on the prompt too (default off)."
-        ),
-    ] = None,
-    packing: Annotated[
-        bool | None,
-        typer.Option("--packing/--no-packing", help="Pack examples (else length-grouped batches)."),
-    ] = None,
-    epochs: Annotated[float | None, typer.Option(help="Epochs over the train split.")] = None,
-    max_steps: Annotated[
-        int | None, typer.Option("--max-steps", help="Optimizer steps (wins over --epochs).")
-    ] = None,
-    batch_size: Annotated[
-        int | None, typer.Option("--batch-size", help="Examples per device and step.")
-    ] = None,
-    grad_accum: Annotated[
-        int | None, typer.Option("--grad-accum", help="Gradient accumulation steps.")
-    ] = None,
-    learning_rate: Annotated[
-        float | None, typer.Option("--learning-rate", "--lr", help="Peak learning rate.")
-    ] = None,
-    lora_r: Annotated[int | None, typer.Option("--lora-r", help="LoRA rank.")] = None,
-    lora_alpha: Annotated[int | None, typer.Option("--lora-alpha", help="LoRA alpha.")] = None,
-    lora_dropout: Annotated[
-        float | None, typer.Option("--lora-dropout", help="LoRA dropout.")
-    ] = None,
-    target_modules: Annotated[
-        str | None,
-        typer.Option("--target-modules", help="all-linear (default) or comma-separated names."),
-    ] = None,
-    precision: Annotated[
-        str | None, typer.Option(help="auto (default), bf16, fp16 or fp32.")
-    ] = None,
-    quantization: Annotated[
-        str | None, typer.Option(help="8bit or 4bit (QLoRA): needs CUDA and bitsandbytes.")
-    ] = None,
-    gradient_checkpointing: Annotated[
-        bool | None,
-        typer.Option(
-            "--gradient-checkpointing/--no-gradient-checkpointing",
-            help="Recompute activations to save memory.",
-        ),
-    ] = None,
-    seed: Annotated[int | None, typer.Option(help="Seed of the data order and LoRA init.")] = None,
     resume: Annotated[
         bool, typer.Option("--resume", help="Continue from the last checkpoint in --output-dir.")
     ] = False,
     resume_from: Annotated[
         Path | None, typer.Option("--resume-from", help="Continue from this checkpoint folder.")
     ] = None,
-    merge: Annotated[
-        bool, typer.Option("--merge", help="Also write the merged model to OUTPUT_DIR/merged.")
-    ] = False,
-    push: Annotated[
-        bool, typer.Option("--push", help="Publish adapter and card to a Hub model repo.")
-    ] = False,
-    repo: Annotated[
-        str | None,
-        typer.Option("--repo", help="ORG/NAME of the model repo (default YOUR-USER/DIR-NAME)."),
-    ] = None,
-    private: Annotated[
-        bool, typer.Option("--private", help="Create the model repo private.")
-    ] = False,
     assignments: Annotated[
         list[str] | None,
         typer.Option("--set", help="KEY=VALUE for any config key (repeatable), in YAML syntax."),
     ] = None,
+    **options: Any,
 ) -> None:
     """Train a LoRA adapter on a mixture; its card pins the dataset revision.
 
@@ -126,37 +49,8 @@ def train_command(
       meadow train --mixture small --dataset-repo my-org/meadow --revision small-3f2a9c0d1e \\
         --base-model mistralai/Mistral-7B-v0.1 --config 7b --push --repo my-org/small-lora
     """
-    from meadow.train.config import load_config, parse_assignments
-
-    flags = {
-        "mixture": mixture,
-        "base_model": base_model,
-        "revision": revision,
-        "repo": dataset_repo,
-        "template": template,
-        "output_dir": str(output_dir) if output_dir else None,
-        "max_length": max_length,
-        "train_on_inputs": train_on_inputs,
-        "packing": packing,
-        "epochs": epochs,
-        "max_steps": max_steps,
-        "batch_size": batch_size,
-        "gradient_accumulation_steps": grad_accum,
-        "learning_rate": learning_rate,
-        "lora_r": lora_r,
-        "lora_alpha": lora_alpha,
-        "lora_dropout": lora_dropout,
-        "target_modules": _target_modules(target_modules),
-        "precision": precision,
-        "quantization": quantization,
-        "gradient_checkpointing": gradient_checkpointing,
-        "seed": seed,
-        "resume": str(resume_from) if resume_from else (True if resume else None),
-        "merge": merge or None,
-        "push": push or None,
-        "push_repo": repo,
-        "private": private or None,
-    }
+    flags = {flag.key: _from_flag(flag, options[flag.key]) for flag in config_flags()}
+    flags["resume"] = str(resume_from) if resume_from else (True if resume else None)
     settings = load_config(config).replace(**parse_assignments(assignments)).with_flags(**flags)
     settings.check_ready()
 
@@ -182,6 +76,49 @@ def train_command(
     err_console.print(
         f'ask it with: meadow generate --model {result.output_dir} "What is gout?"', style="dim"
     )
+
+
+def _with_config_flags(command: Callable[..., None]) -> Callable[..., None]:
+    """`command` taking a flag for each config key that has one (`config.flags()`), as
+    declared on `TrainConfig`'s fields, besides its own options."""
+    own = [
+        p.replace(kind=inspect.Parameter.KEYWORD_ONLY)
+        for p in inspect.signature(command, eval_str=True).parameters.values()
+        if p.kind is not inspect.Parameter.VAR_KEYWORD
+    ]
+    derived = []
+    for flag in config_flags():
+        option = typer.Option(*flag.names, help=flag.help)
+        kind = _FLAG_TYPES.get(flag.key, flag.kind)
+        annotation = Annotated[bool, option] if flag.switch else Annotated[kind | None, option]
+        default = False if flag.switch else None
+        derived.append(
+            inspect.Parameter(
+                flag.key, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation
+            )
+        )
+    parameters = own[:1] + derived + own[1:]  # --config first, the config's flags, the rest
+    command.__signature__ = inspect.Signature(parameters, return_annotation=None)
+    command.__annotations__ = {p.name: p.annotation for p in parameters}
+    return command
+
+
+# the flags whose command-line value is not the config's as it is
+_FLAG_TYPES: dict[str, type] = {"output_dir": Path}
+
+
+def _from_flag(flag: Flag, value: Any) -> Any:
+    """A flag's value as the config takes it; None: not given (a switch left off)."""
+    if value is None or (flag.switch and not value):
+        return None
+    if flag.key == "output_dir":
+        return str(value)
+    if flag.key == "target_modules":
+        return _target_modules(value)
+    return value
+
+
+train_command = _with_config_flags(train_command)
 
 
 def generate_command(

@@ -23,6 +23,7 @@ from huggingface_hub import EvalResult, ModelCard, ModelCardData
 from meadow.card import _CHART_STYLE  # the dataset card's chart style, so the cards match
 from meadow.errors import MeadowError
 from meadow.templates import card_template
+from meadow.train.config import card_keys
 
 TAGS = ["medical", "meadow", "lora"]
 EVAL_SOURCE_NAME = "meadow eval"
@@ -144,6 +145,25 @@ def render_model_card(
     if ModelCard(written).data.to_dict() != card_data.to_dict():
         raise MeadowError("the model card's YAML does not read back the same through ModelCard")
     return written
+
+
+def hyperparameter_table(config: dict[str, Any], precision: str, world_size: int) -> dict[str, Any]:
+    """The card's table of settings: the config keys marked for the card (`card_keys`),
+    then what the run decided (precision, processes, the effective batch size)."""
+    table: dict[str, Any] = {key: _cell(config[key]) for key in card_keys()}
+    table["precision"] = precision
+    table["processes"] = world_size
+    effective = config["batch_size"] * config["gradient_accumulation_steps"] * world_size
+    table["effective batch size"] = effective
+    return table
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, list):
+        return ", ".join(f"`{v}`" for v in value)
+    if value is None:
+        return "–"
+    return f"`{value}`" if isinstance(value, str) else str(value)
 
 
 def loss_curve(log_history: list[dict[str, Any]], path: Path) -> Path | None:
@@ -268,6 +288,7 @@ __all__ = [
     "DatasetPin",
     "add_evaluation",
     "card_metadata",
+    "hyperparameter_table",
     "loss_curve",
     "render_model_card",
 ]

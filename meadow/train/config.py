@@ -43,6 +43,29 @@ class TrainError(MeadowError):
     """Training cannot start or finish for a reason the user can fix (one line)."""
 
 
+def setting(
+    default: Any,
+    help: str | None = None,
+    *,
+    flag: str | tuple[str, ...] | None = None,
+    card: bool = False,
+    arg: str | None = None,
+) -> Any:
+    """A `TrainConfig` field with all that is said of it, in one place.
+
+    Args:
+        default: the value when neither a file nor a flag sets it.
+        help: the flag's help text in `meadow train --help`.
+        flag: the flag's names (`--packing/--no-packing` for an on/off pair; a bool with
+            one name is a switch that can only turn it on); None: YAML and --set only.
+        card: whether the model card's table of settings shows it.
+        arg: the `transformers.TrainingArguments` field that takes the value as it is
+            (see `meadow.train.arguments` for the ones derived from it).
+    """
+    names = (flag,) if isinstance(flag, str) else flag
+    return field(default=default, metadata={"help": help, "flag": names, "card": card, "arg": arg})
+
+
 @dataclass
 class TrainConfig:
     """Everything `meadow train` needs; the defaults are a sound LoRA run on one GPU.
@@ -73,51 +96,116 @@ class TrainConfig:
     """
 
     # what to train on, and from
-    mixture: str | None = None
-    revision: str | None = None
-    repo: str | None = None
-    base_model: str | None = None
-    template: str = "medalpaca"
-    output_dir: str | None = None
+    mixture: str | None = setting(
+        None, "A mixture: local, or in --dataset-repo.", flag=("--mixture", "-m")
+    )
+    revision: str | None = setting(
+        None,
+        "The mixture's revision: local (a prefix is enough), or a Hub tag/sha.",
+        flag="--revision",
+    )
+    repo: str | None = setting(
+        None, "ORG/NAME: load the mixture from this Hub repo.", flag="--dataset-repo"
+    )
+    base_model: str | None = setting(
+        None, "A local model folder or a Hub model id.", flag="--base-model"
+    )
+    template: str = setting(
+        "medalpaca",
+        "Prompt template: medalpaca (default), alpaca or chat.",
+        flag="--template",
+        card=True,
+    )
+    output_dir: str | None = setting(None, "Where the adapter goes.", flag=("--output-dir", "-o"))
     # the data
-    max_length: int = 1024
-    train_on_inputs: bool = False
-    packing: bool = False
-    group_by_length: bool = True
-    num_proc: int = 1
+    max_length: int = setting(1024, "Tokens per example.", flag="--max-length", card=True)
+    train_on_inputs: bool = setting(
+        False,
+        "Loss on the prompt too (default off).",
+        flag="--train-on-inputs/--no-train-on-inputs",
+        card=True,
+    )
+    packing: bool = setting(
+        False,
+        "Pack examples (else length-grouped batches).",
+        flag="--packing/--no-packing",
+        card=True,
+    )
+    group_by_length: bool = setting(True, card=True)
+    num_proc: int = setting(1)
     # the schedule
-    epochs: float = 3.0
-    max_steps: int = -1
-    batch_size: int = 4
-    eval_batch_size: int | None = None
-    gradient_accumulation_steps: int = 1
-    learning_rate: float = 2e-4
-    lr_scheduler: str = "cosine"
-    warmup: float = 0.03
-    weight_decay: float = 0.0
-    max_grad_norm: float = 1.0
-    seed: int = 42
-    logging_steps: int = 10
-    eval_steps: int | None = 200
-    save_steps: int = 200
-    save_total_limit: int | None = 2
-    resume: bool | str = False
+    epochs: float = setting(
+        3.0, "Epochs over the train split.", flag="--epochs", card=True, arg="num_train_epochs"
+    )
+    max_steps: int = setting(
+        -1, "Optimizer steps (wins over --epochs).", flag="--max-steps", card=True, arg="max_steps"
+    )
+    batch_size: int = setting(
+        4,
+        "Examples per device and step.",
+        flag="--batch-size",
+        card=True,
+        arg="per_device_train_batch_size",
+    )
+    eval_batch_size: int | None = setting(None)
+    gradient_accumulation_steps: int = setting(
+        1,
+        "Gradient accumulation steps.",
+        flag="--grad-accum",
+        card=True,
+        arg="gradient_accumulation_steps",
+    )
+    learning_rate: float = setting(
+        2e-4,
+        "Peak learning rate.",
+        flag=("--learning-rate", "--lr"),
+        card=True,
+        arg="learning_rate",
+    )
+    lr_scheduler: str = setting("cosine", card=True, arg="lr_scheduler_type")
+    warmup: float = setting(0.03, card=True)
+    weight_decay: float = setting(0.0, card=True, arg="weight_decay")
+    max_grad_norm: float = setting(1.0, card=True, arg="max_grad_norm")
+    seed: int = setting(
+        42, "Seed of the data order and LoRA init.", flag="--seed", card=True, arg="seed"
+    )
+    logging_steps: int = setting(10, arg="logging_steps")
+    eval_steps: int | None = setting(200)
+    save_steps: int = setting(200, arg="save_steps")
+    save_total_limit: int | None = setting(2, arg="save_total_limit")
+    resume: bool | str = setting(False)  # two flags, --resume and --resume-from (meadow.cli.train)
     # LoRA
-    lora_r: int = 16
-    lora_alpha: int = 32
-    lora_dropout: float = 0.05
-    target_modules: str | list[str] = ALL_LINEAR
-    modules_to_save: list[str] | None = None
+    lora_r: int = setting(16, "LoRA rank.", flag="--lora-r", card=True)
+    lora_alpha: int = setting(32, "LoRA alpha.", flag="--lora-alpha", card=True)
+    lora_dropout: float = setting(0.05, "LoRA dropout.", flag="--lora-dropout", card=True)
+    target_modules: str | list[str] = setting(
+        ALL_LINEAR,
+        "all-linear (default) or comma-separated names.",
+        flag="--target-modules",
+        card=True,
+    )
+    modules_to_save: list[str] | None = setting(None, card=True)
     # the hardware
-    gradient_checkpointing: bool = False
-    response_logits_only: bool = True
-    precision: str = "auto"
-    quantization: str | None = None
+    gradient_checkpointing: bool = setting(
+        False,
+        "Recompute activations to save memory.",
+        flag="--gradient-checkpointing/--no-gradient-checkpointing",
+        card=True,
+    )
+    response_logits_only: bool = setting(True, card=True)
+    precision: str = setting("auto", "auto (default), bf16, fp16 or fp32.", flag="--precision")
+    quantization: str | None = setting(
+        None, "8bit or 4bit (QLoRA): needs CUDA and bitsandbytes.", flag="--quantization", card=True
+    )
     # after training
-    merge: bool = False
-    push: bool = False
-    push_repo: str | None = None
-    private: bool = False
+    merge: bool = setting(
+        False, "Also write the merged model to OUTPUT_DIR/merged.", flag="--merge"
+    )
+    push: bool = setting(False, "Publish adapter and card to a Hub model repo.", flag="--push")
+    push_repo: str | None = setting(
+        None, "ORG/NAME of the model repo (default YOUR-USER/DIR-NAME).", flag="--repo"
+    )
+    private: bool = setting(False, "Create the model repo private.", flag="--private")
     # where the values came from (a preset or file), for error messages
     origin: str | None = field(default=None, repr=False, compare=False)
 
@@ -192,6 +280,53 @@ class TrainConfig:
 def config_keys() -> list[str]:
     """The keys a config file may hold."""
     return [f.name for f in dataclasses.fields(TrainConfig) if f.name != "origin"]
+
+
+@dataclass(frozen=True)
+class Flag:
+    """A `meadow train` flag, derived from a `TrainConfig` field's `setting`.
+
+    Attributes:
+        key: the config key it sets.
+        names: its names (`--packing/--no-packing` for an on/off pair).
+        help: its help text.
+        kind: the type it takes on the command line (str, int, float or bool).
+        switch: a bool flag with one name, that can only turn the setting on.
+    """
+
+    key: str
+    names: tuple[str, ...]
+    help: str
+    kind: type
+    switch: bool
+
+
+def flags() -> list[Flag]:
+    """The command-line flags of the config keys that have one, in the config's order."""
+    hints = typing.get_type_hints(TrainConfig)
+    found = []
+    for item in dataclasses.fields(TrainConfig):
+        names = item.metadata.get("flag")
+        if not names:
+            continue
+        hint = hints[item.name]
+        options = typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
+        plain = [o for o in options if o is not type(None)]
+        kind = plain[0] if len(plain) == 1 and plain[0] in (str, int, float, bool) else str
+        switch = kind is bool and "/" not in names[0]
+        found.append(Flag(item.name, names, item.metadata["help"], kind, switch))
+    return found
+
+
+def card_keys() -> list[str]:
+    """The keys the model card's table of settings shows, in the config's order."""
+    return [f.name for f in dataclasses.fields(TrainConfig) if f.metadata.get("card")]
+
+
+def same_arguments(config: TrainConfig) -> dict[str, Any]:
+    """The `transformers.TrainingArguments` that take a config value as it is."""
+    fields = dataclasses.fields(TrainConfig)
+    return {f.metadata["arg"]: getattr(config, f.name) for f in fields if f.metadata.get("arg")}
 
 
 def presets() -> list[str]:
@@ -323,10 +458,15 @@ def _describe(hint: Any) -> str:
 __all__ = [
     "ALL_LINEAR",
     "ConfigError",
+    "Flag",
     "TrainConfig",
     "TrainError",
+    "card_keys",
     "config_keys",
+    "flags",
     "load_config",
     "parse_assignments",
     "presets",
+    "same_arguments",
+    "setting",
 ]

@@ -20,14 +20,14 @@ from peft import PeftModel
 
 from meadow.train.config import TrainError
 from meadow.train.data import prompt_ids
-from meadow.train.templates import PromptTemplate, get_template, load_template
-from meadow.train.trainer import (
+from meadow.train.model import (
     load_causal_lm,
     load_tokenizer,
     peft_quietly,
     quiet_libraries,
     torch_dtype,
 )
+from meadow.train.templates import PromptTemplate, get_template, load_template
 
 ADAPTER_CONFIG = "adapter_config.json"
 DEFAULT_INSTRUCTION = "Answer this question truthfully"
