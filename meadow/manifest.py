@@ -253,8 +253,9 @@ def as_manifest(manifest: Manifest | Mapping[str, Any]) -> Manifest:
 
 
 def read_dict(folder: Path) -> dict[str, Any]:
-    """The JSON object of `folder/manifest.json`, checked against the type."""
-    return read(folder).to_dict()
+    """The JSON object of `folder/manifest.json` (keys as in the file), checked against
+    the type."""
+    return json.loads(read(folder).to_json())
 
 
 def read(folder: Path) -> Manifest:

@@ -70,7 +70,8 @@ class BuildResult:
             same revision.
         path: the revision's folder (data/, manifest.json, README.md).
         splits: rows per split.
-        manifest: the full manifest (per-source counts, raw-file hashes, recipe).
+        manifest: the manifest as written to manifest.json (its JSON object: per-source
+            counts, raw-file hashes, recipe); `meadow.manifest.read(path)` gives it typed.
     """
 
     name: str
