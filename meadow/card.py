@@ -16,7 +16,7 @@ import functools
 import itertools
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -32,6 +32,7 @@ from huggingface_hub.repocard import REGEX_YAML_BLOCK
 from meadow.errors import MeadowError
 from meadow.llm.settings import DEFAULT_MODEL as DEFAULT_TOKENIZER_MODEL
 from meadow.llm.tokens import CHARS_PER_TOKEN, encoding_for
+from meadow.manifest import Manifest, as_manifest
 from meadow.schema import SPLITS
 from meadow.templates import card_template
 
@@ -88,27 +89,28 @@ def hub_license(license: str) -> str:
     return "cc" if lowered.startswith("cc-") else "other"
 
 
-def card_metadata(manifest: dict[str, Any]) -> dict[str, Any]:
+def card_metadata(manifest: Manifest | Mapping[str, Any]) -> dict[str, Any]:
     """The card's YAML header, in the Hub's dataset-card vocabulary.
 
     `license` is one identifier, or a sorted list when the rows carry several; `configs`
     has this mixture as one config whose splits are `data/{config}/{split}-*.parquet`
     (only splits with rows: `datasets` cannot load an empty parquet file).
     """
-    sources = manifest["sources"]
-    found = {lic for src in sources.values() for lic in src.get("licenses") or {}}
+    manifest = as_manifest(manifest)
+    sources = manifest.sources
+    found = {lic for src in sources.values() for lic in src.licenses or {}}
     if not found:  # no row taken: the sources' own licenses
-        found = {src["license"] for src in sources.values() if src.get("license")}
+        found = {src.license for src in sources.values() if src.license}
     licenses = sorted({hub_license(lic) for lic in found}) or ["unknown"]
-    name = manifest["name"]
-    rows = manifest["splits"]
+    name = manifest.name
+    rows = manifest.splits
     splits = [s for s in sorted(rows, key=_split_rank) if rows[s]] or ["train"]
     return {
         "license": licenses if len(licenses) > 1 else licenses[0],
         "language": ["en"],
         "task_categories": ["question-answering", "text-generation"],
         "tags": ["medical", "meadow"],
-        "size_categories": [size_category(sum(manifest["splits"].values()))],
+        "size_categories": [size_category(manifest.rows)],
         "source_datasets": sorted(sources),
         "pretty_name": name,
         "configs": [
@@ -220,7 +222,7 @@ _CHART_STYLE = {
 }
 
 
-def composition_chart(manifest: dict[str, Any], path: Path) -> Path:
+def composition_chart(manifest: Manifest | Mapping[str, Any], path: Path) -> Path:
     """Draw rows taken per source and subset as a horizontal bar chart PNG at `path`.
 
     One bar per (source, subset), in manifest order and colored by source, labelled with
@@ -232,10 +234,11 @@ def composition_chart(manifest: dict[str, Any], path: Path) -> Path:
     from matplotlib.figure import Figure
     from matplotlib.ticker import FuncFormatter
 
+    manifest = as_manifest(manifest)
     bars = [
         (source, subset, int(sub["taken"]), int(sub["available"]), i)
-        for i, (source, src) in enumerate(manifest["sources"].items())
-        for subset, sub in src["subsets"].items()
+        for i, (source, src) in enumerate(manifest.sources.items())
+        for subset, sub in (src.subsets or {}).items()
     ]
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -263,9 +266,8 @@ def composition_chart(manifest: dict[str, Any], path: Path) -> Path:
             )
         axes.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:,.0f}"))
         axes.set_xlabel("rows taken (labels: taken of available)")
-        total = sum(manifest["splits"].values())
         axes.set_title(
-            f"{manifest['name']}: {total:,} rows from {len(manifest['sources'])} sources",
+            f"{manifest.name}: {manifest.rows:,} rows from {len(manifest.sources)} sources",
             loc="left",
         )
         if not bars:
@@ -284,7 +286,7 @@ def composition_chart(manifest: dict[str, Any], path: Path) -> Path:
 
 
 def render_dataset_card(
-    manifest: dict[str, Any],
+    manifest: Manifest | Mapping[str, Any],
     sources_info: dict[str, dict[str, Any]],
     rebuild_command: str,
     *,
@@ -297,17 +299,18 @@ def render_dataset_card(
     `token_stats` is `token_statistics()`'s result (no token section without it); `chart`
     is the card-relative path of `composition_chart()`'s PNG (no image without it).
     """
+    manifest = as_manifest(manifest)
     metadata = card_metadata(manifest)
-    recipe = manifest["recipe"]
+    recipe = manifest.recipe
     text = _template().render(
         card_data=DatasetCardData(**metadata).to_yaml(),
-        config=manifest["name"],
-        manifest=manifest,
-        pretty_name=manifest["name"],
-        description=recipe.get("description") or f"The `{manifest['name']}` meadow mixture.",
+        config=manifest.name,
+        manifest=manifest.to_dict(),  # the template reads it as the JSON object
+        pretty_name=manifest.name,
+        description=recipe.get("description") or f"The `{manifest.name}` meadow mixture.",
         recipe_yaml=yaml.safe_dump(recipe, sort_keys=False),
         citations=_citations(manifest, sources_info),
-        uncited=[n for n in manifest["sources"] if not _citation(sources_info.get(n))],
+        uncited=[n for n in manifest.sources if not _citation(sources_info.get(n))],
         rebuild_command=rebuild_command,
         token_stats=token_stats,
         chars_per_token=CHARS_PER_TOKEN,
@@ -322,13 +325,14 @@ def _counts(counts: dict[str, int]) -> str:
     return ", ".join(f"{k} {v:,}" for k, v in counts.items() if v) or "–"
 
 
-def hygiene_section(manifest: dict[str, Any]) -> dict[str, Any] | None:
+def hygiene_section(manifest: Manifest | Mapping[str, Any]) -> dict[str, Any] | None:
     """What the card's "Data hygiene" section shows, from the manifest's `quality` record
     and the per-source counts; None for a build made without quality steps."""
-    quality = manifest.get("quality")
+    manifest = as_manifest(manifest)
+    quality = manifest.quality
     if not quality:
         return None
-    settings = quality["settings"]
+    settings = quality.settings
     steps = []
     if settings.get("exact_dedup"):
         also = (
@@ -352,8 +356,8 @@ def hygiene_section(manifest: dict[str, Any]) -> dict[str, Any] | None:
             f"decontamination of training and validation rows: {decontamination['ngram']}-word "
             f"overlap, or a short question with all its options, rows {action}"
         )
-    sources = manifest["sources"]
-    scrubbed = [n for n, s in sources.items() if "pii_replaced" in s]
+    sources = manifest.sources
+    scrubbed = [n for n, s in sources.items() if s.pii_replaced is not None]
     if settings.get("pii") and scrubbed:
         steps.append("PII scrubbing (" + ", ".join(f"`{n}`" for n in scrubbed) + ")")
     filters = settings.get("filters")
@@ -369,7 +373,7 @@ def hygiene_section(manifest: dict[str, Any]) -> dict[str, Any] | None:
         if filters["language"]:
             parts.append("rows in another language than their source's dropped")
         steps.append("filters: " + "; ".join(parts))
-    benchmarks = quality.get("benchmarks", {})
+    benchmarks = quality.benchmarks or {}
     checked = [
         {
             "name": name,
@@ -386,32 +390,32 @@ def hygiene_section(manifest: dict[str, Any]) -> dict[str, Any] | None:
     removed = [
         {
             "source": name,
-            "taken": s["taken"],
-            "filtered": _counts(s["removed"]["filtered"]),
-            "contaminated": _counts(s["removed"]["contaminated"]),
-            "duplicate": s["removed"]["duplicate"],
-            "near_duplicate": s["removed"]["near_duplicate"],
-            "total": s["removed"]["total"],
-            "rows": s["rows"],
+            "taken": s.taken,
+            "filtered": _counts(s.removed["filtered"]),
+            "contaminated": _counts(s.removed["contaminated"]),
+            "duplicate": s.removed["duplicate"],
+            "near_duplicate": s.removed["near_duplicate"],
+            "total": s.removed["total"],
+            "rows": s.rows,
         }
         for name, s in sources.items()
-        if "removed" in s
+        if s.removed is not None
     ]
-    pii = [(name, sources[name]["pii_replaced"]) for name in scrubbed]
+    pii = [(name, sources[name].pii_replaced) for name in scrubbed]
     notes = [
-        f"`{name}`: greetings and sign-offs stripped from {s['boilerplate_stripped']:,} answers."
+        f"`{name}`: greetings and sign-offs stripped from {s.boilerplate_stripped:,} answers."
         for name, s in sources.items()
-        if s.get("boilerplate_stripped")
+        if s.boilerplate_stripped
     ]
     notes += [
-        f"`{name}`: {_counts(s['flagged'])} rows overlap a benchmark and are flagged, not removed."
+        f"`{name}`: {_counts(s.flagged)} rows overlap a benchmark and are flagged, not removed."
         for name, s in sources.items()
-        if s.get("flagged")
+        if s.flagged
     ]
     notes += [
-        f"`{name}`: of its removed duplicates, the copy kept is in {_counts(s['duplicate_of'])}."
+        f"`{name}`: of its removed duplicates, the copy kept is in {_counts(s.duplicate_of)}."
         for name, s in sources.items()
-        if s.get("duplicate_of")
+        if s.duplicate_of
     ]
     return {
         "steps": steps,
@@ -437,12 +441,10 @@ def _citation(info: dict[str, Any] | None) -> str:
     return ((info or {}).get("citation") or "").strip()
 
 
-def _citations(
-    manifest: dict[str, Any], sources_info: dict[str, dict[str, Any]]
-) -> list[dict[str, Any]]:
+def _citations(manifest: Manifest, sources_info: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     """Each distinct citation once, with the sources (and homepages) that ask for it."""
     grouped: dict[str, dict[str, Any]] = {}
-    for name in manifest["sources"]:
+    for name in manifest.sources:
         info = sources_info.get(name) or {}
         citation = _citation(info)
         if citation:

@@ -157,3 +157,13 @@ def scrub_secrets(text: str, secrets: Iterable[str | None] = ()) -> str:
         if len(value.strip()) >= 6:
             text = text.replace(value, "***")
     return _SECRET_PATTERNS.sub("***", text)
+
+
+class ManifestError(MeadowError):
+    """A manifest.json that does not match the manifest's type (meadow.manifest)."""
+
+    def __init__(self, path: str | Path, key: str, problem: str):
+        self.path = str(path)
+        self.key = key
+        where = f"{self.path}, key {key!r}" if key else self.path
+        super().__init__(f"{where}: {problem}")

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from meadow.errors import HubError, MeadowError, scrub_secrets
+from meadow.manifest import read as read_manifest_file
 from meadow.store import (
     adopt_revision,
     chart_path,
@@ -367,10 +368,8 @@ def pull(
                 f"({data_folder(name)}/{MANIFEST} is missing): check the name and revision"
             )
         shutil.rmtree(root / ".cache", ignore_errors=True)  # huggingface_hub's bookkeeping
-        (root / MANIFEST).write_bytes(manifest_file.read_bytes())
-        manifest_file.unlink()
-        manifest = json.loads((root / MANIFEST).read_text())
-        folder = adopt_revision(name, manifest["revision"], root)
+        manifest_file.rename(root / MANIFEST)
+        folder = adopt_revision(name, read_manifest_file(root).revision, root)
     record = {"repo_id": repo_id, "config": name, "pulled_revision": revision}
     _record_publication(folder, record)
     return folder

@@ -22,6 +22,8 @@ from meadow.llm import (
     LlmTask,
     QuestionWriter,
 )
+from meadow.manifest import LlmReport, Manifest, QualityReport, SourceStats
+from meadow.manifest import read as read_manifest
 from meadow.mixer import MIXER_VERSION, Selection, select
 from meadow.paths import meadow_home, source_cache_root, store_root
 from meadow.progress import ProgressBars
@@ -42,7 +44,17 @@ from meadow.schema import columns
 from meadow.source_cache import SourceCache, plan_source, run_plans
 from meadow.sources import get_source
 from meadow.sources.base import Source
-from meadow.store import chart_path, check_name, revision_dir, revision_rows, write_revision
+from meadow.store import (
+    chart_path,
+    check_name,
+    flagged,
+    new_revision,
+    revision_dir,
+    revision_path,
+    revision_rows,
+    write_manifest_and_card,
+    write_rows,
+)
 from meadow.workdirs import remove_stale
 
 logger = logging.getLogger("meadow.build")
@@ -58,7 +70,8 @@ class BuildResult:
             same revision.
         path: the revision's folder (data/, manifest.json, README.md).
         splits: rows per split.
-        manifest: the full manifest (per-source counts, raw-file hashes, recipe).
+        manifest: the manifest as written to manifest.json (its JSON object: per-source
+            counts, raw-file hashes, recipe); `meadow.manifest.read(path)` gives it typed.
     """
 
     name: str
@@ -204,10 +217,11 @@ def build(
         )
         for sel in selection.sources
     }
-    llm_key, llm_stats = None, {}
+    llm_key, llm_stats, llm_report = None, {}, None
     if recipe.uses_llm():
         writer = QuestionWriter(llm_settings(recipe, llm_options))
         llm_stats = _write_with_llm(selection, adapters, writer, progress)
+        llm_report = LlmReport.from_stats(writer.stats)
         llm_key = {
             "model": writer.settings.model,
             "prompts": PROMPT_VERSIONS,
@@ -226,33 +240,32 @@ def build(
     }
     revision = _revision(recipe, caches, llm_key, quality_key if quality.enabled else None)
     sources_info = {n: type(a).info() for n, a in adapters.items()}
-    manifest: dict[str, Any] = {
-        "name": recipe.name,
-        "revision": revision,
-        "meadow_version": __version__,
-        "recipe": recipe.to_dict(),
-        "seed": recipe.seed,
-        "splits": selection.split_counts(),
-        "sources": {
-            sel.spec.name: {"license": sources_info[sel.spec.name]["license"], **sel.stats}
-            for sel in selection.sources
-        },
+    sources = {
+        sel.spec.name: SourceStats.from_dict(
+            {"license": sources_info[sel.spec.name]["license"], **sel.stats}, file="mixer"
+        )
+        for sel in selection.sources
     }
     for source, stats in llm_stats.items():
-        manifest["sources"][source]["llm"] = stats
+        sources[source].llm = stats
+    manifest = Manifest(
+        name=recipe.name,
+        revision=revision,
+        meadow_version=__version__,
+        recipe=recipe.to_dict(),
+        seed=recipe.seed,
+        splits=selection.split_counts(),
+        sources=sources,
+        llm=llm_report,
+    )
     rebuild = _rebuild_command(recipe, quality, benchmarks)
-
-    def render_card(manifest: dict[str, Any], folder: Path) -> str:
-        chart = chart_path(recipe.name)
-        composition_chart(manifest, folder / chart)
-        return render_dataset_card(
-            manifest, sources_info, rebuild, token_stats=manifest["tokens"], chart=chart
-        )
+    card = _CardInputs(sources_info, rebuild, chart_path(recipe.name))
 
     if not quality.enabled:
-        manifest["quality"] = {"settings": quality.canonical()}
+        manifest.quality = QualityReport(settings=quality.canonical())
         _refuse_empty(manifest)
-        path = write_revision(recipe.name, revision, selection, manifest, render_card)
+        with new_revision(recipe.name, revision) as folder:
+            _write(folder, selection, manifest, card)
     else:
         index = None
         if benchmarks.found:
@@ -263,48 +276,69 @@ def build(
         with QualityRun(
             quality, policies, index=index, splits=selection.splits(), work_dir=work
         ) as rows:
-            rows.run(
-                selection.iter_tables(), total=sum(manifest["splits"].values()), progress=progress
-            )
+            rows.run(selection.iter_tables(), total=manifest.rows, progress=progress)
             for name, stats in rows.source_stats().items():
-                manifest["sources"][name].update(stats)
-            manifest["splits"] = rows.split_counts()
+                manifest.sources[name].update(stats)
+            manifest.splits = rows.split_counts()
             _refuse_empty(manifest)
-            manifest["columns"] = list(columns(rows.flag))
-            manifest["quality"] = {
-                "settings": quality.canonical(),
-                "benchmarks": benchmarks.manifest(),
-                "libraries": libraries(),
-                **({"near_duplicate_lsh": list(rows.near_index)} if rows.near_index else {}),
-                "removed_rows": rows.removed_record(),
-            }
-
-            def card_and_removed(manifest: dict[str, Any], folder: Path) -> str:
+            manifest.columns = list(columns(rows.flag))
+            manifest.quality = QualityReport(
+                settings=quality.canonical(),
+                benchmarks=benchmarks.manifest(),
+                libraries=libraries(),
+                near_duplicate_lsh=list(rows.near_index) if rows.near_index else None,
+                removed_rows=rows.removed_record(),
+            )
+            with new_revision(recipe.name, revision) as folder:
                 rows.write_removed(folder / REMOVED_FILE)  # `meadow show NAME --removed`
-                return render_card(manifest, folder)
-
-            path = write_revision(recipe.name, revision, rows, manifest, card_and_removed)
+                _write(folder, rows, manifest, card)
     return BuildResult(
-        name=recipe.name, revision=revision, path=path, splits=manifest["splits"], manifest=manifest
+        name=recipe.name,
+        revision=revision,
+        path=revision_path(recipe.name, revision),
+        splits=manifest.splits,
+        manifest=manifest.to_dict(),
     )
 
 
-def _refuse_empty(manifest: dict[str, Any]) -> None:
+@dataclass
+class _CardInputs:
+    """What the dataset card needs besides the manifest."""
+
+    sources_info: dict[str, dict[str, Any]]
+    rebuild: str
+    chart: str
+
+
+def _write(
+    folder: Path, rows: Selection | QualityRun, manifest: Manifest, card: _CardInputs
+) -> None:
+    """Write the rows into a new revision's folder, then (with the token statistics counted
+    while writing them) its manifest, composition chart and card."""
+    manifest.tokens = write_rows(folder, manifest.name, rows, flagged=flagged(manifest))
+    composition_chart(manifest, folder / card.chart)
+    text = render_dataset_card(
+        manifest, card.sources_info, card.rebuild, token_stats=manifest.tokens, chart=card.chart
+    )
+    write_manifest_and_card(folder, manifest, text)
+
+
+def _refuse_empty(manifest: Manifest) -> None:
     """Stop a build that kept no row, naming why each source gave none (skip reasons,
     quotas, hygiene removals), before anything is written or `latest` moves."""
-    if sum(manifest["splits"].values()):
+    if manifest.rows:
         return
     why = []
-    for source, stats in manifest["sources"].items():
-        counts = [f"{reason} {n:,}" for reason, n in stats.get("skipped", {}).items() if n]
-        if stats.get("available") and not stats.get("taken"):
-            counts.append(f"quota {stats.get('quota')} took 0 of {stats['available']:,}")
-        counts += [f"removed {reason} {n:,}" for reason, n in _flat(stats.get("removed") or {})]
+    for source, stats in manifest.sources.items():
+        counts = [f"{reason} {n:,}" for reason, n in (stats.skipped or {}).items() if n]
+        if stats.available and not stats.taken:
+            counts.append(f"quota {stats.quota} took 0 of {stats.available:,}")
+        counts += [f"removed {reason} {n:,}" for reason, n in _flat(stats.removed or {})]
         if not counts:
             counts.append("no rows in the raw files")
         why.append(f"{source}: {', '.join(counts)}")
     raise EmptyBuildError(
-        f"mixture {manifest['name']!r} has no rows, nothing was written and its latest "
+        f"mixture {manifest.name!r} has no rows, nothing was written and its latest "
         f"revision is unchanged; every row was skipped or removed ({'; '.join(why)})"
     )
 
@@ -363,9 +397,9 @@ def mixture_benchmarks(spec: str, names: tuple[str, ...] | list[str]) -> Benchma
         return Benchmarks()
     name, _, revision = spec.partition("@")
     folder = revision_dir(name, revision or None)
-    manifest = json.loads((folder / "manifest.json").read_text())
-    evaluation_only = {s: st.get("evaluation_only", ()) for s, st in manifest["sources"].items()}
-    label = f"mixture {name}@{manifest['revision']}"
+    manifest = read_manifest(folder)
+    evaluation_only = {s: st.evaluation_only or () for s, st in manifest.sources.items()}
+    label = f"mixture {name}@{manifest.revision}"
     return benchmarks_from_rows(revision_rows(folder, name), evaluation_only, names, label=label)
 
 

@@ -30,6 +30,9 @@ import pyarrow.parquet as pq
 from filelock import FileLock
 
 from meadow.errors import MeadowError, MixtureNotFoundError
+from meadow.manifest import Manifest, read_dict
+from meadow.manifest import read as read_revision_manifest
+from meadow.manifest import write as write_manifest
 from meadow.mixer import Selection
 from meadow.paths import store_root
 from meadow.schema import (
@@ -237,57 +240,45 @@ def mixture_dir(name: str) -> Path:
     return store_root() / check_name(name)
 
 
-def flagged(manifest: dict[str, Any]) -> bool:
+def flagged(manifest: Manifest) -> bool:
     """Whether a revision's rows carry the `contamination` column."""
-    return CONTAMINATION_COLUMN in manifest.get("columns", ())
+    return manifest.has_column(CONTAMINATION_COLUMN)
 
 
-def write_revision(
-    name: str,
-    revision: str,
-    selection: Selection | QualityRun,
-    manifest: dict[str, Any],
-    render_card: Callable[[dict[str, Any], Path], str],
-) -> Path:
-    """Write a build as revision `revision` of `name`, atomically; return its folder.
-
-    `selection` is the mixer's selection, or the rows the quality steps kept. The rows are
-    written and counted in one pass: the token statistics go into the manifest, then
-    `render_card(manifest, folder)` makes the README (and may add files, such as the
-    composition chart, to the folder).
-    """
+def write_rows(
+    folder: Path, name: str, rows: Selection | QualityRun, *, flagged: bool
+) -> dict[str, Any]:
+    """Write `rows` (the mixer's selection, or the rows the quality steps kept) as the
+    parquet shards of revision folder `folder`; return their token statistics, counted in
+    the same pass."""
     from meadow.card import token_statistics
 
-    def fill(tmp: Path) -> None:
-        data = tmp / data_folder(name)  # the Hub's layout: one folder per config
-        data.mkdir(parents=True)
-        counts = selection.split_counts()
-        writers = {
-            s: SplitWriter(data, s, counts[s], flagged=flagged(manifest))
-            for s in selection.splits()
-        }
+    data = folder / data_folder(name)  # the Hub's layout: one folder per config
+    data.mkdir(parents=True)
+    counts = rows.split_counts()
+    writers = {s: SplitWriter(data, s, counts[s], flagged=flagged) for s in rows.splits()}
 
-        def written() -> Iterator[tuple[str, pa.Table]]:
-            for split, table in selection.iter_tables():
-                writers[split].write(table)
-                yield split, table
+    def written() -> Iterator[tuple[str, pa.Table]]:
+        for split, table in rows.iter_tables():
+            writers[split].write(table)
+            yield split, table
 
-        manifest["tokens"] = token_statistics(written())
-        for writer in writers.values():
-            writer.close()
-        _write_json(tmp / "manifest.json", manifest)
-        (tmp / "README.md").write_text(render_card(manifest, tmp), encoding="utf-8")
-
-    return _install(name, revision, fill)
+    tokens = token_statistics(written())
+    for writer in writers.values():
+        writer.close()
+    return tokens
 
 
-def adopt_revision(name: str, revision: str, folder: Path) -> Path:
-    """Copy a complete revision folder (a pulled one) into the store; point `name` at it."""
-    return _install(name, revision, lambda tmp: shutil.copytree(folder, tmp))
+def write_manifest_and_card(folder: Path, manifest: Manifest, card: str) -> None:
+    """Write the revision's manifest.json and its dataset card (README.md)."""
+    write_manifest(folder, manifest)
+    (folder / "README.md").write_text(card, encoding="utf-8")
 
 
-def _install(name: str, revision: str, fill: Callable[[Path], None]) -> Path:
-    """`fill` a temporary folder, rename it into place, then point `name` at it.
+@contextmanager
+def new_revision(name: str, revision: str) -> Iterator[Path]:
+    """An empty temporary folder to write revision `revision` of `name` into; when the
+    block ends without an error it is renamed into place and `name` points at it.
 
     A failure leaves nothing behind (a killed build's folder is removed by the next build,
     see `meadow.workdirs`); a revision already in the store is kept as it is (the same
@@ -296,13 +287,24 @@ def _install(name: str, revision: str, fill: Callable[[Path], None]) -> Path:
     root = mixture_dir(name)
     final = root / "revisions" / revision
     with work_dir(root, revision) as tmp:
-        shutil.rmtree(tmp)  # `fill` makes it (copytree wants to)
-        fill(tmp)
+        yield tmp
         final.parent.mkdir(parents=True, exist_ok=True)
         if not final.exists():
             tmp.rename(final)
     _point_name_at(root, revision)
-    return final
+
+
+def revision_path(name: str, revision: str) -> Path:
+    """Where revision `revision` (the full one) of `name` is, once written."""
+    return mixture_dir(name) / "revisions" / revision
+
+
+def adopt_revision(name: str, revision: str, folder: Path) -> Path:
+    """Copy a complete revision folder (a pulled one) into the store; point `name` at it."""
+    with new_revision(name, revision) as tmp:
+        shutil.rmtree(tmp)  # copytree makes it
+        shutil.copytree(folder, tmp)
+    return revision_path(name, revision)
 
 
 _NO_REFS: dict[str, Any] = {"latest": None, "history": []}
@@ -385,7 +387,13 @@ def revision_dir(name: str, revision: str | None = None) -> Path:
 
 
 def read_manifest(name: str, revision: str | None = None) -> dict[str, Any]:
-    return json.loads((revision_dir(name, revision) / "manifest.json").read_text())
+    """A revision's manifest as its JSON object (the latest when `revision` is None)."""
+    return read_dict(revision_dir(name, revision))
+
+
+def revision_manifest(name: str, revision: str | None = None) -> Manifest:
+    """A revision's manifest (the latest when `revision` is None)."""
+    return read_revision_manifest(revision_dir(name, revision))
 
 
 def load_mixture(name_or_repo: str, *, name: str | None = None, revision: str | None = None):
@@ -413,8 +421,8 @@ def load_mixture(name_or_repo: str, *, name: str | None = None, revision: str | 
             "name=CONFIG, revision=...), which pulls it into the local store"
         )
     folder = revision_dir(name_or_repo, revision)
-    manifest = json.loads((folder / "manifest.json").read_text())
-    splits = manifest["splits"]
+    manifest = read_revision_manifest(folder)
+    splits = manifest.splits
     data_files = {
         split: [str(p) for p in split_files(folder, name_or_repo, split)]
         for split in SPLITS

@@ -16,10 +16,11 @@ import meadow.llm as llm
 from meadow import build, load_mixture
 from meadow.errors import MixtureNotFoundError, RecipeError
 from meadow.llm import DEFAULT_MODEL, tokens
+from meadow.manifest import read as read_manifest
 from meadow.recipe import recipe_from_dict
 from meadow.store import list_revisions
 from tests.cli import run_cli
-from tests.openai_server import ChatRequest, OpenAIServer, completion
+from tests.openai_server import DEFAULT_USAGE, ChatRequest, OpenAIServer, completion
 
 SAMPLES = Path(__file__).resolve().parent.parent / "meadow" / "samples"
 WIKIDOC = SAMPLES / "wikidoc"
@@ -80,6 +81,27 @@ def test_llm_writes_textbook_questions_and_a_rerun_asks_nothing(server):
     assert second.revision == first.revision
     assert data_digest(second.path) == data_digest(first.path)
     assert second.manifest["sources"]["wikidoc"]["llm"]["answered_from_cache"] == len(textbook)
+
+
+def test_the_manifest_records_the_llm_requests_tokens_and_cost(server):
+    options = {"base_url": server.base_url, "prices": {DEFAULT_MODEL: (1.0, 2.0)}}
+    result = build(
+        sources=["wikidoc"], raw={"wikidoc": WIKIDOC}, name="w", llm=True, llm_options=options
+    )
+    asked = len(server.completion_requests())
+    report = read_manifest(result.path).llm
+    assert report is not None and report.model == DEFAULT_MODEL
+    assert report.requests == asked > 0 and report.answered_from_cache == 0
+    assert report.input_tokens == asked * DEFAULT_USAGE["prompt_tokens"]
+    assert report.output_tokens == asked * DEFAULT_USAGE["completion_tokens"]
+    expected = (report.input_tokens * 1.0 + report.output_tokens * 2.0) / 1_000_000
+    assert report.cost_usd == pytest.approx(expected)
+    assert report.accepted == asked and report.rejected == {} and not report.approximate
+    written = json.loads((result.path / "manifest.json").read_text())
+    assert written["llm"] == report.to_dict()
+
+    plain = build(sources=["wikidoc"], raw={"wikidoc": WIKIDOC}, name="plain")
+    assert "llm" not in json.loads((plain.path / "manifest.json").read_text())
 
 
 def test_llm_revision_differs_from_the_template_build(server):

@@ -15,6 +15,7 @@ from rich.table import Table
 
 from meadow.cli._common import console, err_console, fmt, parse_pairs, split_csv
 from meadow.errors import MeadowError, RecipeError
+from meadow.manifest import read as read_manifest
 from meadow.paths import source_cache_root
 from meadow.pipeline import mixture_benchmarks
 from meadow.quality import BENCHMARKS, QualitySettings, SourcePolicy, find_benchmarks
@@ -176,12 +177,12 @@ def _revision_rows(
     folder: Path, config: str, label: str | None = None
 ) -> tuple[str, str, Iterator[tuple[str, pa.Table]], dict[str, SourcePolicy]]:
     """The rows of a revision folder, split by split; its benchmark subsets are evaluation-only."""
-    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest = read_manifest(folder)
     policies = {
-        source: SourcePolicy(evaluation_subsets=frozenset(stats.get("evaluation_only", ())))
-        for source, stats in manifest["sources"].items()
+        source: SourcePolicy(evaluation_subsets=frozenset(stats.evaluation_only or ()))
+        for source, stats in manifest.sources.items()
     }
-    label = f"{label or config}@{manifest['revision']}"
+    label = f"{label or config}@{manifest.revision}"
     return label, config, revision_rows(folder, config), policies
 
 

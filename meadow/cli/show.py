@@ -11,9 +11,10 @@ from rich.table import Table
 from meadow.cli._common import console, err_console, fmt
 from meadow.errors import MeadowError, RecipeError
 from meadow.hub import publications
+from meadow.manifest import Manifest, SourceStats, as_manifest
 from meadow.quality.run import REMOVED_FILE, STEPS, read_removed
 from meadow.schema import SPLITS
-from meadow.store import list_mixtures, list_revisions, read_manifest, revision_dir
+from meadow.store import list_mixtures, list_revisions, revision_dir, revision_manifest
 
 SHOWN_REMOVED = 20  # removed rows listed by default
 TEXT_WIDTH = 160  # characters of each text in the removed-rows table
@@ -60,42 +61,42 @@ def show_command(
 
       meadow show my-mix --removed --step near_dedup --json
     """
-    manifest = read_manifest(name, revision)
+    manifest = revision_manifest(name, revision)
     if removed:
         show_removed(manifest, source=source, step=step, limit=limit, json_output=json_output)
         return
     if source is not None or step is not None:
         raise RecipeError("--source", "--source and --step go with --removed")
     if json_output:
-        console.print_json(json.dumps(manifest))
+        console.print_json(manifest.to_json())
         return
-    recipe = manifest["recipe"]
     console.print(
-        f"[bold]{manifest['name']}[/bold] revision {manifest['revision']} "
-        f"(meadow {manifest['meadow_version']}, seed {recipe['seed']})"
+        f"[bold]{manifest.name}[/bold] revision {manifest.revision} "
+        f"(meadow {manifest.meadow_version}, seed {manifest.recipe['seed']})"
     )
-    splits = manifest["splits"]
+    splits = manifest.splits
     console.print("splits: " + ", ".join(f"{s} {fmt(splits[s])}" for s in SPLITS if s in splits))
     table = Table(show_lines=True)
     columns = ("source", "subset", "available", "quota", "taken", "skipped", "hygiene", "raw files")
     for column in columns:
         table.add_column(column, overflow="fold")
-    for source, stats in manifest["sources"].items():
-        skipped = "\n".join(f"{r}: {fmt(n)}" for r, n in stats["skipped"].items()) or "–"
-        raw = "\n".join(f"{f['name']} {f['sha256'][:12]}" for f in stats["raw_files"][:5])
-        if len(stats["raw_files"]) > 5:
-            raw += f"\n… {len(stats['raw_files']) - 5} more"
+    for source, stats in manifest.sources.items():
+        skipped = "\n".join(f"{r}: {fmt(n)}" for r, n in (stats.skipped or {}).items()) or "–"
+        raw_files = stats.raw_files or []
+        raw = "\n".join(f"{f['name']} {f['sha256'][:12]}" for f in raw_files[:5])
+        if len(raw_files) > 5:
+            raw += f"\n… {len(raw_files) - 5} more"
         table.add_row(
             source,
             "(all)",
-            fmt(stats["available"]),
-            fmt(stats["quota"]),
-            fmt(stats["taken"]),
+            fmt(stats.available),
+            fmt(stats.quota),
+            fmt(stats.taken),
             skipped,
             _hygiene(stats),
             raw,
         )
-        for subset, sub in stats["subsets"].items():
+        for subset, sub in (stats.subsets or {}).items():
             table.add_row(
                 "",
                 subset or "–",
@@ -107,14 +108,14 @@ def show_command(
                 "",
             )
     console.print(table)
-    benchmarks = (manifest.get("quality") or {}).get("benchmarks") or {}
+    benchmarks = (manifest.quality.benchmarks if manifest.quality else None) or {}
     if benchmarks:
         checked = [f"{n} ({fmt(b['items'])} items)" for n, b in benchmarks.items() if b["checked"]]
         unchecked = [n for n, b in benchmarks.items() if not b["checked"]]
         console.print("decontaminated against: " + (", ".join(checked) or "none"))
         if unchecked:
             console.print("not checked (no raw files): " + ", ".join(unchecked))
-    for where in publications(name, manifest["revision"]):  # one per repo
+    for where in publications(name, manifest.revision):  # one per repo
         if "tag" in where:
             console.print(
                 f"published: {where['repo_id']} config {where['config']}, tag {where['tag']}, "
@@ -139,7 +140,7 @@ def list_command() -> None:
     for name in names:
         try:  # a damaged name is reported, the others listed
             revisions = list_revisions(name)
-            latest = read_manifest(name)["revision"]
+            latest = revision_manifest(name).revision
         except MeadowError as exc:
             err_console.print(f"{name}: {exc}", soft_wrap=True, highlight=False)
             continue
@@ -148,15 +149,17 @@ def list_command() -> None:
     console.print(table)
 
 
-def _hygiene(stats: dict[str, Any]) -> str:
+def _hygiene(stats: SourceStats | dict[str, Any]) -> str:
     """What the data-hygiene steps removed from a source, and what they rewrote."""
-    removed = stats.get("removed") or {}
+    if not isinstance(stats, SourceStats):  # as in `meadow show --json`
+        stats = SourceStats.from_dict(stats)
+    removed = stats.removed or {}
     lines = [f"{r}: {fmt(removed[r])}" for r in ("duplicate", "near_duplicate") if removed.get(r)]
     lines += [f"contaminated ({b}): {fmt(n)}" for b, n in removed.get("contaminated", {}).items()]
     lines += [f"{r}: {fmt(n)}" for r, n in removed.get("filtered", {}).items()]
-    if stats.get("boilerplate_stripped"):
-        lines.append(f"boilerplate stripped: {fmt(stats['boilerplate_stripped'])}")
-    pii = {kind: n for kind, n in (stats.get("pii_replaced") or {}).items() if n}
+    if stats.boilerplate_stripped:
+        lines.append(f"boilerplate stripped: {fmt(stats.boilerplate_stripped)}")
+    pii = {kind: n for kind, n in (stats.pii_replaced or {}).items() if n}
     if pii:
         lines.append("PII replaced: " + ", ".join(f"{k} {fmt(n)}" for k, n in pii.items()))
     return "\n".join(lines) or "–"
@@ -166,7 +169,7 @@ def _hygiene(stats: dict[str, Any]) -> str:
 
 
 def show_removed(
-    manifest: dict[str, Any],
+    manifest: Manifest,
     *,
     source: str | None = None,
     step: str | None = None,
@@ -175,9 +178,9 @@ def show_removed(
 ) -> None:
     """The rows a build's quality steps removed, from its removed.parquet: a table (or JSON
     records) of the first `limit`, each with the row or benchmark item it matched."""
-    name, rev = manifest["name"], manifest["revision"]
-    if source is not None and source not in manifest["sources"]:
-        known = ", ".join(manifest["sources"])
+    name, rev = manifest.name, manifest.revision
+    if source is not None and source not in manifest.sources:
+        known = ", ".join(manifest.sources)
         raise RecipeError("--source", f"{source!r} is not a source of {name} (sources: {known})")
     if step is not None and step not in STEPS.values():
         raise RecipeError("--step", f"unknown step {step!r}; steps: {', '.join(STEPS.values())}")
@@ -217,25 +220,23 @@ def show_removed(
         )
 
 
-def _no_removed_file(manifest: dict[str, Any]) -> str:
+def _no_removed_file(manifest: Manifest) -> str:
     """Why a revision has no removed.parquet, and what to do."""
-    name = manifest["name"]
-    quality = manifest.get("quality") or {}
-    if not _steps_on(quality):
-        return f"{name} @ {manifest['revision']} was built without quality steps: nothing removed"
-    if "removed_rows" in quality:  # the manifest names it: pulled from the Hub, or deleted
+    name, rev = manifest.name, manifest.revision
+    if not _steps_on(manifest):
+        return f"{name} @ {rev} was built without quality steps: nothing removed"
+    if manifest.quality.removed_rows is not None:  # named: pulled from the Hub, or deleted
         return (
-            f"{name} @ {manifest['revision']}: {REMOVED_FILE} is not in its folder (a mixture "
+            f"{name} @ {rev}: {REMOVED_FILE} is not in its folder (a mixture "
             "pulled from the Hub has only the kept rows); build it here to list removed rows"
         )
     return (
-        f"{name} @ {manifest['revision']} was built before meadow recorded removed rows; "
-        "build it again to list them"
+        f"{name} @ {rev} was built before meadow recorded removed rows; build it again to list them"
     )
 
 
-def _steps_on(quality: dict[str, Any]) -> bool:
-    settings = quality.get("settings", {})
+def _steps_on(manifest: Manifest) -> bool:
+    settings = manifest.quality.settings if manifest.quality else {}
     return any(settings.get(step) for step in STEPS.values())
 
 
@@ -263,21 +264,21 @@ def _matched(row: dict[str, Any]) -> str:
     return "–"
 
 
-def removed_by_step(manifest: dict[str, Any]) -> str | None:
+def removed_by_step(manifest: Manifest | dict[str, Any]) -> str | None:
     """One line on what each quality step removed from a build, for `meadow build`'s
     report; None for a build without quality steps."""
-    quality = manifest.get("quality") or {}
-    if not _steps_on(quality):
+    manifest = as_manifest(manifest)
+    if not _steps_on(manifest):
         return None
     totals = dict.fromkeys(STEPS.values(), 0)
     rows = 0
-    for stats in manifest["sources"].values():
-        for step, count in (stats.get("removed") or {}).get("by_step", {}).items():
+    for stats in manifest.sources.values():
+        for step, count in (stats.removed or {}).get("by_step", {}).items():
             totals[step] = totals.get(step, 0) + count
-        rows += stats.get("taken", 0)
+        rows += stats.taken
     removed = sum(totals.values())
     steps = ", ".join(f"{step} {fmt(n)}" for step, n in totals.items())
     line = f"removed by step: {steps} ({fmt(removed)} of {fmt(rows)} rows)"
-    if removed and "removed_rows" in quality:
-        line += f"; list them: meadow show {manifest['name']} --removed"
+    if removed and manifest.quality.removed_rows is not None:
+        line += f"; list them: meadow show {manifest.name} --removed"
     return line
