@@ -4,8 +4,9 @@ writes the file.
 Each stage returns its part: the mixer a `SourceStats` per source (quality adds its counts
 to it), the quality steps a `QualityReport`, the LLM step an `LlmReport`; `pipeline.build`
 assembles the `Manifest`; the store writes it; the card renders from it. A key the type
-does not know, or a required key that is missing, is a `ManifestError` naming the file and
-the key.
+does not know (one a newer meadow wrote) is kept as it is and written back unchanged; a
+required key that is missing, or a value of the wrong shape, is a `ManifestError` naming the
+file and the key.
 
 The JSON is the dataclasses' fields, without those that are None, keys sorted, two-space
 indented: the same bytes meadow has always written.
@@ -29,11 +30,15 @@ T = TypeVar("T", bound="_Record")
 
 
 class _Record:
-    """to_dict/from_dict for the manifest's dataclasses: None fields are left out."""
+    """to_dict/from_dict for the manifest's dataclasses: None fields are left out, keys this
+    version does not know are carried through (`unknown_keys`)."""
+
+    unknown_keys: dict[str, Any]
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON object of this record: every field that is not None."""
-        out: dict[str, Any] = {}
+        """The JSON object of this record: every field that is not None, and the keys read
+        that this version does not know."""
+        out: dict[str, Any] = dict(getattr(self, "unknown_keys", None) or {})
         for f in fields(self):  # type: ignore[arg-type]
             value = getattr(self, f.name)
             if value is None:
@@ -49,13 +54,6 @@ class _Record:
         if not isinstance(data, Mapping):
             raise ManifestError(file, key, f"expected an object, got {type(data).__name__}")
         known = {f.name: f for f in fields(cls)}  # type: ignore[arg-type]
-        unknown = sorted(set(data) - set(known))
-        if unknown:
-            raise ManifestError(
-                file,
-                _join(key, unknown[0]),
-                f"unknown key (known: {', '.join(known)}); was it written by a newer meadow?",
-            )
         missing = [
             name
             for name, f in known.items()
@@ -65,9 +63,13 @@ class _Record:
             raise ManifestError(file, _join(key, missing[0]), "required key is missing")
         hints = typing.get_type_hints(cls)
         values = {
-            name: _parse(hints[name], value, file, _join(key, name)) for name, value in data.items()
+            name: _parse(hints[name], value, file, _join(key, name))
+            for name, value in data.items()
+            if name in known
         }
-        return cls(**values)
+        record = cls(**values)
+        record.unknown_keys = {name: value for name, value in data.items() if name not in known}
+        return record
 
 
 def _join(key: str, name: str) -> str:

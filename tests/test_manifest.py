@@ -186,22 +186,36 @@ def _with(text: str, change) -> str:
 @pytest.mark.parametrize(
     ("change", "key", "problem"),
     [
-        (lambda d: d.update(shiny=1), "shiny", "unknown key"),
-        (lambda d: d["sources"]["toy"].update(shiny=1), "sources.toy.shiny", "unknown key"),
-        (lambda d: d["quality"].update(shiny=1), "quality.shiny", "unknown key"),
         (lambda d: d.pop("revision"), "revision", "required key is missing"),
         (lambda d: d["sources"]["toy"].pop("taken"), "sources.toy.taken", "required key"),
         (lambda d: d["quality"].pop("settings"), "quality.settings", "required key"),
         (lambda d: d.update(sources=[]), "sources", "expected an object"),
     ],
 )
-def test_an_unknown_or_missing_key_names_the_file_and_the_key(written, change, key, problem):
+def test_a_missing_key_or_a_wrong_shape_names_the_file_and_the_key(written, change, key, problem):
     path = written / "manifest.json"
     path.write_text(_with(WRITTEN, change))
     with pytest.raises(ManifestError, match=rf"{path}, key '{key}': {problem}") as raised:
         read(written)
     assert raised.value.key == key and raised.value.path == str(path)
     assert isinstance(raised.value, MeadowError)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda d: d.update(shiny=1),
+        lambda d: d["sources"]["toy"].update(shiny={"a": [1]}),
+        lambda d: d["quality"].update(shiny="x"),
+    ],
+)
+def test_keys_a_newer_meadow_wrote_are_kept_and_written_back(written, tmp_path, change):
+    text = json.dumps(json.loads(_with(WRITTEN, change)), indent=2, sort_keys=True) + "\n"
+    (written / "manifest.json").write_text(text)
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    write(copy, read(written))
+    assert (copy / "manifest.json").read_text() == text
 
 
 def test_a_missing_or_broken_file_is_a_clear_error(written, tmp_path):

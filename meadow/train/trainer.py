@@ -30,6 +30,7 @@ from transformers import PrinterCallback, ProgressCallback, Trainer
 from transformers.trainer_utils import get_last_checkpoint
 
 from meadow._version import __version__
+from meadow.manifest import read as read_manifest
 from meadow.paths import meadow_home
 from meadow.schema import SPLITS
 from meadow.train.arguments import training_arguments
@@ -219,19 +220,19 @@ def load_data(config: TrainConfig) -> tuple[datasets.DatasetDict, DatasetPin]:
         folder = store.revision_dir(config.mixture, config.revision)
         published = hub.published(config.mixture, folder.name) or {}
         repo, commit = published.get("repo_id"), published.get("commit")
-    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest = read_manifest(folder)
     splits = store.load_mixture(config.mixture, revision=folder.name)
     if "train" not in splits:
         raise TrainError(f"mixture {config.mixture!r} @ {folder.name} has no train split")
     pin = DatasetPin(
         name=config.mixture,
-        revision=manifest["revision"],
-        tag=hub.tag_of(config.mixture, manifest["revision"]),
+        revision=manifest.revision,
+        tag=hub.tag_of(config.mixture, manifest.revision),
         repo=repo,
         commit=commit,
-        recipe=(manifest.get("recipe") or {}).get("name"),
+        recipe=manifest.recipe.get("name"),
         license=card_metadata(manifest)["license"],
-        rows=_in_split_order(manifest.get("splits") or {}),
+        rows=_in_split_order(manifest.splits),
     )
     return splits, pin
 
