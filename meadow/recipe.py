@@ -9,12 +9,11 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from meadow.errors import RecipeError
-from meadow.recipe_yaml import check_plain, parse_recipe_yaml, read_recipe_file
+from meadow.recipe_yaml import BuiltinYaml, check_plain, parse_recipe_yaml, recipe_error
 from meadow.sources import get_source, list_sources
 
 ALL = "all"
@@ -405,34 +404,27 @@ def recipe_from_dict(data: Any, *, origin: str = "", base_dir: Path | None = Non
     )
 
 
+RECIPES = BuiltinYaml(
+    package="meadow",
+    folder="recipes",
+    prefix="builtin",
+    flag="--mixture",
+    file_word="recipe file",
+    builtin_word="built-in recipe",
+    list_word="built-in",
+)
+
+
 def builtin_recipes() -> list[str]:
     """Names of the recipes shipped with meadow."""
-    folder = resources.files("meadow") / "recipes"
-    return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".yaml"))
+    return RECIPES.names()
 
 
 def load_recipe(name_or_path: str | Path) -> Recipe:
     """A built-in recipe by name (`sample`, `small`, …) or a recipe YAML file by path."""
-    path = Path(name_or_path).expanduser()
-    text = str(name_or_path)
-    if path.suffix in (".yaml", ".yml") or path.exists() or "/" in text:
-        if not path.is_file():
-            raise RecipeError("--mixture", f"no recipe file at {path}")
-        origin, base_dir = str(path), path.resolve().parent
-        content = read_recipe_file(path)
-    else:
-        resource = resources.files("meadow") / "recipes" / f"{text}.yaml"
-        if not resource.is_file():
-            raise RecipeError(
-                "--mixture",
-                f"no built-in recipe {text!r} and no such file; "
-                f"built-in: {', '.join(builtin_recipes())}",
-            )
-        origin = f"builtin:{text}"
-        with resources.as_file(resource) as real:
-            base_dir = Path(real).resolve().parent
-            content = real.read_text(encoding="utf-8")
-    return recipe_from_dict(parse_recipe_yaml(content, origin), origin=origin, base_dir=base_dir)
+    found = RECIPES.read(name_or_path, recipe_error)
+    data = parse_recipe_yaml(found.text, found.origin)
+    return recipe_from_dict(data, origin=found.origin, base_dir=found.folder)
 
 
 def adhoc_recipe(sources: list[str], name: str | None = None) -> Recipe:
