@@ -7,6 +7,7 @@ What the mixer does with a recipe is `meadow.mixer`; this module never imports i
 from __future__ import annotations
 
 import math
+import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import Any
 from meadow.errors import RecipeError
 from meadow.recipe_yaml import BuiltinYaml, check_plain, parse_recipe_yaml, recipe_error
 from meadow.sources import get_source, list_sources
+from meadow.typed import WrongType, checked
 
 ALL = "all"
 
@@ -33,7 +35,17 @@ _SOURCE_KEYS = (
     "pii",
     "language",
 )
-_LLM_KEYS = ("model", "base_url", "concurrency", "max_cost")
+# the `llm:` block: what each key holds (the API key is never one)
+_LLM_HINTS: dict[str, Any] = {
+    "model": str,
+    "base_url": str | None,
+    "concurrency": int,
+    "max_cost": float | None,
+}
+_LLM_KEYS = tuple(_LLM_HINTS)
+# keys of a source whose values are checked against `SourceSpec`'s type hints
+_TYPED_SOURCE_KEYS = ("options", "instruction", "paraphrase", "llm", "train_on_evaluation", "pii")
+_WORDS = {bool: "true or false"}  # as recipes have always said it
 _SPLIT_KEYS = ("validation", "test")
 
 
@@ -167,6 +179,8 @@ class Recipe:
                 "OPENAI_API_KEY, never from a recipe)",
                 recipe=self.origin or None,
             )
+        for key, value in self.llm.items():
+            typed_value(f"llm.{key}", value, _LLM_HINTS[key], self.origin)
 
     def canonical(self) -> dict[str, Any]:
         """What decides the output (the name and raw paths do not)."""
@@ -245,6 +259,15 @@ class Recipe:
         )
 
 
+def typed_value(key: str, value: Any, hint: Any, origin: str | None) -> Any:
+    """`value` if it fits the type `hint` (see `meadow.typed`), else a RecipeError naming
+    `key` and the expected type: "sources.toy.pii: expected true or false or null, got 'no'"."""
+    try:
+        return checked(value, hint, _WORDS)
+    except WrongType as exc:
+        raise RecipeError(key, str(exc), recipe=origin or None) from None
+
+
 def _check_source_spec(spec: SourceSpec, origin: str) -> None:
     recipe = origin or None
     check_plain(spec.options, ["sources", spec.name, "options"], recipe)
@@ -302,23 +325,20 @@ def _source_spec(name: str, body: Any, origin: str, base_dir: Path | None) -> So
             )
     except RecipeError as err:
         raise RecipeError(err.key, err.problem, recipe=origin) from None
-    options = body.get("options") or {}
-    if not isinstance(options, dict):
-        raise RecipeError(f"{key}.options", "expected a mapping", recipe=origin)
+    options = body.get("options") or {}  # `options:` left empty: none
+    hints = typing.get_type_hints(SourceSpec)
+    for typed_key, value in (
+        {n: body[n] for n in _TYPED_SOURCE_KEYS if n in body} | {"options": options}
+    ).items():
+        typed_value(f"{key}.{typed_key}", value, hints[typed_key], origin)
     instruction = body.get("instruction")
-    if instruction is not None and (not isinstance(instruction, str) or not instruction.strip()):
+    if instruction is not None and not instruction.strip():
         raise RecipeError(f"{key}.instruction", "expected a non-empty text", recipe=origin)
-    flags = {}
-    for flag, default in (("paraphrase", True), ("llm", False), ("train_on_evaluation", False)):
-        value = body.get(flag, default)
-        if not isinstance(value, bool):
-            raise RecipeError(
-                f"{key}.{flag}", f"expected true or false, got {value!r}", recipe=origin
-            )
-        flags[flag] = value
+    flags = {
+        flag: body.get(flag, default)
+        for flag, default in (("paraphrase", True), ("llm", False), ("train_on_evaluation", False))
+    }
     pii = body.get("pii")
-    if pii is not None and not isinstance(pii, bool):
-        raise RecipeError(f"{key}.pii", f"expected true or false, got {pii!r}", recipe=origin)
     language = body.get("language")
     if (
         language is not None
