@@ -25,6 +25,7 @@ from meadow.llm import (
 from meadow.manifest import LlmReport, Manifest, QualityReport, SourceStats
 from meadow.manifest import read as read_manifest
 from meadow.mixer import MIXER_VERSION, Selection, select
+from meadow.options import BuildOptions
 from meadow.paths import meadow_home, source_cache_root, store_root
 from meadow.progress import ProgressBars
 from meadow.quality import (
@@ -124,59 +125,49 @@ def _rebuild_command(
         parts += ["--mixture", recipe.origin.removeprefix("builtin:")]
     elif recipe.origin and recipe.origin != "--sources":
         parts += ["--mixture", recipe.origin]
-    parts += ["--sources", ",".join(recipe.sources)]
+    quotas = {}
     for name, spec in recipe.sources.items():
-        parts += ["--quota", f"{name}={spec.quota}"]
-        for subset, quota in (spec.subsets or {}).items():
-            parts += ["--quota", f"{name}.{subset}={quota}"]
-    parts += ["--seed", str(recipe.seed), "--name", recipe.name]
+        quotas[name] = str(spec.quota)
+        quotas.update({f"{name}.{subset}": str(q) for subset, q in (spec.subsets or {}).items()})
+    options = BuildOptions(
+        sources=list(recipe.sources),
+        quotas=quotas,
+        seed=recipe.seed,
+        name=recipe.name,
+        validation=recipe.validation,
+        test=recipe.test,
+        raw={name: "PATH" for name, spec in recipe.sources.items() if spec.raw is None},
+    )
     if recipe.uses_llm():  # the answers come back from the LLM cache, not from a new call
-        parts += ["--llm", "--llm-model", str(recipe.llm.get("model", DEFAULT_LLM_MODEL))]
-    parts += ["--validation", str(recipe.validation), "--test", str(recipe.test)]
+        options.llm, options.llm_model = True, str(recipe.llm.get("model", DEFAULT_LLM_MODEL))
     decontamination = quality.decontamination if quality else None
     if decontamination is not None:
-        parts += ["--contamination", decontamination.action]
-        if decontamination.require:
-            parts += ["--require-benchmarks", ",".join(decontamination.require)]
-        if decontamination.mixture:
-            parts += ["--benchmark-mixture", decontamination.mixture]
-    for name, spec in recipe.sources.items():
-        if spec.raw is None:
-            parts += ["--raw", f"{name}=PATH"]
+        options.contamination = decontamination.action
+        options.require_benchmarks = list(decontamination.require) or None
+        options.benchmark_mixture = decontamination.mixture or None
     for name in benchmarks.found if benchmarks else {}:
         if name not in recipe.sources:  # a benchmark checked but not mixed in
-            parts += ["--raw", f"{name}=PATH"]
-    return shlex.join(parts)
+            options.raw[name] = "PATH"
+    return shlex.join(parts + options.to_flags())
 
 
 def build(
     mixture: str | Path | Recipe | None = None,
-    *,
-    sources: list[str] | None = None,
-    raw: Mapping[str, str | Path] | None = None,
-    quotas: Mapping[str, str] | None = None,
-    seed: int | None = None,
-    name: str | None = None,
-    validation: float | None = None,
-    test: float | None = None,
-    num_proc: int = 1,
-    progress: bool | None = None,
-    llm: bool = False,
-    llm_options: Mapping[str, Any] | None = None,
-    contamination: str | None = None,
-    require_benchmarks: list[str] | None = None,
-    benchmark_mixture: str | None = None,
+    options: BuildOptions | None = None,
+    **settings: Any,
 ) -> BuildResult:
     """Build a mixture into the local store and return where it went.
 
     `mixture` is a built-in recipe name, a recipe YAML path or a `Recipe`; without one,
-    `sources` lists the sources to take whole. `raw` maps a source to its raw file or
-    folder (`--raw`), `quotas` maps `source` or `source.subset` to a count, a fraction or
-    `all`. Nothing is written to the store unless the whole build succeeds.
+    `sources` lists the sources to take whole. `options` (a `BuildOptions`) or its fields
+    as keywords (`build("small", raw={"wikidoc": path}, seed=7)`) override the recipe:
+    `raw` maps a source to its raw file or folder (`--raw`), `quotas` maps `source` or
+    `source.subset` to a count, a fraction or `all`. Nothing is written to the store
+    unless the whole build succeeds.
 
     `llm` has an LLM write the rows of the sources that support it (wikidoc textbook
-    questions, Anki cards); `llm_options` (model, base_url, concurrency, max_cost,
-    refresh, prices) win over the recipe's `llm:` settings.
+    questions, Anki cards); the `llm_*` options and `max_cost` win over the recipe's
+    `llm:` settings.
 
     The recipe's quality steps run between the mixer and the store (see `meadow.quality`);
     `contamination` (`remove` or `flag`), `require_benchmarks` and `benchmark_mixture` (a
@@ -184,22 +175,9 @@ def build(
     decontamination settings, and `raw` may also name benchmarks to check that are not
     mixed in.
     """
-    prepared = _prepare(
-        mixture,
-        sources=sources,
-        raw=raw,
-        quotas=quotas,
-        seed=seed,
-        name=name,
-        validation=validation,
-        test=test,
-        num_proc=num_proc,
-        progress=progress,
-        llm=llm,
-        contamination=contamination,
-        require_benchmarks=require_benchmarks,
-        benchmark_mixture=benchmark_mixture,
-    )
+    options = BuildOptions.of(options, **settings)
+    prepared = _prepare(mixture, options)
+    progress, llm_options = options.progress, options.llm_overrides(DEFAULT_LLM_MODEL)
     recipe, adapters, caches, selection = (
         prepared.recipe,
         prepared.adapters,
@@ -405,9 +383,8 @@ def mixture_benchmarks(spec: str, names: tuple[str, ...] | list[str]) -> Benchma
 
 def plan_llm(
     mixture: str | Path | Recipe | None = None,
-    *,
-    llm_options: Mapping[str, Any] | None = None,
-    **arguments: Any,
+    options: BuildOptions | None = None,
+    **settings: Any,
 ) -> LlmPlan:
     """What `build(..., llm=True)` would ask the LLM, and its cost, without asking it.
 
@@ -415,13 +392,14 @@ def plan_llm(
     build; nothing is sent and nothing is written to the store.
     """
     try:
-        prepared = _prepare(mixture, **arguments)
+        options = BuildOptions.of(options, **settings)
     except TypeError as exc:  # an argument build() does not take
         raise RecipeError("plan_llm", str(exc)) from None
+    prepared = _prepare(mixture, options)
     recipe, adapters, selection = prepared.recipe, prepared.adapters, prepared.selection
     if not recipe.uses_llm():
         raise RecipeError("--llm", "this build asks no LLM for anything: add --llm")
-    writer = QuestionWriter(llm_settings(recipe, llm_options))
+    writer = QuestionWriter(llm_settings(recipe, options.llm_overrides(DEFAULT_LLM_MODEL)))
     tasks = [task for task, _ in _llm_tasks(selection, adapters)]
     return writer.plan(tasks)
 
@@ -435,24 +413,9 @@ def llm_settings(recipe: Recipe, options: Mapping[str, Any] | None) -> LlmSettin
         raise RecipeError("llm", f"bad LLM settings: {exc}", recipe=recipe.origin or None) from None
 
 
-def _prepare(
-    mixture: str | Path | Recipe | None,
-    *,
-    sources: list[str] | None = None,
-    raw: Mapping[str, str | Path] | None = None,
-    quotas: Mapping[str, str] | None = None,
-    seed: int | None = None,
-    name: str | None = None,
-    validation: float | None = None,
-    test: float | None = None,
-    num_proc: int = 1,
-    progress: bool | None = None,
-    llm: bool = False,
-    contamination: str | None = None,
-    require_benchmarks: list[str] | None = None,
-    benchmark_mixture: str | None = None,
-) -> _Prepared:
+def _prepare(mixture: str | Path | Recipe | None, options: BuildOptions) -> _Prepared:
     """The recipe with its overrides, the parsed sources and the selected rows."""
+    sources, name, num_proc = options.sources, options.name, options.num_proc
     if mixture is None and not sources:
         raise RecipeError("--mixture", "give a recipe (--mixture NAME|PATH) or --sources a,b")
     if isinstance(mixture, Recipe):
@@ -464,17 +427,19 @@ def _prepare(
     recipe = recipe.with_overrides(
         name=name,
         sources=sources if mixture is not None else None,
-        quotas=quotas,
-        seed=seed,
-        validation=validation,
-        test=test,
-        llm=llm,
+        quotas=options.quotas,
+        seed=options.seed,
+        validation=options.validation,
+        test=options.test,
+        llm=options.llm,
     )
     check_name(recipe.name)
     quality = QualitySettings.parse(recipe.quality, recipe=recipe.origin or None).with_overrides(
-        contamination=contamination, require=require_benchmarks, mixture=benchmark_mixture
+        contamination=options.contamination,
+        require=options.require_benchmarks,
+        mixture=options.benchmark_mixture,
     )
-    raw = dict(raw or {})
+    raw = dict(options.raw or {})
     checked = quality.decontamination.checked if quality.decontamination else ()
     stray = sorted(set(raw) - set(recipe.sources) - set(checked))
     if stray:
@@ -498,7 +463,7 @@ def _prepare(
         plan_source(adapters[n], raw_paths[n], source_cache_root(), workers=num_proc)
         for n in adapters
     ]
-    with ProgressBars(enabled=progress) as bars:
+    with ProgressBars(enabled=options.progress) as bars:
         caches = run_plans(plans, num_proc=num_proc, bars=bars)
     benchmark_raw = {n: raw_paths[n] for n in checked if n in raw_paths}
     benchmark_raw.update({n: Path(raw[n]) for n in checked if n in raw and n not in raw_paths})

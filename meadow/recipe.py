@@ -7,15 +7,16 @@ What the mixer does with a recipe is `meadow.mixer`; this module never imports i
 from __future__ import annotations
 
 import math
+import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from meadow.errors import RecipeError
-from meadow.recipe_yaml import check_plain, parse_recipe_yaml, read_recipe_file
+from meadow.recipe_yaml import BuiltinYaml, check_plain, parse_recipe_yaml, recipe_error
 from meadow.sources import get_source, list_sources
+from meadow.typed import WrongType, checked
 
 ALL = "all"
 
@@ -34,7 +35,17 @@ _SOURCE_KEYS = (
     "pii",
     "language",
 )
-_LLM_KEYS = ("model", "base_url", "concurrency", "max_cost")
+# the `llm:` block: what each key holds (the API key is never one)
+_LLM_HINTS: dict[str, Any] = {
+    "model": str,
+    "base_url": str | None,
+    "concurrency": int,
+    "max_cost": float | None,
+}
+_LLM_KEYS = tuple(_LLM_HINTS)
+# keys of a source whose values are checked against `SourceSpec`'s type hints
+_TYPED_SOURCE_KEYS = ("options", "instruction", "paraphrase", "llm", "train_on_evaluation", "pii")
+_WORDS = {bool: "true or false"}  # as recipes have always said it
 _SPLIT_KEYS = ("validation", "test")
 
 
@@ -168,6 +179,8 @@ class Recipe:
                 "OPENAI_API_KEY, never from a recipe)",
                 recipe=self.origin or None,
             )
+        for key, value in self.llm.items():
+            typed_value(f"llm.{key}", value, _LLM_HINTS[key], self.origin)
 
     def canonical(self) -> dict[str, Any]:
         """What decides the output (the name and raw paths do not)."""
@@ -246,6 +259,15 @@ class Recipe:
         )
 
 
+def typed_value(key: str, value: Any, hint: Any, origin: str | None) -> Any:
+    """`value` if it fits the type `hint` (see `meadow.typed`), else a RecipeError naming
+    `key` and the expected type: "sources.toy.pii: expected true or false or null, got 'no'"."""
+    try:
+        return checked(value, hint, _WORDS)
+    except WrongType as exc:
+        raise RecipeError(key, str(exc), recipe=origin or None) from None
+
+
 def _check_source_spec(spec: SourceSpec, origin: str) -> None:
     recipe = origin or None
     check_plain(spec.options, ["sources", spec.name, "options"], recipe)
@@ -303,23 +325,20 @@ def _source_spec(name: str, body: Any, origin: str, base_dir: Path | None) -> So
             )
     except RecipeError as err:
         raise RecipeError(err.key, err.problem, recipe=origin) from None
-    options = body.get("options") or {}
-    if not isinstance(options, dict):
-        raise RecipeError(f"{key}.options", "expected a mapping", recipe=origin)
+    options = body.get("options") or {}  # `options:` left empty: none
+    hints = typing.get_type_hints(SourceSpec)
+    for typed_key, value in (
+        {n: body[n] for n in _TYPED_SOURCE_KEYS if n in body} | {"options": options}
+    ).items():
+        typed_value(f"{key}.{typed_key}", value, hints[typed_key], origin)
     instruction = body.get("instruction")
-    if instruction is not None and (not isinstance(instruction, str) or not instruction.strip()):
+    if instruction is not None and not instruction.strip():
         raise RecipeError(f"{key}.instruction", "expected a non-empty text", recipe=origin)
-    flags = {}
-    for flag, default in (("paraphrase", True), ("llm", False), ("train_on_evaluation", False)):
-        value = body.get(flag, default)
-        if not isinstance(value, bool):
-            raise RecipeError(
-                f"{key}.{flag}", f"expected true or false, got {value!r}", recipe=origin
-            )
-        flags[flag] = value
+    flags = {
+        flag: body.get(flag, default)
+        for flag, default in (("paraphrase", True), ("llm", False), ("train_on_evaluation", False))
+    }
     pii = body.get("pii")
-    if pii is not None and not isinstance(pii, bool):
-        raise RecipeError(f"{key}.pii", f"expected true or false, got {pii!r}", recipe=origin)
     language = body.get("language")
     if (
         language is not None
@@ -405,34 +424,27 @@ def recipe_from_dict(data: Any, *, origin: str = "", base_dir: Path | None = Non
     )
 
 
+RECIPES = BuiltinYaml(
+    package="meadow",
+    folder="recipes",
+    prefix="builtin",
+    flag="--mixture",
+    file_word="recipe file",
+    builtin_word="built-in recipe",
+    list_word="built-in",
+)
+
+
 def builtin_recipes() -> list[str]:
     """Names of the recipes shipped with meadow."""
-    folder = resources.files("meadow") / "recipes"
-    return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".yaml"))
+    return RECIPES.names()
 
 
 def load_recipe(name_or_path: str | Path) -> Recipe:
     """A built-in recipe by name (`sample`, `small`, …) or a recipe YAML file by path."""
-    path = Path(name_or_path).expanduser()
-    text = str(name_or_path)
-    if path.suffix in (".yaml", ".yml") or path.exists() or "/" in text:
-        if not path.is_file():
-            raise RecipeError("--mixture", f"no recipe file at {path}")
-        origin, base_dir = str(path), path.resolve().parent
-        content = read_recipe_file(path)
-    else:
-        resource = resources.files("meadow") / "recipes" / f"{text}.yaml"
-        if not resource.is_file():
-            raise RecipeError(
-                "--mixture",
-                f"no built-in recipe {text!r} and no such file; "
-                f"built-in: {', '.join(builtin_recipes())}",
-            )
-        origin = f"builtin:{text}"
-        with resources.as_file(resource) as real:
-            base_dir = Path(real).resolve().parent
-            content = real.read_text(encoding="utf-8")
-    return recipe_from_dict(parse_recipe_yaml(content, origin), origin=origin, base_dir=base_dir)
+    found = RECIPES.read(name_or_path, recipe_error)
+    data = parse_recipe_yaml(found.text, found.origin)
+    return recipe_from_dict(data, origin=found.origin, base_dir=found.folder)
 
 
 def adhoc_recipe(sources: list[str], name: str | None = None) -> Recipe:

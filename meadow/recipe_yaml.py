@@ -10,12 +10,18 @@ from __future__ import annotations
 
 import datetime
 import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from meadow.errors import RecipeError
+
+# Makes the error of a bad file: `error(key, problem)` or `error(key, problem, origin)`
+ErrorType = Callable[..., Exception]
 
 MAX_RECIPE_BYTES = 1 << 20  # the file
 MAX_RECIPE_NODES = 10_000  # keys, values and list items, each alias counted at its full size
@@ -223,20 +229,77 @@ def parse_recipe_yaml(content: str, origin: str = "") -> Any:
 
 def read_recipe_file(path: Path) -> str:
     """A recipe file's text, at most `MAX_RECIPE_BYTES`."""
+    return _read_bounded(path, recipe_error)
+
+
+def recipe_error(key: str, problem: str, origin: str | None = None) -> RecipeError:
+    """`RecipeError` called as an `ErrorType`."""
+    return RecipeError(key, problem, recipe=origin)
+
+
+def _read_bounded(path: Path, error: ErrorType) -> str:
     origin = str(path)
     with path.open("rb") as file:
         data = file.read(MAX_RECIPE_BYTES + 1)
     if len(data) > MAX_RECIPE_BYTES:
-        raise RecipeError(
+        raise error(
             "(file)",
             f"larger than {MAX_RECIPE_BYTES >> 20} MiB; a recipe is a few KB of YAML: "
             "is this the right file?",
-            recipe=origin,
+            origin,
         )
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise RecipeError(
-            "(file)", f"not UTF-8 text (line {line}): save it as UTF-8", recipe=origin
-        ) from None
+        raise error("(file)", f"not UTF-8 text (line {line}): save it as UTF-8", origin) from None
+
+
+@dataclass(frozen=True)
+class YamlFile:
+    """A YAML file found by name or path: where it came from and its text."""
+
+    origin: str  # the path, or `PREFIX:NAME` for a built-in one
+    text: str
+    folder: Path  # relative paths inside it are read from here
+
+
+@dataclass(frozen=True)
+class BuiltinYaml:
+    """A kind of YAML file meadow ships (recipes, training presets) that a user names by
+    its built-in name or by a path: `read` is the one loader of both."""
+
+    package: str  # where the built-in files are: `package/folder/NAME.yaml`
+    folder: str
+    prefix: str  # origin of a built-in one: `PREFIX:NAME`
+    flag: str  # the option that names one, for errors
+    file_word: str  # "no recipe file at …"
+    builtin_word: str  # "no built-in recipe 'x' and no such file"
+    list_word: str  # "…; built-in: a, b"
+
+    def names(self) -> list[str]:
+        """The built-in names, sorted."""
+        folder = resources.files(self.package) / self.folder
+        return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".yaml"))
+
+    def read(self, name_or_path: str | Path, error: ErrorType) -> YamlFile:
+        """A path (it ends in .yaml/.yml, exists or has a slash) or a built-in name, read
+        as text of at most `MAX_RECIPE_BYTES`; a missing one is `error(flag, problem)`."""
+        path = Path(name_or_path).expanduser()
+        text = str(name_or_path)
+        if path.suffix in (".yaml", ".yml") or path.exists() or "/" in text:
+            if not path.is_file():
+                raise error(self.flag, f"no {self.file_word} at {path}")
+            return YamlFile(str(path), _read_bounded(path, error), path.resolve().parent)
+        resource = resources.files(self.package) / self.folder / f"{text}.yaml"
+        if not resource.is_file():
+            raise error(
+                self.flag,
+                f"no {self.builtin_word} {text!r} and no such file; "
+                f"{self.list_word}: {', '.join(self.names())}",
+            )
+        with resources.as_file(resource) as real:
+            real_path = Path(real)
+            return YamlFile(
+                f"{self.prefix}:{text}", _read_bounded(real_path, error), real_path.resolve().parent
+            )

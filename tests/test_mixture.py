@@ -211,3 +211,34 @@ def test_sample_recipe_covers_every_built_in_source():
         if cls.__module__.startswith("meadow.sources.")
     }
     assert built_in and set(load_recipe("sample").sources) == built_in
+
+
+@pytest.mark.parametrize(
+    ("data", "match"),
+    [
+        (
+            {"sources": {"toy": {"instruction": 5}}},
+            r"recipe bad\.yaml: sources\.toy\.instruction: expected a string or null, got 5",
+        ),
+        (
+            {"sources": {"toy": {"llm": "yes"}}},
+            r"sources\.toy\.llm: expected true or false, got 'yes'",
+        ),
+        (
+            {"sources": {"toy": {"pii": "no"}}},
+            r"sources\.toy\.pii: expected true or false or null, got 'no'",
+        ),
+        (
+            {"sources": {"toy": {"options": [1]}}},
+            r"sources\.toy\.options: expected a mapping, got \[1\]",
+        ),
+        (
+            {"sources": ["toy"], "llm": {"concurrency": "8"}},
+            r"llm\.concurrency: expected an integer, got '8'",
+        ),
+        ({"sources": ["toy"], "llm": {"model": 3}}, r"llm\.model: expected a string, got 3"),
+    ],
+)
+def test_a_recipe_value_of_the_wrong_type_names_the_key_and_the_type(data, match):
+    with pytest.raises(RecipeError, match=match):
+        recipe_from_dict({"name": "m", **data}, origin="bad.yaml")

@@ -15,6 +15,7 @@ from meadow.cli.show import removed_by_step
 from meadow.errors import RecipeError
 from meadow.hub import check_token
 from meadow.hub import push as publish
+from meadow.options import BuildOptions
 from meadow.pipeline import BuildResult, build, plan_llm
 
 
@@ -123,46 +124,41 @@ def build_command(
       meadow build --mixture small --raw wikidoc=./pages --raw usmle=./usmle \
         --require-benchmarks usmle
     """
-    options = {
-        "model": llm_model,
-        "base_url": llm_base_url,
-        "concurrency": llm_concurrency,
-        "max_cost": max_cost,
-        "refresh": llm_refresh or None,
-        "prices": _prices(llm_price, llm_model),
-    }
-    arguments = {
-        "sources": split_csv(sources),
-        "raw": {k: Path(v) for k, v in parse_pairs(raw, "--raw").items()},
-        "quotas": parse_pairs(quota, "--quota"),
-        "seed": seed,
-        "name": name,
-        "validation": validation,
-        "test": test,
-        "num_proc": num_proc,
-        "llm": llm,
-        "llm_options": options,
-        "contamination": contamination,
-        "require_benchmarks": split_csv(require_benchmarks),
-        "benchmark_mixture": benchmark_mixture,
-    }
+    options = BuildOptions(
+        sources=split_csv(sources),
+        raw={k: Path(v) for k, v in parse_pairs(raw, "--raw").items()},
+        quotas=parse_pairs(quota, "--quota"),
+        seed=seed,
+        name=name,
+        validation=validation,
+        test=test,
+        num_proc=num_proc,
+        llm=llm,
+        llm_model=llm_model,
+        llm_base_url=llm_base_url,
+        llm_concurrency=llm_concurrency,
+        llm_refresh=llm_refresh,
+        llm_price=_price(llm_price),
+        max_cost=max_cost,
+        contamination=contamination,
+        require_benchmarks=split_csv(require_benchmarks),
+        benchmark_mixture=benchmark_mixture,
+    )
     if dry_run:
-        console.print(plan_llm(mixture, **arguments).describe())
+        console.print(plan_llm(mixture, options).describe())
         return
     if push:
         check_token()  # a missing token stops before the sources are parsed
-    result = build(mixture, **arguments)
+    result = build(mixture, options)
     print_build_summary(result)
     if push:
         print_push(publish(result.name, revision=result.revision, repo_id=repo, private=private))
 
 
-def _prices(value: str | None, model: str | None) -> dict[str, tuple[float, float]] | None:
-    """`--llm-price 0.15,0.6` as the price table entry of the chosen model."""
+def _price(value: str | None) -> tuple[float, float] | None:
+    """`--llm-price 0.15,0.6`: USD per 1M input and output tokens."""
     if value is None:
         return None
-    from meadow.llm import DEFAULT_MODEL
-
     try:
         prices = tuple(float(part) for part in value.split(","))
     except ValueError:
@@ -171,7 +167,7 @@ def _prices(value: str | None, model: str | None) -> dict[str, tuple[float, floa
         raise RecipeError(
             "--llm-price", f"expected IN,OUT in USD per 1M tokens (e.g. 0.15,0.6), got {value!r}"
         )
-    return {model or DEFAULT_MODEL: prices}
+    return prices[0], prices[1]
 
 
 def print_build_summary(result: BuildResult) -> None:

@@ -11,17 +11,17 @@ config checks stay fast.
 from __future__ import annotations
 
 import dataclasses
-import types
 import typing
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from meadow.errors import MeadowError
+from meadow.recipe_yaml import BuiltinYaml
 from meadow.train.templates import TEMPLATE_NAMES
+from meadow.typed import WrongType, checked, unknown_keys
 
 PRECISIONS = ("auto", "bf16", "fp16", "fp32")
 QUANTIZATIONS = ("8bit", "4bit")
@@ -37,6 +37,17 @@ class ConfigError(MeadowError):
         self.origin = origin
         where = f"train config {origin}: " if origin else ""
         super().__init__(f"{where}{key}: {problem}")
+
+
+PRESETS = BuiltinYaml(
+    package="meadow.train",
+    folder="presets",
+    prefix="preset",
+    flag="--config",
+    file_word="config file",
+    builtin_word="preset",
+    list_word="presets",
+)
 
 
 class TrainError(MeadowError):
@@ -263,7 +274,7 @@ class TrainConfig:
 
     def replace(self, **changes: Any) -> TrainConfig:
         """A copy with `changes` (checked like a file's values; None sets None)."""
-        unknown = sorted(set(changes) - set(config_keys()))
+        unknown = unknown_keys(changes, config_keys())
         if unknown:
             raise _unknown(unknown[0], self.origin)
         return dataclasses.replace(self, **changes)
@@ -331,8 +342,7 @@ def same_arguments(config: TrainConfig) -> dict[str, Any]:
 
 def presets() -> list[str]:
     """Names of the built-in presets (`meadow/train/presets/*.yaml`)."""
-    folder = resources.files("meadow.train") / "presets"
-    return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".yaml"))
+    return PRESETS.names()
 
 
 def load_config(path_or_preset: str | Path | None = None, **overrides: Any) -> TrainConfig:
@@ -343,7 +353,8 @@ def load_config(path_or_preset: str | Path | None = None, **overrides: Any) -> T
     """
     if path_or_preset is None:
         return TrainConfig().with_flags(**overrides)
-    origin, text = _read(path_or_preset)
+    found = PRESETS.read(path_or_preset, _config_error)
+    origin, text = found.origin, found.text
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -355,7 +366,7 @@ def load_config(path_or_preset: str | Path | None = None, **overrides: Any) -> T
         data = {}
     if not isinstance(data, dict):
         raise ConfigError("(yaml)", "expected a mapping of keys to values", origin=origin)
-    unknown = sorted(set(map(str, data)) - set(config_keys()))
+    unknown = unknown_keys(data, config_keys())
     if unknown:
         raise _unknown(unknown[0], origin)
     return TrainConfig(**data, origin=origin).with_flags(**overrides)
@@ -378,20 +389,8 @@ def parse_assignments(values: list[str] | None) -> dict[str, Any]:
     return parsed
 
 
-def _read(path_or_preset: str | Path) -> tuple[str, str]:
-    path = Path(path_or_preset).expanduser()
-    text = str(path_or_preset)
-    if path.suffix in (".yaml", ".yml") or path.exists() or "/" in text:
-        if not path.is_file():
-            raise ConfigError("--config", f"no config file at {path}")
-        return str(path), path.read_text(encoding="utf-8")
-    resource = resources.files("meadow.train") / "presets" / f"{text}.yaml"
-    if not resource.is_file():
-        raise ConfigError(
-            "--config",
-            f"no preset {text!r} and no such file; presets: {', '.join(presets())}",
-        )
-    return f"preset:{text}", resource.read_text(encoding="utf-8")
+def _config_error(key: str, problem: str, origin: str | None = None) -> ConfigError:
+    return ConfigError(key, problem, origin=origin)
 
 
 def _unknown(key: str, origin: str | None) -> ConfigError:
@@ -404,55 +403,13 @@ _HINTS: dict[str, Any] = {}
 
 
 def _checked(key: str, value: Any, origin: str | None) -> Any:
-    """`value` if it fits the field's type (ints are accepted for floats, and numbers
-    written as strings such as `2e-4`, which YAML 1.1 reads as text); else a ConfigError."""
+    """`value` if it fits the field's type (see `meadow.typed.checked`); else a ConfigError."""
     if not _HINTS:
         _HINTS.update(typing.get_type_hints(TrainConfig))
-    hint = _HINTS[key]
-    options = typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
-    for option in options:
-        ok, converted = _fits(value, option)
-        if ok:
-            return converted
-    raise ConfigError(key, f"expected {_describe(hint)}, got {value!r}", origin=origin)
-
-
-def _fits(value: Any, hint: Any) -> tuple[bool, Any]:
-    if hint is type(None):
-        return value is None, value
-    if hint is bool:
-        return isinstance(value, bool), value
-    if hint is int:
-        return isinstance(value, int) and not isinstance(value, bool), value
-    if hint is float:
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return True, float(value)
-        if isinstance(value, str):
-            try:
-                return True, float(value)
-            except ValueError:
-                return False, value
-        return False, value
-    if hint is str:
-        return isinstance(value, str), value
-    if typing.get_origin(hint) is list:
-        (item,) = typing.get_args(hint)
-        if isinstance(value, list) and all(_fits(v, item)[0] for v in value):
-            return True, [_fits(v, item)[1] for v in value]
-        return False, value
-    raise AssertionError(f"no check for {hint}")
-
-
-def _describe(hint: Any) -> str:
-    options = typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
-    names = {
-        type(None): "null",
-        bool: "true/false",
-        int: "an integer",
-        float: "a number",
-        str: "a string",
-    }
-    return " or ".join(names.get(o, "a list of strings") for o in options)
+    try:
+        return checked(value, _HINTS[key])
+    except WrongType as exc:
+        raise ConfigError(key, str(exc), origin=origin) from None
 
 
 __all__ = [
