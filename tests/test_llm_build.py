@@ -84,9 +84,13 @@ def test_llm_writes_textbook_questions_and_a_rerun_asks_nothing(server):
 
 
 def test_the_manifest_records_the_llm_requests_tokens_and_cost(server):
-    options = {"base_url": server.base_url, "prices": {DEFAULT_MODEL: (1.0, 2.0)}}
     result = build(
-        sources=["wikidoc"], raw={"wikidoc": WIKIDOC}, name="w", llm=True, llm_options=options
+        sources=["wikidoc"],
+        raw={"wikidoc": WIKIDOC},
+        name="w",
+        llm=True,
+        llm_base_url=server.base_url,
+        llm_price=(1.0, 2.0),
     )
     asked = len(server.completion_requests())
     report = read_manifest(result.path).llm
