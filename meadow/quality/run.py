@@ -26,8 +26,6 @@ The list of removed rows, `removed.parquet`, is written by `meadow.quality.remov
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
@@ -36,7 +34,6 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from meadow.progress import ProgressBars
 from meadow.quality.decontam import BenchmarkIndex, Match, benchmark_bit, benchmarks_of
@@ -61,6 +58,7 @@ from meadow.quality.rows import (
     NEAR_DUPLICATE,
     STEPS,
     Rows,
+    Spool,
     empty_numbers,
     preview,
 )
@@ -100,8 +98,7 @@ class QualityRun:
         self.flag = settings.decontamination is not None and (
             settings.decontamination.action == "flag"
         )
-        self._tmp = Path(tempfile.mkdtemp(prefix="meadow-quality-", dir=work_dir))
-        self._spool = self._tmp / "rows.parquet"
+        self._spool = Spool(work_dir)
         self._rows = Rows()
         self._reasons: list[str] = []
         self._pii: dict[str, Counter[str]] = {}
@@ -121,7 +118,7 @@ class QualityRun:
         self.close()
 
     def close(self) -> None:
-        shutil.rmtree(self._tmp, ignore_errors=True)
+        self._spool.remove()
 
     # -- pass 1 ----------------------------------------------------------------------------
 
@@ -135,7 +132,7 @@ class QualityRun:
         """Run every step over `pieces`; the kept rows are then read with `iter_tables`."""
         with ProgressBars(enabled=progress) as bars:
             task = bars.add("quality", total=total)
-            with pq.ParquetWriter(self._spool, ARROW_SCHEMA, compression="zstd") as writer:
+            with self._spool.writer() as writer:
                 for split, table in pieces:
                     if table.num_rows:
                         writer.write_table(self._scan(split, table.select(ARROW_SCHEMA.names)))
@@ -346,7 +343,7 @@ class QualityRun:
         size = self.settings.near_dedup.shingle_size
         alive = numbers["status"] == KEPT
         task = bars.add("near duplicates", total=int(alive.sum()))
-        for start, batch in self._spooled(columns=["input", "output"]):
+        for start, batch in self._spool.batches(columns=["input", "output"]):
             rows = np.flatnonzero(alive[start : start + batch.num_rows])
             if not len(rows):
                 continue
@@ -368,13 +365,6 @@ class QualityRun:
         numbers["status"][losers] = NEAR_DUPLICATE
         self._duplicates["near"] = (losers, winners)
         self.near_index = (index.bands, index.width)
-
-    def _spooled(self, columns: list[str] | None = None) -> Iterator[tuple[int, pa.RecordBatch]]:
-        """(position of the first row, batch) of the spooled rows, in order."""
-        start = 0
-        for batch in pq.ParquetFile(self._spool).iter_batches(BATCH_ROWS, columns=columns):
-            yield start, batch
-            start += batch.num_rows
 
     # -- results ---------------------------------------------------------------------------
 
@@ -399,7 +389,7 @@ class QualityRun:
     def iter_tables(self, batch_rows: int = BATCH_ROWS) -> Iterator[tuple[str, pa.Table]]:
         """(split, rows) of the kept rows, in the order they came."""
         numbers = self._numbers
-        for start, batch in self._spooled():
+        for start, batch in self._spool.batches():
             end = start + batch.num_rows
             keep = numbers["status"][start:end] == KEPT
             table = pa.Table.from_batches([batch])
@@ -421,19 +411,7 @@ class QualityRun:
 
     def rows_at(self, positions: Iterable[int]) -> dict[int, dict[str, str]]:
         """Short previews of the rows at these stream positions (for reports)."""
-        wanted = sorted(set(positions))
-        found: dict[int, dict[str, str]] = {}
-        if not wanted:
-            return found
-        numbers = self._numbers
-        for start, batch in self._spooled():
-            end = start + batch.num_rows
-            table = pa.Table.from_batches([batch])
-            for position in wanted:
-                if start <= position < end:
-                    split = SPLITS[int(numbers["split"][position])]
-                    found[position] = preview(table, position - start, split)
-        return found
+        return self._spool.previews(positions, self._numbers)
 
     def source_stats(self) -> dict[str, dict[str, Any]]:
         """Per source: what was removed and why, PII replaced, rows left per split."""
@@ -484,8 +462,10 @@ class QualityRun:
     def write_removed(self, path: Path) -> int:
         """Write every removed row to `path` (see `meadow.quality.removed.write_removed`)."""
         duplicates = {kind: self.duplicate_pairs(kind) for kind in DUPLICATE_KINDS}
-        rows = RemovedRows(self._numbers, self._reasons, self.matches, duplicates, self._spooled)
-        return write_removed(path, rows)
+        batches = self._spool.batches
+        return write_removed(
+            path, RemovedRows(self._numbers, self._reasons, self.matches, duplicates, batches)
+        )
 
     def _winner_sources(self) -> dict[int, dict[str, int]]:
         """Per source code, how many of its removed duplicates were kept in which source."""
