@@ -38,7 +38,7 @@ from meadow.quality import (
     source_policy,
 )
 from meadow.quality.benchmarks import benchmarks_from_rows
-from meadow.quality.run import REMOVED_FILE
+from meadow.quality.removed import REMOVED_FILE
 from meadow.raw import resolve_raw
 from meadow.recipe import Recipe, adhoc_recipe, load_recipe
 from meadow.schema import columns

@@ -50,7 +50,7 @@ def signs_apart(work: Path) -> str:
     removed = result.manifest["sources"]["local"].get("removed", {})
     if "by_step" not in removed:  # a meadow from before the removal list (--baseline)
         return f"built: {result.rows} of {len(rows)} rows; removed {removed}; none listed"
-    from meadow.quality.run import REMOVED_FILE
+    from meadow.quality.removed import REMOVED_FILE
 
     listed = pq.read_metadata(result.path / REMOVED_FILE).num_rows
     steps = ", ".join(f"{step} {n}" for step, n in removed["by_step"].items())

@@ -3,10 +3,20 @@ messages, and their version (the reply cache is keyed by it)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import Protocol
 
-if TYPE_CHECKING:
-    from meadow.llm.tasks import LlmTask
+
+class PromptTask(Protocol):
+    """What a prompt is filled from: an `LlmTask` (named by its shape here, so that this
+    module does not import `meadow.llm.tasks`, which imports `FIELDS` from it)."""
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def fields(self) -> Mapping[str, str]: ...
+
 
 # A change to a kind's prompt below must bump its version: cached replies stay keyed by it.
 PROMPT_VERSIONS: dict[str, str] = {"textbook": "textbook-1", "flashcard": "flashcard-1"}
@@ -37,7 +47,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
 TYPICAL_OUTPUT_TOKENS = {"textbook": 30, "flashcard": 60}  # for the estimate, before asking
 
 
-def chat_messages(task: LlmTask) -> tuple[tuple[str, str], ...]:
+def chat_messages(task: PromptTask) -> tuple[tuple[str, str], ...]:
     """The system and user messages of a task's request."""
     system, template = PROMPTS[task.kind]
     user = template.format(**{name: task.fields[name].strip() for name in FIELDS[task.kind]})

@@ -25,8 +25,8 @@ from meadow.quality.benchmarks import (
     find_benchmarks,
 )
 from meadow.quality.decontam import BenchmarkIndex, Match
-from meadow.quality.run import QualityRun, SourcePolicy
-from meadow.quality.settings import BENCHMARKS, QUALITY_VERSION, QualitySettings
+from meadow.quality.run import QualityRun
+from meadow.quality.settings import BENCHMARKS, QUALITY_VERSION, QualitySettings, SourcePolicy
 
 __all__ = [
     "BENCHMARKS",

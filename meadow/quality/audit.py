@@ -15,8 +15,8 @@ import pyarrow as pa
 
 from meadow.quality.benchmarks import Benchmarks
 from meadow.quality.decontam import BenchmarkIndex
-from meadow.quality.run import QualityRun, SourcePolicy
-from meadow.quality.settings import Decontamination, ExactDedup, QualitySettings
+from meadow.quality.run import QualityRun
+from meadow.quality.settings import Decontamination, ExactDedup, QualitySettings, SourcePolicy
 
 EXAMPLES = 20  # duplicate pairs shown per kind in the report
 _KINDS = {

@@ -21,28 +21,19 @@ Per source, the counts go into the manifest: `removed` (`filtered` by reason,
 `contaminated` by benchmark, `duplicate`, `near_duplicate`, `total`, and `by_step`),
 `pii_replaced` by type, `boilerplate_stripped`, and the rows left per split.
 
-Every removed row is listed in `removed.parquet` beside the revision's manifest
-(`write_removed`, `REMOVED_SCHEMA`): its step and reason, its texts (cut at
-`REMOVED_TEXT_CHARS`), and what it matched: the id, source and texts of the copy kept in
-its place (exact and near duplicates), or the benchmark, item id, kind of match and the
-shared text (the first shared n-gram, or the whole short question) for decontamination.
-`meadow show NAME --removed` reads it.
+The list of removed rows, `removed.parquet`, is written by `meadow.quality.removed`.
 """
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from meadow.progress import ProgressBars
 from meadow.quality.decontam import BenchmarkIndex, Match, benchmark_bit, benchmarks_of
@@ -50,79 +41,33 @@ from meadow.quality.exact import pick_copies
 from meadow.quality.filters import LanguageCheck, shape_reasons, strip_boilerplate
 from meadow.quality.near import NearDuplicates, fact_salt, pick_survivors
 from meadow.quality.pii import KINDS, Scrubber
-from meadow.quality.settings import BENCHMARKS, QualitySettings
+from meadow.quality.removed import (
+    DUPLICATE_KINDS,
+    REMOVED_FILE,
+    REMOVED_TEXT_CHARS,
+    RemovedRows,
+    winner_sources,
+    write_removed,
+)
+from meadow.quality.rows import (
+    BATCH_ROWS,
+    CONTAMINATED,
+    DUPLICATE,
+    FILTERED,
+    KEPT,
+    NEAR_DUPLICATE,
+    STEPS,
+    Rows,
+    Spool,
+    empty_numbers,
+    preview,
+)
+from meadow.quality.settings import BENCHMARKS, QualitySettings, SourcePolicy
 from meadow.quality.text import Words, normalize, shingles, text_hash
 from meadow.schema import ARROW_SCHEMA, CONTAMINATION_COLUMN, SPLITS, arrow_schema
 from meadow.sources import get_source
 
-KEPT, FILTERED, CONTAMINATED, DUPLICATE, NEAR_DUPLICATE = range(5)
-# the step that removed a row, by status: the recipe's names of the steps
-STEPS = {
-    FILTERED: "filters",
-    CONTAMINATED: "decontamination",
-    DUPLICATE: "exact_dedup",
-    NEAR_DUPLICATE: "near_dedup",
-}
-BATCH_ROWS = 10_000
-# Every removed row, with why and what it matched, beside the revision's manifest.
-REMOVED_FILE = "removed.parquet"
-REMOVED_TEXT_CHARS = 500  # each text of removed.parquet is cut to this many characters
-REMOVED_SCHEMA = pa.schema(
-    [
-        ("id", pa.string()),
-        ("source", pa.string()),
-        ("subset", pa.string()),
-        ("split", pa.string()),
-        ("step", pa.string()),
-        ("reason", pa.string()),
-        ("input", pa.string()),
-        ("output", pa.string()),
-        ("matched_id", pa.string()),
-        ("matched_source", pa.string()),
-        ("matched_input", pa.string()),
-        ("matched_output", pa.string()),
-        ("benchmark", pa.string()),
-        ("item", pa.string()),
-        ("match", pa.string()),
-        ("shared_text", pa.string()),
-    ]
-)
 _CHECKED_SPLITS = (SPLITS.index("train"), SPLITS.index("validation"))
-
-
-@dataclass(frozen=True)
-class SourcePolicy:
-    """What the quality steps do to one source's rows.
-
-    Attributes:
-        pii: scrub personal details.
-        language: the language its rows should be in (ISO 639-1), or None.
-        boilerplate: strip greetings and sign-offs from its answers.
-        evaluation_subsets: subsets whose test-split rows are evaluation-only.
-    """
-
-    pii: bool = False
-    language: str | None = None
-    boilerplate: bool = False
-    evaluation_subsets: frozenset[str] = frozenset()
-
-
-@dataclass
-class _Rows:
-    """Per-row numbers of the whole stream, in stream order (one array per batch)."""
-
-    split: list[np.ndarray] = field(default_factory=list)
-    source: list[np.ndarray] = field(default_factory=list)
-    ids: list[np.ndarray] = field(default_factory=list)
-    evaluation: list[np.ndarray] = field(default_factory=list)
-    status: list[np.ndarray] = field(default_factory=list)
-    reason: list[np.ndarray] = field(default_factory=list)
-    contamination: list[np.ndarray] = field(default_factory=list)
-    pair_key: list[np.ndarray] = field(default_factory=list)
-    input_key: list[np.ndarray] = field(default_factory=list)
-
-    def joined(self) -> dict[str, np.ndarray]:
-        return {name: np.concatenate(parts) for name, parts in vars(self).items()}
 
 
 class QualityRun:
@@ -153,9 +98,8 @@ class QualityRun:
         self.flag = settings.decontamination is not None and (
             settings.decontamination.action == "flag"
         )
-        self._tmp = Path(tempfile.mkdtemp(prefix="meadow-quality-", dir=work_dir))
-        self._spool = self._tmp / "rows.parquet"
-        self._rows = _Rows()
+        self._spool = Spool(work_dir)
+        self._rows = Rows()
         self._reasons: list[str] = []
         self._pii: dict[str, Counter[str]] = {}
         self._stripped: Counter[str] = Counter()
@@ -174,7 +118,7 @@ class QualityRun:
         self.close()
 
     def close(self) -> None:
-        shutil.rmtree(self._tmp, ignore_errors=True)
+        self._spool.remove()
 
     # -- pass 1 ----------------------------------------------------------------------------
 
@@ -188,13 +132,13 @@ class QualityRun:
         """Run every step over `pieces`; the kept rows are then read with `iter_tables`."""
         with ProgressBars(enabled=progress) as bars:
             task = bars.add("quality", total=total)
-            with pq.ParquetWriter(self._spool, ARROW_SCHEMA, compression="zstd") as writer:
+            with self._spool.writer() as writer:
                 for split, table in pieces:
                     if table.num_rows:
                         writer.write_table(self._scan(split, table.select(ARROW_SCHEMA.names)))
                         bars.advance(task, table.num_rows)
             bars.finish(task)
-            numbers = self._rows.joined() if self._count else _empty_numbers()
+            numbers = self._rows.joined() if self._count else empty_numbers()
             self._numbers = numbers
             self._resolve_exact()
             if self.settings.near_dedup is not None:
@@ -372,7 +316,7 @@ class QualityRun:
             if kept:
                 self.matches[position] = kept
                 if self.details:
-                    self.previews[position] = _preview(table, int(checked[k]), split)
+                    self.previews[position] = preview(table, int(checked[k]), split)
         return masks
 
     # -- duplicates ------------------------------------------------------------------------
@@ -399,7 +343,7 @@ class QualityRun:
         size = self.settings.near_dedup.shingle_size
         alive = numbers["status"] == KEPT
         task = bars.add("near duplicates", total=int(alive.sum()))
-        for start, batch in self._spooled(columns=["input", "output"]):
+        for start, batch in self._spool.batches(columns=["input", "output"]):
             rows = np.flatnonzero(alive[start : start + batch.num_rows])
             if not len(rows):
                 continue
@@ -421,13 +365,6 @@ class QualityRun:
         numbers["status"][losers] = NEAR_DUPLICATE
         self._duplicates["near"] = (losers, winners)
         self.near_index = (index.bands, index.width)
-
-    def _spooled(self, columns: list[str] | None = None) -> Iterator[tuple[int, pa.RecordBatch]]:
-        """(position of the first row, batch) of the spooled rows, in order."""
-        start = 0
-        for batch in pq.ParquetFile(self._spool).iter_batches(BATCH_ROWS, columns=columns):
-            yield start, batch
-            start += batch.num_rows
 
     # -- results ---------------------------------------------------------------------------
 
@@ -452,7 +389,7 @@ class QualityRun:
     def iter_tables(self, batch_rows: int = BATCH_ROWS) -> Iterator[tuple[str, pa.Table]]:
         """(split, rows) of the kept rows, in the order they came."""
         numbers = self._numbers
-        for start, batch in self._spooled():
+        for start, batch in self._spool.batches():
             end = start + batch.num_rows
             keep = numbers["status"][start:end] == KEPT
             table = pa.Table.from_batches([batch])
@@ -474,19 +411,7 @@ class QualityRun:
 
     def rows_at(self, positions: Iterable[int]) -> dict[int, dict[str, str]]:
         """Short previews of the rows at these stream positions (for reports)."""
-        wanted = sorted(set(positions))
-        found: dict[int, dict[str, str]] = {}
-        if not wanted:
-            return found
-        numbers = self._numbers
-        for start, batch in self._spooled():
-            end = start + batch.num_rows
-            table = pa.Table.from_batches([batch])
-            for position in wanted:
-                if start <= position < end:
-                    split = SPLITS[int(numbers["split"][position])]
-                    found[position] = _preview(table, position - start, split)
-        return found
+        return self._spool.previews(positions, self._numbers)
 
     def source_stats(self) -> dict[str, dict[str, Any]]:
         """Per source: what was removed and why, PII replaced, rows left per split."""
@@ -535,161 +460,14 @@ class QualityRun:
         return {"file": REMOVED_FILE, "rows": rows, "text_chars": REMOVED_TEXT_CHARS}
 
     def write_removed(self, path: Path) -> int:
-        """Write every removed row to `path` (parquet, `REMOVED_SCHEMA`, in stream order):
-        the step and reason, its texts, and the row kept in its place (duplicates) or the
-        benchmark item it overlaps with the shared text (decontamination). Returns the rows.
-
-        Texts are cut to `REMOVED_TEXT_CHARS`; besides one spool batch, only the cut texts
-        of the copies kept in place of removed duplicates (at most one per removed row) are
-        held while writing.
-        """
-        numbers = self._numbers
-        status = numbers["status"]
-        winner = np.full(len(status), -1, np.int64)
-        dup_reason = np.zeros(len(status), np.uint8)
-        for code, kind in enumerate(("exact", "input", "near"), 1):
-            losers, winners = self.duplicate_pairs(kind)
-            winner[losers], dup_reason[losers] = winners, code
-        kept = self._previews_at(np.unique(winner[winner >= 0]))
-        written = 0
-        with pq.ParquetWriter(path, REMOVED_SCHEMA, compression="zstd") as writer:
-            for start, batch in self._spooled():
-                rows = np.flatnonzero(status[start : start + batch.num_rows] != KEPT)
-                if len(rows):
-                    positions = start + rows
-                    table = pa.Table.from_batches([batch]).take(pa.array(rows))
-                    columns = self._removed_columns(table, positions, winner, dup_reason, kept)
-                    writer.write_table(pa.table(columns, schema=REMOVED_SCHEMA))
-                    written += len(rows)
-        return written
-
-    def _previews_at(self, positions: np.ndarray) -> pa.Table | None:
-        """position, id, source and the cut texts of the rows at `positions` (sorted)."""
-        parts = []
-        for start, batch in self._spooled(columns=["id", "source", "input", "output"]):
-            lo, hi = np.searchsorted(positions, [start, start + batch.num_rows])
-            if hi > lo:
-                part = pa.Table.from_batches([batch]).take(pa.array(positions[lo:hi] - start))
-                for name in ("input", "output"):
-                    index = part.schema.get_field_index(name)
-                    part = part.set_column(index, name, _cut(part.column(name)))
-                parts.append(part.append_column("position", pa.array(positions[lo:hi])))
-        return pa.concat_tables(parts) if parts else None
-
-    def _removed_columns(
-        self,
-        table: pa.Table,
-        positions: np.ndarray,
-        winner: np.ndarray,
-        dup_reason: np.ndarray,
-        kept: pa.Table | None,
-    ) -> dict[str, pa.Array]:
-        """The columns of REMOVED_SCHEMA for the removed rows at `positions` (`table`)."""
-        numbers = self._numbers
-        status = numbers["status"][positions]
-        reasons, matches = [], []
-        for position, code in zip(positions.tolist(), status.tolist(), strict=True):
-            hits = self.matches.get(position, [])
-            if code == FILTERED:
-                reasons.append(self._reasons[int(numbers["reason"][position]) - 1])
-            elif code == CONTAMINATED:
-                reasons.append(",".join(benchmarks_of(int(numbers["contamination"][position]))))
-            else:
-                reasons.append(_DUPLICATE_REASONS[int(dup_reason[position])])
-            matches.append(hits[0] if code == CONTAMINATED and hits else None)
-        columns = {
-            "id": table.column("id"),
-            "source": table.column("source"),
-            "subset": table.column("subset"),
-            "split": pa.array([SPLITS[int(c)] for c in numbers["split"][positions]]),
-            "step": pa.array([STEPS[int(c)] for c in status.tolist()]),
-            "reason": pa.array(reasons, pa.string()),
-            "input": _cut(table.column("input")),
-            "output": _cut(table.column("output")),
-        }
-        wins = winner[positions]
-        picked = None
-        if kept is not None:
-            at = np.searchsorted(kept.column("position").to_numpy(), np.maximum(wins, 0))
-            picked = kept.take(pa.array(np.minimum(at, kept.num_rows - 1)))
-        alone = pa.array(wins < 0)  # not a duplicate: no row kept in its place
-        for name in ("id", "source", "input", "output"):
-            values = pa.nulls(len(positions), pa.string())
-            if picked is not None:
-                values = pc.if_else(alone, values, picked.column(name))
-            columns[f"matched_{name}"] = values
-        for name, attr in (("benchmark", "benchmark"), ("item", "item"), ("match", "kind")):
-            columns[name] = pa.array(
-                [getattr(m, attr) if m else None for m in matches], pa.string()
-            )
-        shared = pa.array([m.text if m else None for m in matches], pa.string())
-        columns["shared_text"] = _cut(shared)
-        return columns
+        """Write every removed row to `path` (see `meadow.quality.removed.write_removed`)."""
+        duplicates = {kind: self.duplicate_pairs(kind) for kind in DUPLICATE_KINDS}
+        batches = self._spool.batches
+        return write_removed(
+            path, RemovedRows(self._numbers, self._reasons, self.matches, duplicates, batches)
+        )
 
     def _winner_sources(self) -> dict[int, dict[str, int]]:
         """Per source code, how many of its removed duplicates were kept in which source."""
-        numbers = self._numbers
-        found: dict[int, Counter[str]] = {}
-        for kind in ("exact", "input", "near"):
-            losers, winners = self.duplicate_pairs(kind)
-            for loser, winner in zip(
-                numbers["source"][losers].tolist(), numbers["source"][winners].tolist(), strict=True
-            ):
-                found.setdefault(loser, Counter())[self.sources[winner]] += 1
-        return {code: dict(sorted(c.items())) for code, c in found.items()}
-
-
-_DUPLICATE_REASONS = {1: "duplicate", 2: "repeated_question", 3: "near_duplicate"}
-
-
-def read_removed(
-    path: Path, *, source: str | None = None, step: str | None = None, limit: int | None = None
-) -> tuple[list[dict[str, Any]], int]:
-    """(the first `limit` records, how many match) of a removed.parquet, optionally only
-    those of one `source` and one `step`; read batch by batch."""
-    shown: list[dict[str, Any]] = []
-    total = 0
-    for batch in pq.ParquetFile(path).iter_batches(BATCH_ROWS):
-        table = pa.Table.from_batches([batch])
-        for column, value in (("source", source), ("step", step)):
-            if value is not None:
-                table = table.filter(pc.equal(table.column(column), value))
-        total += table.num_rows
-        room = table.num_rows if limit is None else max(0, limit - len(shown))
-        if room:
-            shown += table.slice(0, room).to_pylist()
-    return shown, total
-
-
-def _cut(texts: pa.Array | pa.ChunkedArray, chars: int = REMOVED_TEXT_CHARS) -> pa.Array:
-    """Texts cut to `chars` characters, an ellipsis marking the cut ones (nulls stay)."""
-    texts = texts.combine_chunks() if isinstance(texts, pa.ChunkedArray) else texts
-    texts = texts.cast(pa.string())
-    long = pc.greater(pc.utf8_length(texts), chars)
-    cut = pc.binary_join_element_wise(pc.utf8_slice_codeunits(texts, 0, chars - 1), "…", "")
-    return pc.if_else(long, cut, texts)
-
-
-def _preview(table: pa.Table, row: int, split: str, width: int = 200) -> dict[str, str]:
-    """A row's id, source, subset, split and the start of its input and output."""
-    preview = {name: table.column(name)[row].as_py() for name in ("id", "source", "subset")}
-    preview["split"] = split
-    for name in ("input", "output"):
-        text = " ".join((table.column(name)[row].as_py() or "").split())
-        preview[name] = text if len(text) <= width else text[: width - 1] + "…"
-    return preview
-
-
-def _empty_numbers() -> dict[str, np.ndarray]:
-    dtypes = {
-        "split": np.int8,
-        "source": np.int16,
-        "ids": np.uint64,
-        "evaluation": bool,
-        "status": np.uint8,
-        "reason": np.uint8,
-        "contamination": np.uint8,
-        "pair_key": np.int64,
-        "input_key": np.int64,
-    }
-    return {name: np.zeros(0, dtype) for name, dtype in dtypes.items()}
+        duplicates = {kind: self.duplicate_pairs(kind) for kind in DUPLICATE_KINDS}
+        return winner_sources(self._numbers["source"], self.sources, duplicates)

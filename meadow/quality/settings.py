@@ -254,6 +254,23 @@ class QualitySettings:
         return self.pii or any(getattr(self, name) is not None for name in _SECTIONS)
 
 
+@dataclass(frozen=True)
+class SourcePolicy:
+    """What the quality steps do to one source's rows.
+
+    Attributes:
+        pii: scrub personal details.
+        language: the language its rows should be in (ISO 639-1), or None.
+        boilerplate: strip greetings and sign-offs from its answers.
+        evaluation_subsets: subsets whose test-split rows are evaluation-only.
+    """
+
+    pii: bool = False
+    language: str | None = None
+    boilerplate: bool = False
+    evaluation_subsets: frozenset[str] = frozenset()
+
+
 def _plain(data: dict[str, Any]) -> dict[str, Any]:
     return {k: list(v) if isinstance(v, tuple) else v for k, v in data.items()}
 

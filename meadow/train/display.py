@@ -1,7 +1,8 @@
 """What a training run shows while it runs: a bar with steps, loss, tokens/s and ETA.
 
-It follows meadow's one off switch (`MEADOW_DISABLE_PROGRESS_BARS=1`, read through
-`meadow.progress`), and measures this run's tokens/s, which the run reports.
+It is a `meadow.progress.ProgressBars` bar with its own columns, so it follows meadow's
+one off switch (`MEADOW_DISABLE_PROGRESS_BARS=1`), and measures this run's tokens/s,
+which the run reports.
 """
 
 from __future__ import annotations
@@ -9,18 +10,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 from transformers import TrainerCallback
 
-from meadow.progress import progress_bars_disabled
+from meadow.progress import ProgressBars, field_column, progress_bars_disabled, step_columns
 
 
 class ProgressDisplay(TrainerCallback):
@@ -35,7 +27,7 @@ class ProgressDisplay(TrainerCallback):
         self._start = 0.0
         self._start_tokens = 0
         self.start_step = 0
-        self._progress: Any = None
+        self._bars: ProgressBars | None = None
         self._task: Any = None
         self._loss = "–"
 
@@ -53,28 +45,22 @@ class ProgressDisplay(TrainerCallback):
         self.start_step = state.global_step
         if not (self.enabled and state.is_world_process_zero):
             return
-        self._progress = Progress(
-            TextColumn("training"),
-            BarColumn(bar_width=28),
-            MofNCompleteColumn(),
-            TextColumn("loss {task.fields[loss]}"),
-            TextColumn("{task.fields[rate]} tok/s", style="cyan"),
-            TimeElapsedColumn(),
-            TextColumn("ETA"),
-            TimeRemainingColumn(),
-            console=Console(stderr=True),
+        columns = step_columns(
+            field_column("loss {task.fields[loss]}"),
+            field_column("{task.fields[rate]} tok/s", style="cyan"),
         )
-        self._progress.start()
-        self._task = self._progress.add_task(
+        self._bars = ProgressBars(enabled=True, columns=columns)
+        self._bars.start()
+        self._task = self._bars.add(
             "training", total=state.max_steps, completed=state.global_step, loss="–", rate="–"
         )
 
     def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
-        if self._progress is None:
+        if self._bars is None:
             return
         elapsed = self.elapsed()
         rate = f"{self.tokens(state) / elapsed:,.0f}" if elapsed > 0 else "–"
-        self._progress.update(self._task, completed=state.global_step, loss=self._loss, rate=rate)
+        self._bars.update(self._task, completed=state.global_step, loss=self._loss, rate=rate)
 
     def on_log(
         self, args: Any, state: Any, control: Any, logs: dict | None = None, **kwargs: Any
@@ -82,17 +68,15 @@ class ProgressDisplay(TrainerCallback):
         logs = logs or {}
         if "loss" in logs:
             self._loss = f"{logs['loss']:.4f}"
-            if self._progress is not None:
-                self._progress.update(self._task, loss=self._loss)
-        if self._progress is not None and "eval_loss" in logs:
-            self._progress.console.print(
-                f"step {state.global_step}: validation loss {logs['eval_loss']:.4f}"
-            )
+            if self._bars is not None:
+                self._bars.update(self._task, loss=self._loss)
+        if self._bars is not None and "eval_loss" in logs:
+            self._bars.print(f"step {state.global_step}: validation loss {logs['eval_loss']:.4f}")
 
     def on_train_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
-        if self._progress is not None:
-            self._progress.stop()
-            self._progress = None
+        if self._bars is not None:
+            self._bars.stop()
+            self._bars = None
 
 
 def progress_display() -> ProgressDisplay:

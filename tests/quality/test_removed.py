@@ -9,7 +9,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from meadow import load_mixture
-from meadow.quality.run import REMOVED_FILE, REMOVED_SCHEMA, REMOVED_TEXT_CHARS
+from meadow.quality.removed import REMOVED_FILE, REMOVED_SCHEMA, REMOVED_TEXT_CHARS
 from meadow.store import revision_dir
 from tests.cli import run_cli
 from tests.quality.helpers import (
