@@ -17,7 +17,7 @@ from meadow.card import render_dataset_card
 from meadow.card_merge import merge_dataset_card
 from meadow.card_metadata import dataset_card_metadata, size_category
 from meadow.chart import composition_chart
-from meadow.errors import MeadowError
+from meadow.errors import CardError, MeadowError
 from meadow.token_stats import APPROXIMATE_TOKENIZER, token_statistics
 
 WIKIDOC_CITATION = "@misc{wikidoc,\n  title = {WikiDoc}\n}\n"
@@ -459,3 +459,9 @@ def test_merge_refuses_a_card_without_metadata():
 def test_merge_names_a_readme_whose_yaml_cannot_be_read():
     with pytest.raises(MeadowError, match="YAML metadata cannot be read"):
         merge_dataset_card("---\nlicense: [mit\n---\n# x\n", _card(), "demo")
+
+
+def test_card_errors_are_card_errors():
+    """A card meadow cannot read or write is a `CardError` (a `MeadowError`: the CLI's one line)."""
+    with pytest.raises(CardError, match="YAML metadata block is not a mapping"):
+        merge_dataset_card("---\n- a list\n---\n# x\n", _card(), "demo")
