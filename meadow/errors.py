@@ -167,3 +167,7 @@ class ManifestError(MeadowError):
         self.key = key
         where = f"{self.path}, key {key!r}" if key else self.path
         super().__init__(f"{where}: {problem}")
+
+
+class CardError(MeadowError):
+    """A dataset card (or a repo's README) whose YAML metadata meadow cannot read or write."""

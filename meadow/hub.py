@@ -81,7 +81,7 @@ def push(
     """
     from huggingface_hub import CommitOperationAdd, CommitOperationDelete
 
-    from meadow.card import merge_dataset_card
+    from meadow.card_merge import merge_dataset_card
 
     folder = revision_dir(name, revision)
     manifest = read_manifest(name, folder.name)

@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from meadow._version import __version__
-from meadow.card import composition_chart, render_dataset_card
+from meadow.card import render_dataset_card
+from meadow.chart import composition_chart
 from meadow.errors import EmptyBuildError, RecipeError
 from meadow.llm import DEFAULT_MODEL as DEFAULT_LLM_MODEL
 from meadow.llm import (

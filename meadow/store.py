@@ -251,7 +251,7 @@ def write_rows(
     """Write `rows` (the mixer's selection, or the rows the quality steps kept) as the
     parquet shards of revision folder `folder`; return their token statistics, counted in
     the same pass."""
-    from meadow.card import token_statistics
+    from meadow.token_stats import token_statistics
 
     data = folder / data_folder(name)  # the Hub's layout: one folder per config
     data.mkdir(parents=True)

@@ -13,16 +13,12 @@ import yaml
 from huggingface_hub import DatasetCard, DatasetCardData
 
 import meadow.llm.tokens
-from meadow.card import (
-    APPROXIMATE_TOKENIZER,
-    card_metadata,
-    composition_chart,
-    merge_dataset_card,
-    render_dataset_card,
-    size_category,
-    token_statistics,
-)
-from meadow.errors import MeadowError
+from meadow.card import render_dataset_card
+from meadow.card_merge import merge_dataset_card
+from meadow.card_metadata import dataset_card_metadata, size_category
+from meadow.chart import composition_chart
+from meadow.errors import CardError, MeadowError
+from meadow.token_stats import APPROXIMATE_TOKENIZER, token_statistics
 
 WIKIDOC_CITATION = "@misc{wikidoc,\n  title = {WikiDoc}\n}\n"
 
@@ -146,16 +142,17 @@ def test_card_metadata_is_valid_hub_yaml():
 
 
 def test_license_is_one_id_or_a_sorted_list_of_hub_ids():
-    assert card_metadata(_manifest())["license"] == "cc-by-sa-3.0"
-    assert card_metadata(_two_source_manifest())["license"] == ["cc-by-sa-3.0", "cc-by-sa-4.0"]
+    assert dataset_card_metadata(_manifest())["license"] == "cc-by-sa-3.0"
+    licenses = dataset_card_metadata(_two_source_manifest())["license"]
+    assert licenses == ["cc-by-sa-3.0", "cc-by-sa-4.0"]
     manifest = _manifest()
     manifest["sources"]["wikidoc"]["licenses"] = {"CC-BY": 1, "LicenseRef-CORD19-pmc": 1, "MIT": 1}
     # ids the Hub does not list would make it refuse the card; the table keeps the exact ones
-    assert card_metadata(manifest)["license"] == ["cc", "mit", "other"]
+    assert dataset_card_metadata(manifest)["license"] == ["cc", "mit", "other"]
 
 
 def test_configs_point_at_this_configs_folder_and_skip_empty_splits():
-    meta = card_metadata(_two_source_manifest("mixed"))
+    meta = dataset_card_metadata(_two_source_manifest("mixed"))
     assert meta["configs"] == [
         {
             "config_name": "mixed",
@@ -171,12 +168,12 @@ def test_configs_point_at_this_configs_folder_and_skip_empty_splits():
 
 
 def test_yaml_round_trips_through_huggingface_hub():
-    """What DatasetCard reads back is card_metadata() exactly, and it writes the card unchanged.
+    """What DatasetCard reads back is dataset_card_metadata() exactly; it writes the card as is.
 
     (`DatasetCard.validate()` posts the card to the Hub, so it is not called here.)
     """
     manifest = _two_source_manifest()
-    meta = card_metadata(manifest)
+    meta = dataset_card_metadata(manifest)
     text = _card(manifest)
     assert DatasetCard(text).data.to_dict() == meta
     assert DatasetCardData(**meta).to_dict() == meta
@@ -450,7 +447,7 @@ def test_stale_dataset_info_of_the_config_is_dropped():
 
 def test_readme_without_yaml_keeps_its_text():
     merged = merge_dataset_card("# Notes\n\nHand-written.\n", _card(), "demo")
-    assert DatasetCard(merged).data.to_dict() == card_metadata(_manifest())
+    assert DatasetCard(merged).data.to_dict() == dataset_card_metadata(_manifest())
     assert DatasetCard(merged).text.startswith("# Notes\n\nHand-written.\n\n<!-- meadow:config")
 
 
@@ -462,3 +459,9 @@ def test_merge_refuses_a_card_without_metadata():
 def test_merge_names_a_readme_whose_yaml_cannot_be_read():
     with pytest.raises(MeadowError, match="YAML metadata cannot be read"):
         merge_dataset_card("---\nlicense: [mit\n---\n# x\n", _card(), "demo")
+
+
+def test_card_errors_are_card_errors():
+    """A card meadow cannot read or write is a `CardError` (a `MeadowError`: the CLI's one line)."""
+    with pytest.raises(CardError, match="YAML metadata block is not a mapping"):
+        merge_dataset_card("---\n- a list\n---\n# x\n", _card(), "demo")

@@ -20,7 +20,7 @@ from typing import Any
 import jinja2
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
-from meadow.card import _CHART_STYLE  # the dataset card's chart style, so the cards match
+from meadow.chart import CHART_STYLE  # the dataset card's chart style, so the cards match
 from meadow.errors import MeadowError
 from meadow.templates import card_template
 from meadow.train.config import card_keys
@@ -66,7 +66,7 @@ class DatasetPin:
         return f"{self.name!r}, revision={self.revision!r}"
 
 
-def card_metadata(base_model: str, dataset: DatasetPin, template: str) -> ModelCardData:
+def model_card_metadata(base_model: str, dataset: DatasetPin, template: str) -> ModelCardData:
     """The card's YAML: the Hub's model-card keys plus a `meadow:` block with the pin."""
     license, license_name = _model_license(dataset.license)
     return ModelCardData(
@@ -116,7 +116,7 @@ def render_model_card(
     hub = (endpoint or constants.ENDPOINT).rstrip("/")
     dataset_url = f"{hub}/datasets/{dataset.repo}" if dataset.repo else None
     commit_url = f"{dataset_url}/tree/{dataset.commit}" if dataset_url and dataset.commit else None
-    card_data = card_metadata(base_model, dataset, template["name"])
+    card_data = model_card_metadata(base_model, dataset, template["name"])
     local_base = Path(base_model).exists()
     text = card_template("model_card.md.j2")
     card = ModelCard.from_template(
@@ -178,7 +178,7 @@ def loss_curve(log_history: list[dict[str, Any]], path: Path) -> Path | None:
         return None
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with matplotlib.rc_context(_CHART_STYLE):
+    with matplotlib.rc_context(CHART_STYLE):
         figure = Figure(figsize=(6, 3.5), dpi=100)
         FigureCanvasAgg(figure)
         axes = figure.add_subplot()
@@ -287,8 +287,8 @@ __all__ = [
     "TAGS",
     "DatasetPin",
     "add_evaluation",
-    "card_metadata",
     "hyperparameter_table",
     "loss_curve",
+    "model_card_metadata",
     "render_model_card",
 ]

@@ -204,7 +204,7 @@ def load_data(config: TrainConfig) -> tuple[datasets.DatasetDict, DatasetPin]:
     local store. A mixture or revision that does not exist is a one-line error.
     """
     from meadow import hub, store
-    from meadow.card import card_metadata
+    from meadow.card_metadata import dataset_card_metadata
 
     if config.repo:
         if offline():
@@ -231,7 +231,7 @@ def load_data(config: TrainConfig) -> tuple[datasets.DatasetDict, DatasetPin]:
         repo=repo,
         commit=commit,
         recipe=manifest.recipe.get("name"),
-        license=card_metadata(manifest)["license"],
+        license=dataset_card_metadata(manifest)["license"],
         rows=_in_split_order(manifest.splits),
     )
     return splits, pin
