@@ -10,8 +10,8 @@ from rich.table import Table
 
 from meadow.cli._common import console, err_console, fmt
 from meadow.errors import MeadowError, RecipeError
-from meadow.hub import publications
 from meadow.manifest import Manifest, SourceStats, as_manifest
+from meadow.publications import publications
 from meadow.quality.run import REMOVED_FILE, STEPS, read_removed
 from meadow.schema import SPLITS
 from meadow.store import list_mixtures, list_revisions, revision_dir, revision_manifest
