@@ -7,42 +7,37 @@ whole or not at all, then a tag `{config}-{revision[:10]}` that the trainer can 
 Everything the Hub does goes through `huggingface_hub`; meadow adds only the layout, the
 card merge, retries on 429/5xx, and the record of what was published in the local store.
 Adapters (`meadow train --push`) and eval results (`meadow eval --push`) are committed the
-same way, through `read_refs`, `commit` and `retrying` here.
+same way, through `read_refs` and `commit` here; the token checks and retries are
+`meadow.hub_client`'s, the record of publications `meadow.publications`'.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import random
 import shutil
 import tempfile
-import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-from meadow.errors import HubError, MeadowError, scrub_secrets
+from meadow.errors import HubError, MeadowError
+from meadow.hub_client import authenticated, check_repo_id, retrying
 from meadow.manifest import read as read_manifest_file
+from meadow.publications import record_publication
 from meadow.store import (
     adopt_revision,
     chart_path,
     data_folder,
-    read_json_file,
     read_manifest,
     revision_dir,
-    update_json,
 )
 
 logger = logging.getLogger("meadow.hub")
 
 REPO_TYPE = "dataset"
 MANIFEST = "manifest.json"
-PUBLISHED = "hub.json"  # in a revision folder: where and when it was published
-_ATTEMPTS = 5
-_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -145,34 +140,8 @@ def _published(
     result = PushResult(repo_id, config, revision, commit, tag, url, new_commit)
     record = {k: v for k, v in asdict(result).items() if k != "new_commit"}
     record["published_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    _record_publication(folder, record)
+    record_publication(folder, record)
     return result
-
-
-def _record_publication(folder: Path, record: dict[str, Any]) -> None:
-    """Add `record` to the revision's `hub.json`: one entry per repo, the latest last; a
-    repo's entry takes the new record's values over its old ones (under a lock, so two
-    pushes of one revision to two repos keep both)."""
-
-    def add(data: Any) -> dict[str, Any]:
-        entries = _entries(data)
-        old = next((e for e in entries if e.get("repo_id") == record["repo_id"]), {})
-        kept = [e for e in entries if e.get("repo_id") != record["repo_id"]]
-        return {"publications": [*kept, {**old, **record}]}
-
-    update_json(folder / PUBLISHED, add, what=_PUBLISHED_WHAT, empty={"publications": []})
-
-
-_PUBLISHED_WHAT = "the Hub repos this revision was published to"
-
-
-def _entries(data: Any) -> list[dict[str, Any]]:
-    """The entries of a `hub.json`; one written before it kept a list is one entry."""
-    if isinstance(data, dict) and isinstance(data.get("publications"), list):
-        return [e for e in data["publications"] if isinstance(e, dict)]
-    if isinstance(data, dict) and "repo_id" in data:
-        return [data]
-    return []
 
 
 def _local_files(folder: Path, config: str) -> dict[str, Path]:
@@ -371,7 +340,7 @@ def pull(
         manifest_file.rename(root / MANIFEST)
         folder = adopt_revision(name, read_manifest_file(root).revision, root)
     record = {"repo_id": repo_id, "config": name, "pulled_revision": revision}
-    _record_publication(folder, record)
+    record_publication(folder, record)
     return folder
 
 
@@ -405,116 +374,15 @@ def load_mixture(
     return store.load_mixture(name, revision=folder.name)
 
 
-# -- the token, and requests ------------------------------------------------------------------
-
-
-def check_token(token: str | None = None) -> str:
-    """The Hugging Face token to publish with; a clear error when there is none."""
-    from huggingface_hub import get_token
-
-    found = token or get_token()
-    if not found:
-        raise HubError(
-            "no Hugging Face token: set HF_TOKEN or run `hf auth login`, with write access "
-            "to the repo, then publish again"
-        )
-    return found
-
-
-def authenticated(token: str | None, endpoint: str | None) -> tuple[Any, str]:
-    """An HfApi with a checked token, and the user name: a missing or rejected token
-    stops a publish before anything is uploaded (or trained, or scored)."""
-    from huggingface_hub import HfApi
-
-    api = HfApi(endpoint=endpoint, token=check_token(token))
-    try:
-        who = retrying(api.whoami, "check the token", "the Hub")
-    except HubError as error:
-        status = _status(error.__cause__)
-        if status in (401, 403):
-            raise HubError(
-                "the Hub rejected the Hugging Face token (HF_TOKEN or the `hf auth login` "
-                "cache): make a token with write access and publish again"
-            ) from None
-        raise
-    return api, who.get("name") or "meadow"
-
-
-def check_repo_id(repo_id: str) -> None:
-    """A clear error for a repo id that is not ORG/NAME, before the Hub is asked."""
-    parts = repo_id.split("/")
-    if len(parts) != 2 or not all(parts):
-        raise HubError(f"invalid repo {repo_id!r}: expected ORG/NAME, e.g. --repo my-org/meadow")
-
-
-def retrying(call: Callable[[], _T], what: str, repo_id: str) -> _T:
-    """`call()`, retried with backoff and jitter on 429 and 5xx (honouring Retry-After);
-    what still fails is a one-line `HubError` saying what could not be done on `repo_id`."""
-    from huggingface_hub.errors import HfHubHTTPError
-
-    for attempt in range(1, _ATTEMPTS + 1):
-        try:
-            return call()
-        except (HfHubHTTPError, OSError) as error:
-            status = _status(error)
-            if status is None and not isinstance(error, HfHubHTTPError):  # no answer at all
-                if attempt < _ATTEMPTS:
-                    time.sleep(_delay(None, attempt))
-                    continue
-                raise HubError(f"could not {what} on {repo_id}: {error}") from error
-            if status is not None and (status == 429 or status >= 500) and attempt < _ATTEMPTS:
-                time.sleep(_delay(error.response, attempt))  # type: ignore[union-attr]
-                continue
-            detail = str(error).splitlines()[0] if str(error) else type(error).__name__
-            raise HubError(f"could not {what} on {repo_id} ({scrub_secrets(detail)})") from error
-    raise AssertionError("unreachable")
-
-
-def _status(error: BaseException | None) -> int | None:
-    """The HTTP status a Hub error carries. huggingface_hub before 1.0 raises some as
-    requests' HTTPError (an OSError), e.g. `whoami` for a rejected token."""
-    return getattr(getattr(error, "response", None), "status_code", None)
-
-
-def _delay(response: Any, attempt: int) -> float:
-    retry_after = response.headers.get("Retry-After") if response is not None else None
-    try:
-        if retry_after is not None:
-            return max(0.0, min(float(retry_after), 60.0))
-    except ValueError:
-        pass
-    return min(0.5 * 2 ** (attempt - 1), 8.0) * (0.5 + random.random() / 2)
-
-
-def publications(name: str, revision: str | None = None) -> list[dict[str, Any]]:
-    """Every Hub repo a local revision was published to or pulled from, one entry per
-    repo (repo_id, config, and commit, tag, url, published_at for a push;
-    pulled_revision for a pull), the latest last."""
-    path = revision_dir(name, revision) / PUBLISHED
-    return _entries(read_json_file(path, _PUBLISHED_WHAT)) if path.is_file() else []
-
-
-def published(name: str, revision: str | None = None) -> dict[str, Any] | None:
-    """Where a local revision was last published (repo, commit, tag), or None."""
-    found = publications(name, revision)
-    return found[-1] if found else None
-
-
 __all__ = [
     "PushResult",
     "Refs",
-    "authenticated",
-    "check_repo_id",
-    "check_token",
     "commit",
     "load_mixture",
-    "publications",
-    "published",
     "pull",
     "push",
     "read_refs",
     "remote_text",
-    "retrying",
     "tag_commit",
     "tag_of",
 ]

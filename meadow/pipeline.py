@@ -12,19 +12,14 @@ from pathlib import Path
 from typing import Any
 
 from meadow._version import __version__
+from meadow.build_benchmarks import checked_benchmarks
 from meadow.card import render_dataset_card
 from meadow.chart import composition_chart
 from meadow.errors import EmptyBuildError, RecipeError
 from meadow.llm import DEFAULT_MODEL as DEFAULT_LLM_MODEL
-from meadow.llm import (
-    PROMPT_VERSIONS,
-    LlmPlan,
-    LlmSettings,
-    LlmTask,
-    QuestionWriter,
-)
-from meadow.manifest import LlmReport, Manifest, QualityReport, SourceStats
-from meadow.manifest import read as read_manifest
+from meadow.llm import LlmPlan
+from meadow.llm.step import plan_llm_step, run_llm_step
+from meadow.manifest import Manifest, QualityReport, SourceStats
 from meadow.mixer import MIXER_VERSION, Selection, select
 from meadow.options import BuildOptions
 from meadow.paths import meadow_home, source_cache_root, store_root
@@ -34,11 +29,9 @@ from meadow.quality import (
     Benchmarks,
     QualityRun,
     QualitySettings,
-    find_benchmarks,
     libraries,
     source_policy,
 )
-from meadow.quality.benchmarks import benchmarks_from_rows
 from meadow.quality.removed import REMOVED_FILE
 from meadow.raw import resolve_raw
 from meadow.recipe import Recipe, adhoc_recipe, load_recipe
@@ -51,9 +44,7 @@ from meadow.store import (
     check_name,
     flagged,
     new_revision,
-    revision_dir,
     revision_path,
-    revision_rows,
     write_manifest_and_card,
     write_rows,
 )
@@ -186,7 +177,7 @@ def build(
         prepared.selection,
     )
     quality = prepared.quality
-    benchmarks = _benchmarks(prepared)
+    benchmarks = checked_benchmarks(quality, prepared.benchmark_raw, adapters, caches)
     policies = {
         sel.spec.name: source_policy(
             type(adapters[sel.spec.name]),
@@ -196,18 +187,7 @@ def build(
         )
         for sel in selection.sources
     }
-    llm_key, llm_stats, llm_report = None, {}, None
-    if recipe.uses_llm():
-        writer = QuestionWriter(llm_settings(recipe, llm_options))
-        llm_stats = _write_with_llm(selection, adapters, writer, progress)
-        llm_report = LlmReport.from_stats(writer.stats)
-        llm_key = {
-            "model": writer.settings.model,
-            "prompts": PROMPT_VERSIONS,
-            "answers": hashlib.sha256(
-                json.dumps(sorted(selection.rewrites.items())).encode()
-            ).hexdigest(),
-        }
+    llm = run_llm_step(recipe, selection, adapters, llm_options, progress)
     quality_key = {
         "settings": quality.canonical(),
         "policies": {
@@ -217,7 +197,7 @@ def build(
         "benchmarks": benchmarks.fingerprint(),
         "libraries": libraries(),
     }
-    revision = _revision(recipe, caches, llm_key, quality_key if quality.enabled else None)
+    revision = _revision(recipe, caches, llm.key, quality_key if quality.enabled else None)
     sources_info = {n: type(a).info() for n, a in adapters.items()}
     sources = {
         sel.spec.name: SourceStats.from_dict(
@@ -225,7 +205,7 @@ def build(
         )
         for sel in selection.sources
     }
-    for source, stats in llm_stats.items():
+    for source, stats in llm.sources.items():
         sources[source].llm = stats
     manifest = Manifest(
         name=recipe.name,
@@ -235,7 +215,7 @@ def build(
         seed=recipe.seed,
         splits=selection.split_counts(),
         sources=sources,
-        llm=llm_report,
+        llm=llm.report,
     )
     rebuild = _rebuild_command(recipe, quality, benchmarks)
     card = _CardInputs(sources_info, rebuild, chart_path(recipe.name))
@@ -351,37 +331,6 @@ def _remove_stale_work() -> None:
         )
 
 
-def _benchmarks(prepared: _Prepared) -> Benchmarks:
-    """The benchmarks decontamination checks: from raw files first, then from a built
-    evaluation mixture; a required one found in neither stops the build."""
-    decontamination = prepared.quality.decontamination
-    if decontamination is None:
-        return Benchmarks()
-    built = mixture_benchmarks(decontamination.mixture, decontamination.checked)
-    found = find_benchmarks(
-        decontamination.checked,
-        given=prepared.benchmark_raw,
-        adapters=prepared.adapters,
-        known_files={name: cache.raw_files for name, cache in prepared.caches.items()},
-        require=[name for name in decontamination.require if name not in built.found],
-    )
-    found.fill_from(built)
-    return found
-
-
-def mixture_benchmarks(spec: str, names: tuple[str, ...] | list[str]) -> Benchmarks:
-    """The benchmarks `names` read from a built evaluation mixture, `NAME` or
-    `NAME@REVISION` in the local store (none when `spec` is empty)."""
-    if not spec:
-        return Benchmarks()
-    name, _, revision = spec.partition("@")
-    folder = revision_dir(name, revision or None)
-    manifest = read_manifest(folder)
-    evaluation_only = {s: st.evaluation_only or () for s, st in manifest.sources.items()}
-    label = f"mixture {name}@{manifest.revision}"
-    return benchmarks_from_rows(revision_rows(folder, name), evaluation_only, names, label=label)
-
-
 def plan_llm(
     mixture: str | Path | Recipe | None = None,
     options: BuildOptions | None = None,
@@ -397,21 +346,12 @@ def plan_llm(
     except TypeError as exc:  # an argument build() does not take
         raise RecipeError("plan_llm", str(exc)) from None
     prepared = _prepare(mixture, options)
-    recipe, adapters, selection = prepared.recipe, prepared.adapters, prepared.selection
-    if not recipe.uses_llm():
-        raise RecipeError("--llm", "this build asks no LLM for anything: add --llm")
-    writer = QuestionWriter(llm_settings(recipe, options.llm_overrides(DEFAULT_LLM_MODEL)))
-    tasks = [task for task, _ in _llm_tasks(selection, adapters)]
-    return writer.plan(tasks)
-
-
-def llm_settings(recipe: Recipe, options: Mapping[str, Any] | None) -> LlmSettings:
-    """The recipe's `llm:` settings with the command line's on top (unset flags are None)."""
-    merged = {**recipe.llm, **{k: v for k, v in (options or {}).items() if v is not None}}
-    try:
-        return LlmSettings(**merged)
-    except TypeError as exc:
-        raise RecipeError("llm", f"bad LLM settings: {exc}", recipe=recipe.origin or None) from None
+    return plan_llm_step(
+        prepared.recipe,
+        prepared.selection,
+        prepared.adapters,
+        options.llm_overrides(DEFAULT_LLM_MODEL),
+    )
 
 
 def _prepare(mixture: str | Path | Recipe | None, options: BuildOptions) -> _Prepared:
@@ -469,65 +409,3 @@ def _prepare(mixture: str | Path | Recipe | None, options: BuildOptions) -> _Pre
     benchmark_raw = {n: raw_paths[n] for n in checked if n in raw_paths}
     benchmark_raw.update({n: Path(raw[n]) for n in checked if n in raw and n not in raw_paths})
     return _Prepared(recipe, adapters, caches, select(recipe, caches), quality, benchmark_raw)
-
-
-# -- LLM-written rows ---------------------------------------------------------------------
-
-
-def _llm_tasks(
-    selection: Selection, adapters: Mapping[str, Source]
-) -> list[tuple[LlmTask, dict[str, str]]]:
-    """(task, row) for every selected row an LLM is to write, in output order."""
-    wanted = {sel.spec.name for sel in selection.sources if sel.spec.llm}
-    found: list[tuple[LlmTask, dict[str, str]]] = []
-    for _, table in selection.iter_tables():
-        for row in table.to_pylist():
-            adapter = adapters.get(row["source"])
-            if row["source"] in wanted and adapter.llm_rewrites(row["subset"]):
-                task = adapter.llm_task(row)
-                if task is not None:
-                    found.append((task, row))
-    return found
-
-
-def _write_with_llm(
-    selection: Selection,
-    adapters: Mapping[str, Source],
-    writer: QuestionWriter,
-    progress: bool | None,
-) -> dict[str, dict[str, Any]]:
-    """Ask the LLM for the selected rows, set the selection's rewrites, say what happened.
-
-    A row whose answer fails the quality gate keeps the question it was built with; the
-    rejects are counted by reason for the manifest and the card.
-    """
-    pairs = _llm_tasks(selection, adapters)
-    with ProgressBars(enabled=progress) as bars:
-        bar = bars.add(f"LLM ({writer.settings.model})", total=len(pairs))
-        results = writer.run([task for task, _ in pairs], progress=lambda n: bars.advance(bar, n))
-        bars.finish(bar)
-    stats: dict[str, dict[str, Any]] = {}
-    rewrites: dict[str, tuple[str, str]] = {}
-    for (task, row), result in zip(pairs, results, strict=True):
-        source = stats.setdefault(
-            row["source"],
-            {
-                "model": writer.settings.model,
-                "prompt_versions": {},
-                "rows_written": 0,
-                "answered_from_cache": 0,
-                "rejected_kept_template": {},
-            },
-        )
-        source["prompt_versions"][task.kind] = PROMPT_VERSIONS[task.kind]
-        source["answered_from_cache"] += int(result.cached)
-        if result.rejected:
-            rejected = source["rejected_kept_template"]
-            rejected[result.rejected] = rejected.get(result.rejected, 0) + 1
-            continue
-        rewrites[row["id"]] = adapters[row["source"]].llm_row(row, result)
-        source["rows_written"] += 1
-    selection.rewrites = rewrites
-    for source in stats.values():
-        source["rejected_kept_template"] = dict(sorted(source["rejected_kept_template"].items()))
-    return stats

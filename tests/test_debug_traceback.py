@@ -35,7 +35,7 @@ def built(tmp_path):
 def test_debug_traceback_of_a_hub_error_masks_every_secret(
     hub: HubServer, built, capsys, monkeypatch
 ) -> None:
-    monkeypatch.setattr("meadow.hub.time.sleep", lambda seconds: None)
+    monkeypatch.setattr("meadow.hub_client.time.sleep", lambda seconds: None)
     monkeypatch.setenv("MEADOW_DEBUG", "1")
     hub.fail("POST", "/commit/", 400, message=ECHO)
     code, out, err = run_cli(capsys, "push", "small", "--repo", "org/meadow")
@@ -51,7 +51,7 @@ def test_debug_traceback_of_a_hub_error_masks_every_secret(
 
 
 def test_the_one_line_error_masks_every_secret(hub: HubServer, built, capsys, monkeypatch):
-    monkeypatch.setattr("meadow.hub.time.sleep", lambda seconds: None)
+    monkeypatch.setattr("meadow.hub_client.time.sleep", lambda seconds: None)
     hub.fail("POST", "/commit/", 400, message=ECHO)
     code, out, err = run_cli(capsys, "push", "small", "--repo", "org/meadow")
     assert code == 1

@@ -13,7 +13,8 @@ from huggingface_hub import DatasetCard
 
 from meadow import build, load_mixture, pull, push
 from meadow.errors import HubError
-from meadow.hub import PUBLISHED, publications, published, tag_of
+from meadow.hub import tag_of
+from meadow.publications import PUBLISHED, publications, published
 from meadow.store import list_revisions, revision_dir
 from tests.cli import run_cli
 from tests.hub_server import HUB_TOKEN, patch_backoff_sleep
@@ -133,7 +134,7 @@ def test_a_failed_commit_leaves_the_repo_at_its_previous_revision(hub, toy_build
 
 
 def test_server_errors_and_rate_limits_are_retried(hub, toy_build, monkeypatch):
-    monkeypatch.setattr("meadow.hub.time.sleep", lambda seconds: None)
+    monkeypatch.setattr("meadow.hub_client.time.sleep", lambda seconds: None)
     patch_backoff_sleep(monkeypatch)
     hub.fail("POST", "/commit/", 500, times=2)
     hub.fail("GET", "/refs", 429, times=1, headers={"Retry-After": "0"})

@@ -13,11 +13,11 @@ import pyarrow.parquet as pq
 import typer
 from rich.table import Table
 
+from meadow.build_benchmarks import mixture_benchmarks
 from meadow.cli._common import console, err_console, fmt, parse_pairs, split_csv
 from meadow.errors import MeadowError, RecipeError
 from meadow.manifest import read as read_manifest
 from meadow.paths import source_cache_root
-from meadow.pipeline import mixture_benchmarks
 from meadow.quality import BENCHMARKS, QualitySettings, SourcePolicy, find_benchmarks
 from meadow.quality.audit import AuditReport, audit, audit_settings
 from meadow.quality.settings import NearDedup

@@ -13,8 +13,8 @@ from meadow.cli.audit import BenchmarkMixtureOption
 from meadow.cli.hub import PrivateOption, RepoOption, print_push
 from meadow.cli.show import removed_by_step
 from meadow.errors import RecipeError
-from meadow.hub import check_token
 from meadow.hub import push as publish
+from meadow.hub_client import check_token
 from meadow.options import BuildOptions
 from meadow.pipeline import BuildResult, build, plan_llm
 

@@ -10,8 +10,8 @@ from rich.table import Table
 
 from meadow.cli._common import console, err_console, fmt
 from meadow.errors import MeadowError, RecipeError
-from meadow.hub import publications
 from meadow.manifest import Manifest, SourceStats, as_manifest
+from meadow.publications import publications
 from meadow.quality.removed import REMOVED_FILE, read_removed
 from meadow.quality.rows import STEPS
 from meadow.schema import SPLITS

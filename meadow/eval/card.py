@@ -114,7 +114,7 @@ def card_results(card_text: str | None, name: str, results: dict[str, Any]) -> s
 
 def hub_for(repo_id: str) -> Any:
     """An `HfApi` with a checked token for publishing to `repo_id` (before any scoring)."""
-    from meadow.hub import authenticated, check_repo_id
+    from meadow.hub_client import authenticated, check_repo_id
 
     check_repo_id(repo_id)
     return authenticated(None, None)[0]
@@ -129,7 +129,8 @@ def push_card(repo_id: str, merge: Callable[[str | None], str], api: Any = None)
     from huggingface_hub import CommitOperationAdd
     from huggingface_hub.errors import RepositoryNotFoundError
 
-    from meadow.hub import commit, read_refs, remote_text, retrying
+    from meadow.hub import commit, read_refs, remote_text
+    from meadow.hub_client import retrying
 
     api = api or hub_for(repo_id)
     try:

@@ -17,7 +17,8 @@ Anki card, and published none of that code. This module does it in the open, rep
 The parts, each in its own module: `tasks` (the types a source makes and reads), `prompts`,
 `settings`, `prices`, `tokens` (counting, also for the dataset card), `budget` (the plan and
 the cost limit), `cache` (SQLite), `client` (one request, its errors), `gate` (the quality
-gate) and `writer` (`QuestionWriter` and its thread pool). The names below load their module
+gate), `writer` (`QuestionWriter` and its thread pool) and `step` (the build's LLM step:
+which selected rows, asked for or only priced). The names below load their module
 on first use, so importing `meadow.llm.tasks` or `meadow.llm.tokens` loads no client code.
 """
 

@@ -56,7 +56,7 @@ def hub_commit(repo_id: str, revision: str | None) -> str:
     """The commit sha a tag, branch or sha of a dataset repo names (main when None)."""
     from huggingface_hub import HfApi
 
-    from meadow.hub import check_repo_id, retrying
+    from meadow.hub_client import check_repo_id, retrying
 
     check_repo_id(repo_id)
     api = HfApi()
@@ -141,7 +141,7 @@ def merge_adapter(adapter_dir: Path, *, precision: str = "fp32") -> Path:
 
 def check_push(config: TrainConfig, out: Path, base_model: str) -> str:
     """The model repo to publish to, with the token checked before any training."""
-    from meadow.hub import authenticated, check_repo_id
+    from meadow.hub_client import authenticated, check_repo_id
 
     api, user = authenticated(None, None)
     repo_id = config.push_repo or f"{user}/{out.name}"
@@ -171,7 +171,8 @@ def push_adapter(
     """
     from huggingface_hub import CommitOperationAdd
 
-    from meadow.hub import authenticated, check_repo_id, commit, read_refs, retrying
+    from meadow.hub import commit, read_refs
+    from meadow.hub_client import authenticated, check_repo_id, retrying
 
     folder = Path(folder)
     api, _ = authenticated(token, endpoint)

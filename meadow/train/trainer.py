@@ -203,7 +203,7 @@ def load_data(config: TrainConfig) -> tuple[datasets.DatasetDict, DatasetPin]:
     `config.revision` (a tag or commit; the head of main when None), pulled into the
     local store. A mixture or revision that does not exist is a one-line error.
     """
-    from meadow import hub, store
+    from meadow import hub, publications, store
     from meadow.card_metadata import dataset_card_metadata
 
     if config.repo:
@@ -218,7 +218,7 @@ def load_data(config: TrainConfig) -> tuple[datasets.DatasetDict, DatasetPin]:
         repo: str | None = config.repo
     else:
         folder = store.revision_dir(config.mixture, config.revision)
-        published = hub.published(config.mixture, folder.name) or {}
+        published = publications.published(config.mixture, folder.name) or {}
         repo, commit = published.get("repo_id"), published.get("commit")
     manifest = read_manifest(folder)
     splits = store.load_mixture(config.mixture, revision=folder.name)

@@ -1,0 +1,99 @@
+"""Talking to the Hub: the token, the repo id, and requests retried on 429 and 5xx.
+
+Every request meadow makes to the Hub (a dataset push or pull, an adapter push, eval
+results) goes through `retrying`, so a busy Hub is waited for and what still fails is one
+`HubError` line that names the repo and never the token.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from meadow.errors import HubError, scrub_secrets
+
+_ATTEMPTS = 5
+_T = TypeVar("_T")
+
+
+def check_token(token: str | None = None) -> str:
+    """The Hugging Face token to publish with; a clear error when there is none."""
+    from huggingface_hub import get_token
+
+    found = token or get_token()
+    if not found:
+        raise HubError(
+            "no Hugging Face token: set HF_TOKEN or run `hf auth login`, with write access "
+            "to the repo, then publish again"
+        )
+    return found
+
+
+def authenticated(token: str | None, endpoint: str | None) -> tuple[Any, str]:
+    """An HfApi with a checked token, and the user name: a missing or rejected token
+    stops a publish before anything is uploaded (or trained, or scored)."""
+    from huggingface_hub import HfApi
+
+    api = HfApi(endpoint=endpoint, token=check_token(token))
+    try:
+        who = retrying(api.whoami, "check the token", "the Hub")
+    except HubError as error:
+        status = _status(error.__cause__)
+        if status in (401, 403):
+            raise HubError(
+                "the Hub rejected the Hugging Face token (HF_TOKEN or the `hf auth login` "
+                "cache): make a token with write access and publish again"
+            ) from None
+        raise
+    return api, who.get("name") or "meadow"
+
+
+def check_repo_id(repo_id: str) -> None:
+    """A clear error for a repo id that is not ORG/NAME, before the Hub is asked."""
+    parts = repo_id.split("/")
+    if len(parts) != 2 or not all(parts):
+        raise HubError(f"invalid repo {repo_id!r}: expected ORG/NAME, e.g. --repo my-org/meadow")
+
+
+def retrying(call: Callable[[], _T], what: str, repo_id: str) -> _T:
+    """`call()`, retried with backoff and jitter on 429 and 5xx (honouring Retry-After);
+    what still fails is a one-line `HubError` saying what could not be done on `repo_id`."""
+    from huggingface_hub.errors import HfHubHTTPError
+
+    for attempt in range(1, _ATTEMPTS + 1):
+        try:
+            return call()
+        except (HfHubHTTPError, OSError) as error:
+            status = _status(error)
+            if status is None and not isinstance(error, HfHubHTTPError):  # no answer at all
+                if attempt < _ATTEMPTS:
+                    time.sleep(_delay(None, attempt))
+                    continue
+                raise HubError(f"could not {what} on {repo_id}: {error}") from error
+            if status is not None and (status == 429 or status >= 500) and attempt < _ATTEMPTS:
+                time.sleep(_delay(error.response, attempt))  # type: ignore[union-attr]
+                continue
+            detail = str(error).splitlines()[0] if str(error) else type(error).__name__
+            raise HubError(f"could not {what} on {repo_id} ({scrub_secrets(detail)})") from error
+    raise AssertionError("unreachable")
+
+
+def _status(error: BaseException | None) -> int | None:
+    """The HTTP status a Hub error carries. huggingface_hub before 1.0 raises some as
+    requests' HTTPError (an OSError), e.g. `whoami` for a rejected token."""
+    return getattr(getattr(error, "response", None), "status_code", None)
+
+
+def _delay(response: Any, attempt: int) -> float:
+    retry_after = response.headers.get("Retry-After") if response is not None else None
+    try:
+        if retry_after is not None:
+            return max(0.0, min(float(retry_after), 60.0))
+    except ValueError:
+        pass
+    return min(0.5 * 2 ** (attempt - 1), 8.0) * (0.5 + random.random() / 2)
+
+
+__all__ = ["authenticated", "check_repo_id", "check_token", "retrying"]
