@@ -29,7 +29,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from filelock import FileLock
 
-from meadow.errors import MeadowError, MixtureNotFoundError
+from meadow.errors import MeadowError, MixtureNotFoundError, StoreFileError
 from meadow.manifest import Manifest, read_dict
 from meadow.manifest import read as read_revision_manifest
 from meadow.manifest import write as write_manifest
@@ -167,21 +167,6 @@ def read_json_file(path: Path, what: str) -> Any:
         return json.loads(path.read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
         raise StoreFileError(path, what, exc) from None
-
-
-class StoreFileError(MeadowError):
-    """A bookkeeping file of the local store that is not valid JSON (refs.json, hub.json)."""
-
-    def __init__(self, path: Path, what: str, cause: Exception):
-        self.path = path
-        detail = str(cause).splitlines()[0][:120] if str(cause) else type(cause).__name__
-        super().__init__(f"{path} is damaged ({detail}): it holds {what}; {_REPAIR}")
-
-
-_REPAIR = (
-    "the revisions beside it are intact: build the mixture again to rewrite it "
-    "(the damaged file is kept as *.damaged)"
-)
 
 
 @contextmanager

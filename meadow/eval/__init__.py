@@ -13,12 +13,12 @@ results in the model card, `run` joins them. torch is imported only when a model
 
 from __future__ import annotations
 
+from meadow.errors import EvalError
 from meadow.eval.benchmarks import (
     BENCHMARK_NAMES,
     DEFAULT_BENCHMARKS,
     Benchmark,
     BenchmarkItems,
-    EvalError,
     get_benchmark,
     load_benchmark,
 )

@@ -38,7 +38,7 @@ from typing import Any
 
 from meadow.converters.multiple_choice import format_answer, format_question
 from meadow.download import download, sha256_file
-from meadow.errors import DownloadError, MeadowError, RawFileError
+from meadow.errors import DownloadError, EvalError, RawFileError
 from meadow.raw import resolve_raw
 from meadow.schema import EvalItem
 from meadow.sources import get_source
@@ -53,10 +53,6 @@ PUBMEDQA_TEST_URL = (
     "https://raw.githubusercontent.com/pubmedqa/pubmedqa/master/data/" + PUBMEDQA_TEST_FILE
 )
 NOT_IN_TEST_SPLIT = "not_in_test_split"
-
-
-class EvalError(MeadowError):
-    """An evaluation that cannot start or go on for a reason the user can fix (one line)."""
 
 
 @dataclass(frozen=True)
@@ -338,7 +334,6 @@ __all__ = [
     "DEFAULT_BENCHMARKS",
     "Benchmark",
     "BenchmarkItems",
-    "EvalError",
     "get_benchmark",
     "load_benchmark",
     "sample_path",

@@ -17,8 +17,7 @@ from typing import Any
 
 import torch
 
-from meadow.eval.benchmarks import EvalError
-from meadow.train.config import TrainError
+from meadow.errors import EvalError, TrainError
 from meadow.train.generate import ADAPTER_CONFIG
 from meadow.train.templates import (
     DEFAULT_TEMPLATE,

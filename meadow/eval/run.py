@@ -26,11 +26,10 @@ from pathlib import Path
 from typing import Any
 
 from meadow._version import __version__
-from meadow.errors import RecipeError
+from meadow.errors import EvalError, RecipeError
 from meadow.eval.benchmarks import (
     DEFAULT_BENCHMARKS,
     BenchmarkItems,
-    EvalError,
     get_benchmark,
     load_benchmark,
     sample_path,

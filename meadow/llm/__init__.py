@@ -26,9 +26,10 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from meadow.errors import LlmBudgetError, LlmRequestError
+
 if TYPE_CHECKING:
-    from meadow.llm.budget import LlmBudgetError, LlmPlan
-    from meadow.llm.client import LlmRequestError
+    from meadow.llm.budget import LlmPlan
     from meadow.llm.prices import PRICES
     from meadow.llm.prompts import PROMPT_VERSIONS
     from meadow.llm.settings import DEFAULT_MODEL, LlmSettings
@@ -37,9 +38,7 @@ if TYPE_CHECKING:
 
 _EXPORTS = {
     "DEFAULT_MODEL": "settings",
-    "LlmBudgetError": "budget",
     "LlmPlan": "budget",
-    "LlmRequestError": "client",
     "LlmResult": "tasks",
     "LlmSettings": "settings",
     "LlmStats": "writer",

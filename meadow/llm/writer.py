@@ -12,9 +12,10 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from meadow.llm.budget import LlmBudgetError, LlmPlan
+from meadow.errors import LlmBudgetError, LlmRequestError
+from meadow.llm.budget import LlmPlan
 from meadow.llm.cache import ReplyCache, input_id
-from meadow.llm.client import LlmRequestError, ask, make_client
+from meadow.llm.client import ask, make_client
 from meadow.llm.gate import judge
 from meadow.llm.prices import PRICES, price_of
 from meadow.llm.prompts import PROMPT_VERSIONS, TYPICAL_OUTPUT_TOKENS, chat_messages

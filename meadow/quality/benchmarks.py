@@ -22,24 +22,13 @@ from typing import Any
 import pyarrow as pa
 
 from meadow.converters.multiple_choice import parse_question
-from meadow.errors import MeadowError, MissingRawFilesError
+from meadow.errors import BenchmarkMissingError, MissingRawFilesError
 from meadow.paths import source_cache_root
 from meadow.raw import resolve_raw
 from meadow.schema import EvalItem
 from meadow.source_cache import plan_source
 from meadow.sources import get_source
 from meadow.sources.base import Skip, Source
-
-
-class BenchmarkMissingError(MeadowError):
-    """A benchmark that decontamination must check has no raw files."""
-
-    def __init__(self, name: str, how_to_get: str):
-        self.name = name
-        super().__init__(
-            f"decontamination against {name!r} needs its raw files: {how_to_get} "
-            f"Then pass them with --raw {name}=PATH."
-        )
 
 
 @dataclass

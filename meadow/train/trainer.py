@@ -30,12 +30,13 @@ from transformers import PrinterCallback, ProgressCallback, Trainer
 from transformers.trainer_utils import get_last_checkpoint
 
 from meadow._version import __version__
+from meadow.errors import TrainError
 from meadow.manifest import read as read_manifest
 from meadow.paths import meadow_home
 from meadow.schema import SPLITS
 from meadow.train.arguments import training_arguments
 from meadow.train.card import DatasetPin
-from meadow.train.config import TrainConfig, TrainError
+from meadow.train.config import TrainConfig
 from meadow.train.data import CompletionCollator, pack, response_token_count, tokenize_split
 from meadow.train.display import progress_display
 from meadow.train.loss import HIDDEN_STATE_REQUEST, ResponseLoss, has_plain_head

@@ -12,12 +12,10 @@ import openai
 import pytest
 import tiktoken
 
-from meadow.errors import RecipeError
+from meadow.errors import LlmBudgetError, LlmRequestError, RecipeError
 from meadow.llm import (
     PRICES,
     PROMPT_VERSIONS,
-    LlmBudgetError,
-    LlmRequestError,
     LlmSettings,
     LlmTask,
     QuestionWriter,
