@@ -255,3 +255,30 @@ class TemplateError(MeadowError):
 
 class EvalError(MeadowError):
     """An evaluation that cannot start or go on for a reason the user can fix (one line)."""
+
+
+class StoreError(MeadowError):
+    """The local store cannot do what was asked: a bad mixture name, a file a revision
+    does not hold, or a write that did not come out as planned."""
+
+
+class UsageError(MeadowError):
+    """A public function called with arguments that cannot work together; says the call
+    that would."""
+
+
+class MixerError(MeadowError):
+    """The mixer was asked to mix sources it has no parsed data for."""
+
+
+class SourceRegistrationError(MeadowError):
+    """Two sources with one name, or a source plugin that cannot be loaded as registered."""
+
+
+class AuditError(MeadowError):
+    """An audit with nothing to check against, or a target that is neither a file, a
+    built mixture nor a Hub repo with --name."""
+
+
+class FetchError(MeadowError):
+    """A crawl that cannot start (the source has no page crawler) or saved no page."""

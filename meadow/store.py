@@ -29,7 +29,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from filelock import FileLock
 
-from meadow.errors import MeadowError, MixtureNotFoundError, StoreFileError
+from meadow.errors import MixtureNotFoundError, StoreError, StoreFileError, UsageError
 from meadow.manifest import Manifest, read_dict
 from meadow.manifest import read as read_revision_manifest
 from meadow.manifest import write as write_manifest
@@ -56,7 +56,7 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,95}$")
 def check_name(name: str) -> str:
     """Mixture names become folder names and Hub config names: keep them plain."""
     if not _NAME.match(name or "") or ".." in name:
-        raise MeadowError(
+        raise StoreError(
             f"invalid mixture name {name!r}: use letters, digits, '.', '_', '+', '-' "
             "(at most 96 characters), e.g. --name my-mix"
         )
@@ -138,7 +138,7 @@ class SplitWriter:
             )
             self.files.append(f"{self.split}-00000-of-00001.parquet")
         if self._written != self.total_rows:
-            raise MeadowError(
+            raise StoreError(
                 f"internal error: wrote {self._written} rows to split "
                 f"{self.split!r}, expected {self.total_rows}"
             )
@@ -396,12 +396,12 @@ def load_mixture(name_or_repo: str, *, name: str | None = None, revision: str | 
     from datasets import Dataset, DatasetDict, load_dataset
 
     if name is not None and name != name_or_repo:
-        raise MeadowError(
+        raise UsageError(
             f"load_mixture({name_or_repo!r}, name={name!r}): in the local store a mixture's "
             f"config is its name; call load_mixture({name!r})"
         )
     if "/" in name_or_repo:
-        raise MeadowError(
+        raise UsageError(
             f"{name_or_repo!r} is a Hub repo: load it with meadow.load_mixture({name_or_repo!r}, "
             "name=CONFIG, revision=...), which pulls it into the local store"
         )
