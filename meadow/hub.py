@@ -395,14 +395,14 @@ def load_mixture(
     from meadow import store
 
     if "/" not in name_or_repo:
-        return store.load_mixture(name_or_repo, name=name, revision=revision)
+        return store.load_local_mixture(name_or_repo, name=name, revision=revision)
     if not name:
         raise UsageError(
             f"load_mixture({name_or_repo!r}) needs name=CONFIG: the mixture's name in that "
             "repo (its config_name)"
         )
     folder = pull(name_or_repo, name, revision=revision, token=token, endpoint=endpoint)
-    return store.load_mixture(name, revision=folder.name)
+    return store.load_local_mixture(name, revision=folder.name)
 
 
 # -- the token, and requests ------------------------------------------------------------------

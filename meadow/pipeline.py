@@ -20,7 +20,7 @@ from meadow.llm import (
     LlmPlan,
     LlmSettings,
     LlmTask,
-    QuestionWriter,
+    QaWriter,
 )
 from meadow.manifest import LlmReport, Manifest, QualityReport, SourceStats
 from meadow.manifest import read as read_manifest
@@ -197,7 +197,7 @@ def build(
     }
     llm_key, llm_stats, llm_report = None, {}, None
     if recipe.uses_llm():
-        writer = QuestionWriter(llm_settings(recipe, llm_options))
+        writer = QaWriter(llm_settings(recipe, llm_options))
         llm_stats = _write_with_llm(selection, adapters, writer, progress)
         llm_report = LlmReport.from_stats(writer.stats)
         llm_key = {
@@ -399,7 +399,7 @@ def plan_llm(
     recipe, adapters, selection = prepared.recipe, prepared.adapters, prepared.selection
     if not recipe.uses_llm():
         raise RecipeError("--llm", "this build asks no LLM for anything: add --llm")
-    writer = QuestionWriter(llm_settings(recipe, options.llm_overrides(DEFAULT_LLM_MODEL)))
+    writer = QaWriter(llm_settings(recipe, options.llm_overrides(DEFAULT_LLM_MODEL)))
     tasks = [task for task, _ in _llm_tasks(selection, adapters)]
     return writer.plan(tasks)
 
@@ -492,7 +492,7 @@ def _llm_tasks(
 def _write_with_llm(
     selection: Selection,
     adapters: Mapping[str, Source],
-    writer: QuestionWriter,
+    writer: QaWriter,
     progress: bool | None,
 ) -> dict[str, dict[str, Any]]:
     """Ask the LLM for the selected rows, set the selection's rewrites, say what happened.

@@ -381,15 +381,15 @@ def revision_manifest(name: str, revision: str | None = None) -> Manifest:
     return read_revision_manifest(revision_dir(name, revision))
 
 
-def load_mixture(name_or_repo: str, *, name: str | None = None, revision: str | None = None):
+def load_local_mixture(name_or_repo: str, *, name: str | None = None, revision: str | None = None):
     """Load a built mixture as a `datasets.DatasetDict` (splits train/validation/test).
 
     Three ways to call it:
 
-        load_mixture("my-mix")                          # latest build of a name
-        load_mixture("my-mix", revision="3f2a9c0d")     # a pinned revision (prefix is fine)
-        load_mixture("sample", name="sample")           # `name` is the config name, which
-                                                        # locally is the mixture name itself
+        load_local_mixture("my-mix")                          # latest build of a name
+        load_local_mixture("my-mix", revision="3f2a9c0d")     # a pinned revision (prefix is fine)
+        load_local_mixture("sample", name="sample")           # `name` is the config name, which
+                                                              # locally is the mixture name itself
 
     The same revision always gives the same rows in the same order.
     """

@@ -17,8 +17,8 @@ from meadow.errors import EvalError
 from meadow.eval.benchmarks import (
     BENCHMARK_NAMES,
     DEFAULT_BENCHMARKS,
-    Benchmark,
     BenchmarkItems,
+    EvalBenchmark,
     get_benchmark,
     load_benchmark,
 )
@@ -30,7 +30,7 @@ __all__ = [
     "DEFAULT_BENCHMARKS",
     "MEDALPACA_PRIME",
     "MODES",
-    "Benchmark",
+    "EvalBenchmark",
     "BenchmarkItems",
     "EvalError",
     "EvaluationResult",

@@ -6,7 +6,7 @@ Anki card, and published none of that code. This module does it in the open, rep
 
 * any OpenAI-compatible endpoint (OpenAI, Azure, vLLM, Ollama) through the official `openai`
   client; the key comes from OPENAI_API_KEY and is never printed, logged, cached or stored;
-* `QuestionWriter.plan()` counts requests, input tokens (tiktoken) and cost before anything
+* `QaWriter.plan()` counts requests, input tokens (tiktoken) and cost before anything
   is sent; `LlmSettings.max_cost` stops before the budget would be passed;
 * every reply is cached in SQLite under MEADOW_HOME, keyed by model, prompt version and
   input, so a rerun or a crash never pays twice; the quality gate reads the cached text,
@@ -17,7 +17,7 @@ Anki card, and published none of that code. This module does it in the open, rep
 The parts, each in its own module: `tasks` (the types a source makes and reads), `prompts`,
 `settings`, `prices`, `tokens` (counting, also for the dataset card), `budget` (the plan and
 the cost limit), `cache` (SQLite), `client` (one request, its errors), `gate` (the quality
-gate) and `writer` (`QuestionWriter` and its thread pool). The names below load their module
+gate) and `writer` (`QaWriter` and its thread pool). The names below load their module
 on first use, so importing `meadow.llm.tasks` or `meadow.llm.tokens` loads no client code.
 """
 
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from meadow.llm.prompts import PROMPT_VERSIONS
     from meadow.llm.settings import DEFAULT_MODEL, LlmSettings
     from meadow.llm.tasks import LlmResult, LlmTask
-    from meadow.llm.writer import LlmStats, QuestionWriter
+    from meadow.llm.writer import LlmStats, QaWriter
 
 _EXPORTS = {
     "DEFAULT_MODEL": "settings",
@@ -45,7 +45,7 @@ _EXPORTS = {
     "LlmTask": "tasks",
     "PRICES": "prices",
     "PROMPT_VERSIONS": "prompts",
-    "QuestionWriter": "writer",
+    "QaWriter": "writer",
 }
 
 __all__ = [
@@ -59,7 +59,7 @@ __all__ = [
     "LlmSettings",
     "LlmStats",
     "LlmTask",
-    "QuestionWriter",
+    "QaWriter",
 ]
 
 

@@ -19,7 +19,7 @@ from importlib.metadata import version
 from typing import Any
 
 from meadow.errors import BenchmarkMissingError
-from meadow.quality.benchmarks import Benchmark, Benchmarks, find_benchmarks
+from meadow.quality.benchmarks import BenchmarkQuestions, Benchmarks, find_benchmarks
 from meadow.quality.decontam import BenchmarkIndex, Match
 from meadow.quality.run import QualityRun, SourcePolicy
 from meadow.quality.settings import BENCHMARKS, QUALITY_VERSION, QualitySettings
@@ -27,7 +27,7 @@ from meadow.quality.settings import BENCHMARKS, QUALITY_VERSION, QualitySettings
 __all__ = [
     "BENCHMARKS",
     "QUALITY_VERSION",
-    "Benchmark",
+    "BenchmarkQuestions",
     "BenchmarkIndex",
     "BenchmarkMissingError",
     "Benchmarks",

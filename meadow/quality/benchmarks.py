@@ -32,8 +32,9 @@ from meadow.sources.base import Skip, Source
 
 
 @dataclass
-class Benchmark:
-    """One benchmark's evaluation items and the files they came from.
+class BenchmarkQuestions:
+    """One benchmark's questions, the ones decontamination checks the training rows against,
+    and the files they came from.
 
     Attributes:
         name: the source name (`usmle`, `medqa`, …).
@@ -54,7 +55,7 @@ class Benchmark:
 class Benchmarks:
     """The benchmarks found (with their items) and those that were not, with why."""
 
-    found: dict[str, Benchmark] = field(default_factory=dict)
+    found: dict[str, BenchmarkQuestions] = field(default_factory=dict)
     # name -> (why it was not checked, where to get its files)
     missing: dict[str, tuple[str, str]] = field(default_factory=dict)
 
@@ -124,7 +125,7 @@ def find_benchmarks(
     return found
 
 
-def _read(adapter: Source, raw: Path, raw_files: list[dict[str, Any]] | None) -> Benchmark:
+def _read(adapter: Source, raw: Path, raw_files: list[dict[str, Any]] | None) -> BenchmarkQuestions:
     shards = adapter.shards(raw)
     if raw_files is None or len(raw_files) != len(shards):
         raw_files = plan_source(adapter, raw, source_cache_root(), workers=4).raw_files
@@ -142,7 +143,7 @@ def _read(adapter: Source, raw: Path, raw_files: list[dict[str, Any]] | None) ->
             files.append(
                 {"name": info["name"], "sha256": info["sha256"], "items": len(items) - before}
             )
-    return Benchmark(adapter.name, items, files, raw_files, dict(sorted(skipped.items())))
+    return BenchmarkQuestions(adapter.name, items, files, raw_files, dict(sorted(skipped.items())))
 
 
 def benchmarks_from_rows(
@@ -174,5 +175,5 @@ def benchmarks_from_rows(
         if found_items:
             files = [{"name": label, "sha256": sha, "items": len(found_items)}]
             raw = [{"name": label, "sha256": sha, "size": 0}]
-            found.found[name] = Benchmark(name, found_items, files, raw)
+            found.found[name] = BenchmarkQuestions(name, found_items, files, raw)
     return found

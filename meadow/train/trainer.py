@@ -222,7 +222,7 @@ def load_data(config: TrainConfig) -> tuple[datasets.DatasetDict, DatasetPin]:
         published = hub.published(config.mixture, folder.name) or {}
         repo, commit = published.get("repo_id"), published.get("commit")
     manifest = read_manifest(folder)
-    splits = store.load_mixture(config.mixture, revision=folder.name)
+    splits = store.load_local_mixture(config.mixture, revision=folder.name)
     if "train" not in splits:
         raise TrainError(f"mixture {config.mixture!r} @ {folder.name} has no train split")
     pin = DatasetPin(
