@@ -23,9 +23,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from meadow.errors import MixerError
+from meadow.parse_runner import SourceCache
 from meadow.recipe import ALL, Recipe, SourceSpec, quota_count
 from meadow.schema import SPLITS
-from meadow.source_cache import SourceCache
 from meadow.sources import get_source
 
 MIXER_VERSION = "1"

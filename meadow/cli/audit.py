@@ -16,12 +16,12 @@ from rich.table import Table
 from meadow.cli._common import console, err_console, fmt, parse_pairs, split_csv
 from meadow.errors import AuditError, RecipeError
 from meadow.manifest import read as read_manifest
+from meadow.parse_runner import plan_source, run_plans
 from meadow.paths import source_cache_root
 from meadow.pipeline import mixture_benchmarks
 from meadow.quality import BENCHMARKS, QualitySettings, SourcePolicy, find_benchmarks
 from meadow.quality.audit import AuditReport, audit, audit_settings
 from meadow.quality.settings import NearDedup
-from meadow.source_cache import plan_source, run_plans
 from meadow.sources import get_source
 from meadow.store import list_mixtures, mixture_dir, revision_dir, revision_rows
 

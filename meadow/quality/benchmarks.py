@@ -23,10 +23,10 @@ import pyarrow as pa
 
 from meadow.converters.multiple_choice import parse_question
 from meadow.errors import BenchmarkMissingError, MissingRawFilesError
+from meadow.parse_runner import plan_source
 from meadow.paths import source_cache_root
 from meadow.raw import resolve_raw
 from meadow.schema import EvalItem
-from meadow.source_cache import plan_source
 from meadow.sources import get_source
 from meadow.sources.base import Skip, Source
 
