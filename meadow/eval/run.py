@@ -139,7 +139,7 @@ def evaluate(
             )
 
     # 4. the results
-    from meadow.train.trainer import library_versions
+    from meadow.train.publish import library_versions
 
     command = _command(lm.info.model, adapter, [b.name for b in chosen], mode, template, prime)
     results = {

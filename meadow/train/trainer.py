@@ -40,17 +40,14 @@ from meadow.train.config import TrainConfig
 from meadow.train.data import CompletionCollator, pack, response_token_count, tokenize_split
 from meadow.train.display import progress_display
 from meadow.train.loss import HIDDEN_STATE_REQUEST, ResponseLoss, has_plain_head
-from meadow.train.model import (  # the loaders are also imported from here by meadow.eval
+from meadow.train.model import (
     cpu_only,
     load_base_model,
-    load_causal_lm,
     load_tokenizer,
     offline,
-    peft_quietly,
     quiet_libraries,
     resolve_precision,
     resolved_model_path,
-    torch_dtype,
     with_lora,
 )
 from meadow.train.publish import (
@@ -397,18 +394,11 @@ def _peak_memory_mb() -> float:
 
 # meadow.eval loads models and reads run records through these names from here
 __all__ = [
-    "RUN_FILE",
     "AdapterPushResult",
     "TrainResult",
-    "library_versions",
-    "load_causal_lm",
     "load_data",
-    "load_tokenizer",
     "merge_adapter",
-    "peft_quietly",
     "push_adapter",
-    "quiet_libraries",
     "resolve_precision",
-    "torch_dtype",
     "train",
 ]
