@@ -262,9 +262,9 @@ class StoreError(MeadowError):
     does not hold, or a write that did not come out as planned."""
 
 
-class UsageError(MeadowError):
-    """A public function called with arguments that cannot work together; says the call
-    that would."""
+class LoadMixtureError(MeadowError):
+    """`load_mixture` called with arguments that cannot work together; says the call that
+    would."""
 
 
 class MixerError(MeadowError):

@@ -24,7 +24,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TypeVar
 
-from meadow.errors import HubError, UsageError, scrub_secrets
+from meadow.errors import HubError, LoadMixtureError, scrub_secrets
 from meadow.manifest import read as read_manifest_file
 from meadow.store import (
     adopt_revision,
@@ -397,7 +397,7 @@ def load_mixture(
     if "/" not in name_or_repo:
         return store.load_local_mixture(name_or_repo, name=name, revision=revision)
     if not name:
-        raise UsageError(
+        raise LoadMixtureError(
             f"load_mixture({name_or_repo!r}) needs name=CONFIG: the mixture's name in that "
             "repo (its config_name)"
         )

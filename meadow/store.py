@@ -29,7 +29,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from filelock import FileLock
 
-from meadow.errors import MixtureNotFoundError, StoreError, StoreFileError, UsageError
+from meadow.errors import LoadMixtureError, MixtureNotFoundError, StoreError, StoreFileError
 from meadow.manifest import Manifest, read_dict
 from meadow.manifest import read as read_revision_manifest
 from meadow.manifest import write as write_manifest
@@ -396,12 +396,12 @@ def load_local_mixture(name_or_repo: str, *, name: str | None = None, revision: 
     from datasets import Dataset, DatasetDict, load_dataset
 
     if name is not None and name != name_or_repo:
-        raise UsageError(
+        raise LoadMixtureError(
             f"load_mixture({name_or_repo!r}, name={name!r}): in the local store a mixture's "
             f"config is its name; call load_mixture({name!r})"
         )
     if "/" in name_or_repo:
-        raise UsageError(
+        raise LoadMixtureError(
             f"{name_or_repo!r} is a Hub repo: load it with meadow.load_mixture({name_or_repo!r}, "
             "name=CONFIG, revision=...), which pulls it into the local store"
         )
