@@ -227,8 +227,8 @@ def measure_rrf_pandas(folder: Path) -> int:
 
 def measure_meadow(source_name: str, raw: Path, num_proc: int) -> dict[str, int]:
     """The real per-source build into a fresh cache: parse, map, clean, write parquet."""
+    from meadow.parse_runner import plan_source, run_plans
     from meadow.progress import ProgressBars
-    from meadow.source_cache import plan_source, run_plans
     from meadow.sources import get_source
 
     with tempfile.TemporaryDirectory() as cache:
@@ -266,10 +266,10 @@ MEASURES = {
 def _child(args: argparse.Namespace) -> None:
     import multiprocessing
 
-    import meadow.source_cache
+    import meadow.parse_runner
 
     # Workers as direct children (not forkserver's), so RUSAGE_CHILDREN sees their memory.
-    meadow.source_cache._mp_context = lambda: multiprocessing.get_context("spawn")
+    meadow.parse_runner._mp_context = lambda: multiprocessing.get_context("spawn")
     from meadow.sources import list_sources
 
     list_sources()  # imports every adapter: not part of any route's time

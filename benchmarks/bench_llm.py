@@ -1,4 +1,4 @@
-"""Requests per second of QuestionWriter with one request in flight against sixteen.
+"""Requests per second of QaWriter with one request in flight against sixteen.
 
 Runs the real `openai` client against the test suite's OpenAI-compatible stand-in on
 127.0.0.1, which adds a fixed latency to every reply (as a remote API would), with a fresh
@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT))
 
 import tiktoken  # noqa: E402
 
-from meadow.llm import LlmSettings, LlmTask, QuestionWriter  # noqa: E402
+from meadow.llm import LlmSettings, LlmTask, QaWriter  # noqa: E402
 from tests.openai_server import OpenAIServer  # noqa: E402
 
 
@@ -49,7 +49,7 @@ def make_tasks(n: int) -> list[LlmTask]:
 def requests_per_second(server: OpenAIServer, tasks: list[LlmTask], concurrency: int) -> float:
     with tempfile.TemporaryDirectory() as folder:
         settings = LlmSettings(base_url=server.base_url, concurrency=concurrency, timeout=30)
-        writer = QuestionWriter(
+        writer = QaWriter(
             settings, cache_path=Path(folder) / "cache.sqlite", encoding=byte_encoding()
         )
         started = time.perf_counter()

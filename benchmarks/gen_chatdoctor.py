@@ -108,8 +108,8 @@ def route_build(path: Path) -> int:
     """The real per-source build: parse, map, clean, write the zstd parquet cache."""
     import tempfile
 
+    from meadow.parse_runner import plan_source, run_plans
     from meadow.progress import ProgressBars
-    from meadow.source_cache import plan_source, run_plans
     from meadow.sources.chatdoctor import ChatDoctorSource
 
     with tempfile.TemporaryDirectory() as cache:

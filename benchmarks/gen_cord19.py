@@ -228,8 +228,8 @@ def measure_meadow(path: Path) -> int:
 
 def measure_build(path: Path) -> int:
     """The source's real build: hash, parse, map, write the zstd parquet cache."""
+    from meadow.parse_runner import plan_source, run_plans
     from meadow.progress import ProgressBars
-    from meadow.source_cache import plan_source, run_plans
     from meadow.sources.cord19 import Cord19Source
 
     with tempfile.TemporaryDirectory() as cache:
@@ -249,7 +249,7 @@ ROUTES = {
 def _child(route: str, path: Path) -> None:
     import pyarrow.csv  # noqa: F401  (imports are not part of any route's time)
 
-    import meadow.source_cache  # noqa: F401
+    import meadow.parse_runner  # noqa: F401
     import meadow.sources.cord19  # noqa: F401
 
     started = time.perf_counter()

@@ -7,9 +7,9 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from meadow.manifest import read as read_manifest
+from meadow.parse_runner import SourceCache
 from meadow.quality import Benchmarks, QualitySettings, find_benchmarks
 from meadow.quality.benchmarks import benchmarks_from_rows
-from meadow.source_cache import SourceCache
 from meadow.sources.base import Source
 from meadow.store import revision_dir, revision_rows
 

@@ -20,20 +20,10 @@ from urllib.robotparser import RobotFileParser
 
 import httpx
 
-from meadow.errors import MeadowError
-from meadow.http import USER_AGENT, HttpError, make_client, request_with_retries
+from meadow.errors import HttpError, PageListError
+from meadow.http import USER_AGENT, make_client, request_with_retries
 
 logger = logging.getLogger(__name__)
-
-
-class PageListError(MeadowError):
-    """An entry of the page list that cannot be crawled as given (checked before any request)."""
-
-    def __init__(self, file_name: str, url: str, problem: str):
-        self.file_name = file_name
-        self.url = url
-        self.problem = problem
-        super().__init__(f"page {file_name!r} ({url}): {problem}")
 
 
 @dataclass

@@ -16,10 +16,9 @@ from pathlib import Path
 
 import httpx
 
-from meadow.errors import DownloadError
+from meadow.errors import DownloadError, HttpError
 from meadow.http import (
     TRANSIENT_ERRORS,
-    HttpError,
     backoff_delay,
     describe,
     make_client,

@@ -171,3 +171,118 @@ class ManifestError(MeadowError):
 
 class CardError(MeadowError):
     """A dataset card (or a repo's README) whose YAML metadata meadow cannot read or write."""
+
+
+class HttpError(MeadowError):
+    """A request that failed after its last try; `status` is None when no answer came."""
+
+    def __init__(self, url: str, problem: str, *, status: int | None = None):
+        self.url = url
+        self.problem = problem
+        self.status = status
+        super().__init__(f"{url}: {problem}")
+
+
+class PageListError(MeadowError):
+    """An entry of the page list that cannot be crawled as given (checked before any request)."""
+
+    def __init__(self, file_name: str, url: str, problem: str):
+        self.file_name = file_name
+        self.url = url
+        self.problem = problem
+        super().__init__(f"page {file_name!r} ({url}): {problem}")
+
+
+class StoreFileError(MeadowError):
+    """A bookkeeping file of the local store that is not valid JSON (refs.json, hub.json)."""
+
+    def __init__(self, path: Path, what: str, cause: Exception):
+        self.path = path
+        detail = str(cause).splitlines()[0][:120] if str(cause) else type(cause).__name__
+        super().__init__(f"{path} is damaged ({detail}): it holds {what}; {_REPAIR}")
+
+
+_REPAIR = (
+    "the revisions beside it are intact: build the mixture again to rewrite it "
+    "(the damaged file is kept as *.damaged)"
+)
+
+
+class LlmRequestError(MeadowError):
+    """A request that cannot succeed as configured: bad key, model or URL, retries spent,
+    or a malformed reply. `status` is the HTTP status when there was one."""
+
+    def __init__(self, message: str, *, status: int | None = None):
+        self.status = status
+        super().__init__(message)
+
+
+class LlmBudgetError(MeadowError):
+    """The next request would pass `max_cost`; everything answered so far is cached."""
+
+    def __init__(self, message: str, *, done: int = 0, left: int = 0, spent: float = 0.0):
+        self.done = done
+        self.left = left
+        self.spent = spent
+        super().__init__(message)
+
+
+class BenchmarkMissingError(MeadowError):
+    """A benchmark that decontamination must check has no raw files."""
+
+    def __init__(self, name: str, how_to_get: str):
+        self.name = name
+        super().__init__(
+            f"decontamination against {name!r} needs its raw files: {how_to_get} "
+            f"Then pass them with --raw {name}=PATH."
+        )
+
+
+class ConfigError(MeadowError):
+    """A training config (YAML or flag) that cannot be used; names the key."""
+
+    def __init__(self, key: str, problem: str, *, origin: str | None = None):
+        self.key = key
+        self.problem = problem
+        self.origin = origin
+        where = f"train config {origin}: " if origin else ""
+        super().__init__(f"{where}{key}: {problem}")
+
+
+class TrainError(MeadowError):
+    """Training cannot start or finish for a reason the user can fix (one line)."""
+
+
+class TemplateError(MeadowError):
+    """An unknown template name, or a template the tokenizer cannot serve."""
+
+
+class EvalError(MeadowError):
+    """An evaluation that cannot start or go on for a reason the user can fix (one line)."""
+
+
+class StoreError(MeadowError):
+    """The local store cannot do what was asked: a bad mixture name, a file a revision
+    does not hold, or a write that did not come out as planned."""
+
+
+class LoadMixtureError(MeadowError):
+    """`load_mixture` called with arguments that cannot work together; says the call that
+    would."""
+
+
+class MixerError(MeadowError):
+    """The mixer was asked to mix sources it has no parsed data for."""
+
+
+class SourceRegistrationError(MeadowError):
+    """Two sources with one name, or a source plugin that cannot be loaded as registered."""
+
+
+class AuditError(MeadowError):
+    """An audit with nothing to check against, or a target that is neither a file, a
+    built mixture nor a Hub repo with --name."""
+
+
+class FetchError(MeadowError):
+    """A crawl that cannot start (the source has no page crawler) or saved no page."""

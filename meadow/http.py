@@ -19,22 +19,12 @@ from urllib.parse import urlsplit
 import httpx
 
 from meadow._version import __version__
-from meadow.errors import MeadowError
+from meadow.errors import HttpError
 
 USER_AGENT = f"meadow/{__version__} (+https://github.com/meadow-ml/meadow)"
 
 MAX_WAIT = 60.0
 """Longest single wait between tries, whatever `Retry-After` or the backoff asks for."""
-
-
-class HttpError(MeadowError):
-    """A request that failed after its last try; `status` is None when no answer came."""
-
-    def __init__(self, url: str, problem: str, *, status: int | None = None):
-        self.url = url
-        self.problem = problem
-        self.status = status
-        super().__init__(f"{url}: {problem}")
 
 
 def make_client(*, timeout: float = 30.0, connect_timeout: float = 10.0) -> httpx.Client:

@@ -22,7 +22,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from meadow.errors import HubError, MeadowError
+from meadow.errors import HubError, LoadMixtureError
 from meadow.hub_client import authenticated, check_repo_id, retrying
 from meadow.manifest import read as read_manifest_file
 from meadow.publications import record_publication
@@ -364,14 +364,14 @@ def load_mixture(
     from meadow import store
 
     if "/" not in name_or_repo:
-        return store.load_mixture(name_or_repo, name=name, revision=revision)
+        return store.load_local_mixture(name_or_repo, name=name, revision=revision)
     if not name:
-        raise MeadowError(
+        raise LoadMixtureError(
             f"load_mixture({name_or_repo!r}) needs name=CONFIG: the mixture's name in that "
             "repo (its config_name)"
         )
     folder = pull(name_or_repo, name, revision=revision, token=token, endpoint=endpoint)
-    return store.load_mixture(name, revision=folder.name)
+    return store.load_local_mixture(name, revision=folder.name)
 
 
 __all__ = [

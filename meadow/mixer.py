@@ -22,10 +22,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from meadow.errors import MeadowError
+from meadow.errors import MixerError
+from meadow.parse_runner import SourceCache
 from meadow.recipe import ALL, Recipe, SourceSpec, quota_count
 from meadow.schema import SPLITS
-from meadow.source_cache import SourceCache
 from meadow.sources import get_source
 
 MIXER_VERSION = "1"
@@ -313,7 +313,7 @@ def select(recipe: Recipe, caches: Mapping[str, SourceCache]) -> Selection:
     """
     missing = [name for name in recipe.sources if name not in caches]
     if missing:
-        raise MeadowError(f"no parsed data for source(s) {', '.join(missing)}")
+        raise MixerError(f"no parsed data for source(s) {', '.join(missing)}")
     return Selection(
         recipe=recipe,
         sources=[

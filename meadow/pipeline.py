@@ -22,6 +22,7 @@ from meadow.llm.step import plan_llm_step, run_llm_step
 from meadow.manifest import Manifest, QualityReport, SourceStats
 from meadow.mixer import MIXER_VERSION, Selection, select
 from meadow.options import BuildOptions
+from meadow.parse_runner import SourceCache, plan_source, run_plans
 from meadow.paths import meadow_home, source_cache_root, store_root
 from meadow.progress import ProgressBars
 from meadow.quality import (
@@ -36,7 +37,6 @@ from meadow.quality.removed import REMOVED_FILE
 from meadow.raw import resolve_raw
 from meadow.recipe import Recipe, adhoc_recipe, load_recipe
 from meadow.schema import columns
-from meadow.source_cache import SourceCache, plan_source, run_plans
 from meadow.sources import get_source
 from meadow.sources.base import Source
 from meadow.store import (

@@ -1,5 +1,5 @@
-"""Recipes: what a mixture says it takes (sources, quotas, subsets, options, seed, split
-fractions), read from YAML by name or path and validated into `Recipe`/`SourceSpec`.
+"""Recipes: what a mixture says it takes (sources, quotas, subsets, option overrides, seed,
+split fractions), read from YAML by name or path and validated into `Recipe`/`SourceSpec`.
 
 What the mixer does with a recipe is `meadow.mixer`; this module never imports it.
 """
@@ -91,12 +91,16 @@ def quota_count(quota: Quota, available: int) -> int:
 
 @dataclass
 class SourceSpec:
-    """One source of a recipe: how much of it, which subsets, with which options."""
+    """One source of a recipe: how much of it, which subsets, with which option overrides.
+
+    `options` holds what the recipe's `options:` key sets: overrides of the source's
+    `default_options`; the source instance's `options_in_effect` is the two merged.
+    """
 
     name: str
     quota: Quota = ALL
     subsets: dict[str, Quota] | None = None
-    options: dict[str, Any] = field(default_factory=dict)
+    options: dict[str, Any] = field(default_factory=dict)  # overrides of default_options
     instruction: str | None = None
     paraphrase: bool = True
     llm: bool = False

@@ -29,7 +29,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from filelock import FileLock
 
-from meadow.errors import MeadowError, MixtureNotFoundError
+from meadow.errors import LoadMixtureError, MixtureNotFoundError, StoreError, StoreFileError
 from meadow.manifest import Manifest, read_dict
 from meadow.manifest import read as read_revision_manifest
 from meadow.manifest import write as write_manifest
@@ -56,7 +56,7 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,95}$")
 def check_name(name: str) -> str:
     """Mixture names become folder names and Hub config names: keep them plain."""
     if not _NAME.match(name or "") or ".." in name:
-        raise MeadowError(
+        raise StoreError(
             f"invalid mixture name {name!r}: use letters, digits, '.', '_', '+', '-' "
             "(at most 96 characters), e.g. --name my-mix"
         )
@@ -138,7 +138,7 @@ class SplitWriter:
             )
             self.files.append(f"{self.split}-00000-of-00001.parquet")
         if self._written != self.total_rows:
-            raise MeadowError(
+            raise StoreError(
                 f"internal error: wrote {self._written} rows to split "
                 f"{self.split!r}, expected {self.total_rows}"
             )
@@ -167,21 +167,6 @@ def read_json_file(path: Path, what: str) -> Any:
         return json.loads(path.read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
         raise StoreFileError(path, what, exc) from None
-
-
-class StoreFileError(MeadowError):
-    """A bookkeeping file of the local store that is not valid JSON (refs.json, hub.json)."""
-
-    def __init__(self, path: Path, what: str, cause: Exception):
-        self.path = path
-        detail = str(cause).splitlines()[0][:120] if str(cause) else type(cause).__name__
-        super().__init__(f"{path} is damaged ({detail}): it holds {what}; {_REPAIR}")
-
-
-_REPAIR = (
-    "the revisions beside it are intact: build the mixture again to rewrite it "
-    "(the damaged file is kept as *.damaged)"
-)
 
 
 @contextmanager
@@ -396,27 +381,27 @@ def revision_manifest(name: str, revision: str | None = None) -> Manifest:
     return read_revision_manifest(revision_dir(name, revision))
 
 
-def load_mixture(name_or_repo: str, *, name: str | None = None, revision: str | None = None):
+def load_local_mixture(name_or_repo: str, *, name: str | None = None, revision: str | None = None):
     """Load a built mixture as a `datasets.DatasetDict` (splits train/validation/test).
 
     Three ways to call it:
 
-        load_mixture("my-mix")                          # latest build of a name
-        load_mixture("my-mix", revision="3f2a9c0d")     # a pinned revision (prefix is fine)
-        load_mixture("sample", name="sample")           # `name` is the config name, which
-                                                        # locally is the mixture name itself
+        load_local_mixture("my-mix")                          # latest build of a name
+        load_local_mixture("my-mix", revision="3f2a9c0d")     # a pinned revision (prefix is fine)
+        load_local_mixture("sample", name="sample")           # `name` is the config name, which
+                                                              # locally is the mixture name itself
 
     The same revision always gives the same rows in the same order.
     """
     from datasets import Dataset, DatasetDict, load_dataset
 
     if name is not None and name != name_or_repo:
-        raise MeadowError(
+        raise LoadMixtureError(
             f"load_mixture({name_or_repo!r}, name={name!r}): in the local store a mixture's "
             f"config is its name; call load_mixture({name!r})"
         )
     if "/" in name_or_repo:
-        raise MeadowError(
+        raise LoadMixtureError(
             f"{name_or_repo!r} is a Hub repo: load it with meadow.load_mixture({name_or_repo!r}, "
             "name=CONFIG, revision=...), which pulls it into the local store"
         )

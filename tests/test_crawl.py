@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from meadow.crawl import FetchReport, PageListError, fetch_pages
+from meadow.crawl import FetchReport, fetch_pages
+from meadow.errors import PageListError
 from tests.httpserver import LocalServer, Reply
 
 PAGE_A = "<html><body><p>Asthma \u2013 overview</p></body></html>".encode()

@@ -15,7 +15,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-import meadow.source_cache
+import meadow.parse_runner
 from meadow import build, load_mixture
 from meadow.errors import EmptyBuildError, MissingRawFilesError, RawFileError, RecipeError
 from meadow.recipe import Recipe, SourceSpec
@@ -73,7 +73,7 @@ def test_same_recipe_and_files_give_identical_bytes(toy_files, tmp_path, monkeyp
 
 
 def test_process_count_does_not_change_the_output(toy_files, tmp_path, monkeypatch):
-    monkeypatch.setattr(meadow.source_cache, "GROUP_FILES", 1)  # one group per file
+    monkeypatch.setattr(meadow.parse_runner, "GROUP_FILES", 1)  # one group per file
     one = build(_recipe(quota=600), raw={"toy": toy_files}, num_proc=1)
     monkeypatch.setenv("MEADOW_HOME", str(tmp_path / "other_home"))
     two = build(_recipe(quota=600), raw={"toy": toy_files}, num_proc=2)

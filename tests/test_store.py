@@ -11,15 +11,9 @@ from pathlib import Path
 import pytest
 
 from meadow import build
+from meadow.errors import StoreFileError
 from meadow.recipe import Recipe, SourceSpec
-from meadow.store import (
-    StoreFileError,
-    adopt_revision,
-    list_revisions,
-    mixture_dir,
-    read_manifest,
-    update_json,
-)
+from meadow.store import adopt_revision, list_revisions, mixture_dir, read_manifest, update_json
 from tests.cli import run_cli
 from tests.toy_source import write_toy
 

@@ -26,7 +26,7 @@ class ToySource(Source):
     subsets = ("easy", "hard")
     file_suffixes = (".jsonl",)
     how_to_get = "write a .jsonl file of {id, q, a} lines."
-    options = {"upper": False}
+    default_options = {"upper": False}
 
     def parse(self, path: Path) -> Iterator[dict[str, Any] | Skip]:
         with path.open(encoding="utf-8") as lines:
@@ -40,7 +40,7 @@ class ToySource(Source):
         if not item.get("a"):
             yield Skip("missing_answer")
             return
-        answer = item["a"].upper() if self.settings["upper"] else item["a"]
+        answer = item["a"].upper() if self.options_in_effect["upper"] else item["a"]
         yield self.record(
             input=item["q"],
             output=answer,

@@ -15,13 +15,13 @@ from rich.table import Table
 
 from meadow.build_benchmarks import mixture_benchmarks
 from meadow.cli._common import console, err_console, fmt, parse_pairs, split_csv
-from meadow.errors import MeadowError, RecipeError
+from meadow.errors import AuditError, RecipeError
 from meadow.manifest import read as read_manifest
+from meadow.parse_runner import plan_source, run_plans
 from meadow.paths import source_cache_root
 from meadow.quality import BENCHMARKS, QualitySettings, SourcePolicy, find_benchmarks
 from meadow.quality.audit import AuditReport, audit, audit_settings
 from meadow.quality.settings import NearDedup
-from meadow.source_cache import plan_source, run_plans
 from meadow.sources import get_source
 from meadow.store import list_mixtures, mixture_dir, revision_dir, revision_rows
 
@@ -118,7 +118,7 @@ def audit_command(
     benchmarks = find_benchmarks(names, given=given, require=required)
     benchmarks.fill_from(built)
     if not benchmarks.found:
-        raise MeadowError(
+        raise AuditError(
             "no benchmark raw files found: pass them with --raw BENCHMARK=PATH "
             f"({', '.join(BENCHMARKS)}), e.g. --raw usmle=./usmle, or a built evaluation "
             "mixture with --benchmark-mixture NAME"
@@ -145,7 +145,7 @@ def _rows_of(
         return _revision_rows(revision_dir(target, revision), target)
     if re.fullmatch(r"[\w.-]+/[\w.-]+", target) and not target.startswith("."):
         if not config:
-            raise MeadowError(
+            raise AuditError(
                 f"{target} is read as a Hub repo id: add --name CONFIG (the mixture's name in "
                 "it), or give the path of an existing file"
             )
@@ -153,7 +153,7 @@ def _rows_of(
 
         return _revision_rows(pull(target, config, revision=revision), config, label=target)
     built = ", ".join(list_mixtures()) or "none"
-    raise MeadowError(
+    raise AuditError(
         f"{target}: no such file or folder, and no mixture of that name in the local store "
         f"(built: {built}); pass a .json/.jsonl/.csv/.parquet file, a mixture name, or a Hub "
         "repo id with --name"

@@ -10,7 +10,7 @@ import typer
 
 from meadow.cli._common import console, err_console
 from meadow.crawl import fetch_pages
-from meadow.errors import MeadowError, RawFileError
+from meadow.errors import FetchError, RawFileError
 from meadow.paths import downloads_root
 from meadow.progress import ProgressBars
 from meadow.sources import get_source
@@ -70,7 +70,7 @@ def fetch_command(
     cls = get_source(source)
     template = getattr(cls, "page_url", None)
     if not template or not hasattr(cls, "page_filename"):
-        raise MeadowError(
+        raise FetchError(
             f"source {source!r} has no page crawler; pass its files with --raw {source}=PATH"
         )
     titles = read_titles(pages)
@@ -95,4 +95,4 @@ def fetch_command(
     if report.saved + report.existing:
         console.print(f"next: meadow build --sources {source} --raw {source}={out_dir}")
     else:
-        raise MeadowError(f"no page of {pages} could be fetched")
+        raise FetchError(f"no page of {pages} could be fetched")

@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from meadow.cli._common import console, err_console, fmt
-from meadow.errors import MeadowError, RecipeError
+from meadow.errors import MeadowError, RecipeError, StoreError
 from meadow.manifest import Manifest, SourceStats, as_manifest
 from meadow.publications import publications
 from meadow.quality.removed import REMOVED_FILE, read_removed
@@ -189,7 +189,7 @@ def show_removed(
         raise RecipeError("--limit", f"expected a count of rows (0 or more), got {limit}")
     path = revision_dir(name, rev) / REMOVED_FILE
     if not path.is_file():
-        raise MeadowError(_no_removed_file(manifest))
+        raise StoreError(_no_removed_file(manifest))
     rows, total = read_removed(path, source=source, step=step, limit=limit)
     if json_output:
         console.print_json(json.dumps(rows, ensure_ascii=False))

@@ -13,12 +13,12 @@ results in the model card, `run` joins them. torch is imported only when a model
 
 from __future__ import annotations
 
+from meadow.errors import EvalError
 from meadow.eval.benchmarks import (
     BENCHMARK_NAMES,
     DEFAULT_BENCHMARKS,
-    Benchmark,
     BenchmarkItems,
-    EvalError,
+    EvalBenchmark,
     get_benchmark,
     load_benchmark,
 )
@@ -30,7 +30,7 @@ __all__ = [
     "DEFAULT_BENCHMARKS",
     "MEDALPACA_PRIME",
     "MODES",
-    "Benchmark",
+    "EvalBenchmark",
     "BenchmarkItems",
     "EvalError",
     "EvaluationResult",

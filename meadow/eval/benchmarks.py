@@ -38,7 +38,7 @@ from typing import Any
 
 from meadow.converters.multiple_choice import format_answer, format_question
 from meadow.download import download, sha256_file
-from meadow.errors import DownloadError, MeadowError, RawFileError
+from meadow.errors import DownloadError, EvalError, RawFileError
 from meadow.raw import resolve_raw
 from meadow.schema import EvalItem
 from meadow.sources import get_source
@@ -55,12 +55,8 @@ PUBMEDQA_TEST_URL = (
 NOT_IN_TEST_SPLIT = "not_in_test_split"
 
 
-class EvalError(MeadowError):
-    """An evaluation that cannot start or go on for a reason the user can fix (one line)."""
-
-
 @dataclass(frozen=True)
-class Benchmark:
+class EvalBenchmark:
     """One benchmark: where its items come from and how they are asked.
 
     Attributes:
@@ -131,14 +127,14 @@ def _pubmedqa_labelled(path: Path) -> bool:
     return FILES.get(path.name) == "labelled"
 
 
-def _benchmarks() -> dict[str, Benchmark]:
+def _benchmarks() -> dict[str, EvalBenchmark]:
     from meadow.sources import medmcqa, medqa
 
     medqa_test = _split_is("test", medqa.split_of)
     return {
         b.name: b
         for b in (
-            Benchmark(
+            EvalBenchmark(
                 "usmle",
                 "usmle",
                 "USMLE self-assessment",
@@ -146,7 +142,7 @@ def _benchmarks() -> dict[str, Benchmark]:
                 "medalpaca/medical_meadow_usmle_self_assessment",
                 group="step",
             ),
-            Benchmark(
+            EvalBenchmark(
                 "medqa",
                 "medqa",
                 "MedQA (USMLE, 4 options)",
@@ -156,7 +152,7 @@ def _benchmarks() -> dict[str, Benchmark]:
                 source_options={"option_count": 4},
                 keep=medqa_test,
             ),
-            Benchmark(
+            EvalBenchmark(
                 "medqa5",
                 "medqa",
                 "MedQA (USMLE, 5 options)",
@@ -166,7 +162,7 @@ def _benchmarks() -> dict[str, Benchmark]:
                 source_options={"option_count": 5},
                 keep=medqa_test,
             ),
-            Benchmark(
+            EvalBenchmark(
                 "medmcqa",
                 "medmcqa",
                 "MedMCQA",
@@ -174,7 +170,7 @@ def _benchmarks() -> dict[str, Benchmark]:
                 "openlifescienceai/medmcqa",
                 keep=_split_is("dev", medmcqa.split_of),
             ),
-            Benchmark(
+            EvalBenchmark(
                 "pubmedqa",
                 "pubmedqa",
                 "PubMedQA (PQA-L)",
@@ -185,7 +181,7 @@ def _benchmarks() -> dict[str, Benchmark]:
                 answers="decision",
                 keep=_pubmedqa_labelled,
             ),
-            Benchmark(
+            EvalBenchmark(
                 "mmlu",
                 "mmlu",
                 "MMLU (health subjects)",
@@ -202,7 +198,7 @@ BENCHMARK_NAMES: tuple[str, ...] = ("usmle", "medqa", "medqa5", "medmcqa", "pubm
 DEFAULT_BENCHMARKS: tuple[str, ...] = ("usmle", "medqa", "medmcqa", "pubmedqa", "mmlu")
 
 
-def get_benchmark(name: str) -> Benchmark:
+def get_benchmark(name: str) -> EvalBenchmark:
     """The benchmark `name`; the error lists the ones there are."""
     found = _benchmarks().get(name)
     if found is None:
@@ -227,7 +223,7 @@ class BenchmarkItems:
             USMLE without its image list).
     """
 
-    benchmark: Benchmark
+    benchmark: EvalBenchmark
     items: list[EvalItem]
     excluded: Counter
     instruction: str
@@ -242,7 +238,7 @@ def sample_path(source: str) -> Path:
     return Path(str(resources.files("meadow") / "samples" / source))
 
 
-def load_benchmark(benchmark: Benchmark, raw: Path | None = None) -> BenchmarkItems:
+def load_benchmark(benchmark: EvalBenchmark, raw: Path | None = None) -> BenchmarkItems:
     """The items of `benchmark` from `raw` (`--raw`), or from the download cache.
 
     Raw files are found as `meadow build` finds them (`meadow.raw.resolve_raw`): a source
@@ -336,9 +332,8 @@ def _pubmedqa_test_split(raw: Path, downloaded: bool) -> tuple[Path, frozenset[s
 __all__ = [
     "BENCHMARK_NAMES",
     "DEFAULT_BENCHMARKS",
-    "Benchmark",
+    "EvalBenchmark",
     "BenchmarkItems",
-    "EvalError",
     "get_benchmark",
     "load_benchmark",
     "sample_path",

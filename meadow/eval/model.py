@@ -17,9 +17,16 @@ from typing import Any
 
 import torch
 
-from meadow.eval.benchmarks import EvalError
-from meadow.train.config import TrainError
+from meadow.errors import EvalError, TrainError
 from meadow.train.generate import ADAPTER_CONFIG
+from meadow.train.model import (
+    load_causal_lm,
+    load_tokenizer,
+    peft_quietly,
+    quiet_libraries,
+    torch_dtype,
+)
+from meadow.train.publish import RUN_FILE
 from meadow.train.templates import (
     DEFAULT_TEMPLATE,
     TEMPLATE_FILE,
@@ -27,14 +34,6 @@ from meadow.train.templates import (
     check_template,
     get_template,
     load_template,
-)
-from meadow.train.trainer import (
-    RUN_FILE,
-    load_causal_lm,
-    load_tokenizer,
-    peft_quietly,
-    quiet_libraries,
-    torch_dtype,
 )
 
 DEVICES = ("auto", "cpu", "cuda")

@@ -18,7 +18,8 @@ from typing import Any
 
 from rich.table import Table
 
-from meadow.eval.benchmarks import EvalError, get_benchmark
+from meadow.errors import EvalError
+from meadow.eval.benchmarks import get_benchmark
 
 Z_95 = 1.959964  # the normal quantile of a two-sided 95% interval
 DECIMALS = 6

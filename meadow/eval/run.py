@@ -26,11 +26,10 @@ from pathlib import Path
 from typing import Any
 
 from meadow._version import __version__
-from meadow.errors import RecipeError
+from meadow.errors import EvalError, RecipeError
 from meadow.eval.benchmarks import (
     DEFAULT_BENCHMARKS,
     BenchmarkItems,
-    EvalError,
     get_benchmark,
     load_benchmark,
     sample_path,
@@ -140,7 +139,7 @@ def evaluate(
             )
 
     # 4. the results
-    from meadow.train.trainer import library_versions
+    from meadow.train.publish import library_versions
 
     command = _command(lm.info.model, adapter, [b.name for b in chosen], mode, template, prime)
     results = {

@@ -33,7 +33,7 @@ from typing import Any
 
 import torch
 
-from meadow.eval.benchmarks import Benchmark
+from meadow.eval.benchmarks import EvalBenchmark
 from meadow.eval.extract import extract_letter
 from meadow.eval.results import DECIMALS
 from meadow.schema import EvalItem
@@ -62,7 +62,11 @@ class EncodedItem:
 
 
 def encode_item(
-    benchmark: Benchmark, item: EvalItem, instruction: str, template: PromptTemplate, tokenizer: Any
+    benchmark: EvalBenchmark,
+    item: EvalItem,
+    instruction: str,
+    template: PromptTemplate,
+    tokenizer: Any,
 ) -> EncodedItem:
     """The item's prompt and continuations, as training would tokenise its row."""
     question_instruction, question = benchmark.prompt(item, instruction)
@@ -84,7 +88,7 @@ def encode_item(
 
 
 def generation_prompt(
-    benchmark: Benchmark,
+    benchmark: EvalBenchmark,
     item: EvalItem,
     instruction: str,
     template: PromptTemplate,

@@ -6,7 +6,7 @@ Anki card, and published none of that code. This module does it in the open, rep
 
 * any OpenAI-compatible endpoint (OpenAI, Azure, vLLM, Ollama) through the official `openai`
   client; the key comes from OPENAI_API_KEY and is never printed, logged, cached or stored;
-* `QuestionWriter.plan()` counts requests, input tokens (tiktoken) and cost before anything
+* `QaWriter.plan()` counts requests, input tokens (tiktoken) and cost before anything
   is sent; `LlmSettings.max_cost` stops before the budget would be passed;
 * every reply is cached in SQLite under MEADOW_HOME, keyed by model, prompt version and
   input, so a rerun or a crash never pays twice; the quality gate reads the cached text,
@@ -17,7 +17,7 @@ Anki card, and published none of that code. This module does it in the open, rep
 The parts, each in its own module: `tasks` (the types a source makes and reads), `prompts`,
 `settings`, `prices`, `tokens` (counting, also for the dataset card), `budget` (the plan and
 the cost limit), `cache` (SQLite), `client` (one request, its errors), `gate` (the quality
-gate), `writer` (`QuestionWriter` and its thread pool) and `step` (the build's LLM step:
+gate), `writer` (`QaWriter` and its thread pool) and `step` (the build's LLM step:
 which selected rows, asked for or only priced). The names below load their module
 on first use, so importing `meadow.llm.tasks` or `meadow.llm.tokens` loads no client code.
 """
@@ -27,27 +27,26 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from meadow.errors import LlmBudgetError, LlmRequestError
+
 if TYPE_CHECKING:
-    from meadow.llm.budget import LlmBudgetError, LlmPlan
-    from meadow.llm.client import LlmRequestError
+    from meadow.llm.budget import LlmPlan
     from meadow.llm.prices import PRICES
     from meadow.llm.prompts import PROMPT_VERSIONS
     from meadow.llm.settings import DEFAULT_MODEL, LlmSettings
     from meadow.llm.tasks import LlmResult, LlmTask
-    from meadow.llm.writer import LlmStats, QuestionWriter
+    from meadow.llm.writer import LlmStats, QaWriter
 
 _EXPORTS = {
     "DEFAULT_MODEL": "settings",
-    "LlmBudgetError": "budget",
     "LlmPlan": "budget",
-    "LlmRequestError": "client",
     "LlmResult": "tasks",
     "LlmSettings": "settings",
     "LlmStats": "writer",
     "LlmTask": "tasks",
     "PRICES": "prices",
     "PROMPT_VERSIONS": "prompts",
-    "QuestionWriter": "writer",
+    "QaWriter": "writer",
 }
 
 __all__ = [
@@ -61,7 +60,7 @@ __all__ = [
     "LlmSettings",
     "LlmStats",
     "LlmTask",
-    "QuestionWriter",
+    "QaWriter",
 ]
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from meadow.errors import MeadowError
 from meadow.llm.tokens import CHARS_PER_TOKEN
 
 
@@ -55,13 +54,3 @@ class LlmPlan:
         else:
             lines.append(f"cost: about ${self.cost_usd:,.4f}")
         return "\n".join(lines)
-
-
-class LlmBudgetError(MeadowError):
-    """The next request would pass `max_cost`; everything answered so far is cached."""
-
-    def __init__(self, message: str, *, done: int = 0, left: int = 0, spent: float = 0.0):
-        self.done = done
-        self.left = left
-        self.spent = spent
-        super().__init__(message)

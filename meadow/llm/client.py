@@ -8,7 +8,7 @@ import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from meadow.errors import MeadowError, scrub_secrets
+from meadow.errors import LlmRequestError, scrub_secrets
 from meadow.llm.tasks import Reply
 
 if TYPE_CHECKING:
@@ -17,15 +17,6 @@ if TYPE_CHECKING:
     from meadow.llm.settings import LlmSettings
 
 _PLACEHOLDER_KEY = "meadow-no-key"  # local servers need no key; the client insists on one
-
-
-class LlmRequestError(MeadowError):
-    """A request that cannot succeed as configured: bad key, model or URL, retries spent,
-    or a malformed reply. `status` is the HTTP status when there was one."""
-
-    def __init__(self, message: str, *, status: int | None = None):
-        self.status = status
-        super().__init__(message)
 
 
 def make_client(settings: LlmSettings) -> openai.OpenAI:

@@ -18,7 +18,7 @@ from meadow.llm.budget import LlmPlan
 from meadow.llm.prompts import PROMPT_VERSIONS
 from meadow.llm.settings import LlmSettings
 from meadow.llm.tasks import LlmTask
-from meadow.llm.writer import QuestionWriter
+from meadow.llm.writer import QaWriter
 from meadow.manifest import LlmReport
 from meadow.mixer import Selection
 from meadow.progress import ProgressBars
@@ -53,7 +53,7 @@ def run_llm_step(
     the recipe uses no LLM); `overrides` are the command line's `llm_*` settings."""
     if not recipe.uses_llm():
         return LlmStep()
-    writer = QuestionWriter(llm_settings(recipe, overrides))
+    writer = QaWriter(llm_settings(recipe, overrides))
     stats = write_with_llm(selection, adapters, writer, progress)
     key = {
         "model": writer.settings.model,
@@ -74,7 +74,7 @@ def plan_llm_step(
     """What the LLM step would ask for `selection`'s rows, and its cost, without asking."""
     if not recipe.uses_llm():
         raise RecipeError("--llm", "this build asks no LLM for anything: add --llm")
-    writer = QuestionWriter(llm_settings(recipe, overrides))
+    writer = QaWriter(llm_settings(recipe, overrides))
     tasks = [task for task, _ in llm_tasks(selection, adapters)]
     return writer.plan(tasks)
 
@@ -107,7 +107,7 @@ def llm_tasks(
 def write_with_llm(
     selection: Selection,
     adapters: Mapping[str, Source],
-    writer: QuestionWriter,
+    writer: QaWriter,
     progress: bool | None,
 ) -> dict[str, dict[str, Any]]:
     """Ask the LLM for the selected rows, set the selection's rewrites, say what happened.

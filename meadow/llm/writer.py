@@ -1,4 +1,4 @@
-"""`QuestionWriter`: plans a run's requests and cost, then answers its tasks from the
+"""`QaWriter`: plans a run's requests and cost, then answers its tasks from the
 cache first and with requests in a thread pool, within the budget."""
 
 from __future__ import annotations
@@ -12,9 +12,10 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from meadow.llm.budget import LlmBudgetError, LlmPlan
+from meadow.errors import LlmBudgetError, LlmRequestError
+from meadow.llm.budget import LlmPlan
 from meadow.llm.cache import ReplyCache, input_id
-from meadow.llm.client import LlmRequestError, ask, make_client
+from meadow.llm.client import ask, make_client
 from meadow.llm.gate import judge
 from meadow.llm.prices import PRICES, price_of
 from meadow.llm.prompts import PROMPT_VERSIONS, TYPICAL_OUTPUT_TOKENS, chat_messages
@@ -60,8 +61,9 @@ class LlmStats:
         return asdict(self)
 
 
-class QuestionWriter:
-    """Writes questions for tasks through an OpenAI-compatible endpoint, with a reply cache.
+class QaWriter:
+    """Writes questions and answers for tasks through an OpenAI-compatible endpoint, with a
+    reply cache.
 
     One writer runs one `run()` at a time: the cache connection and the budget belong to
     the calling thread, and only the HTTP requests go to worker threads (the `openai`
@@ -132,7 +134,7 @@ class QuestionWriter:
     def stats(self) -> LlmStats:
         """What the last `run()` did (also after it raised)."""
         if self._stats is None:
-            raise RuntimeError("QuestionWriter.stats: run() has not been called yet")
+            raise RuntimeError("QaWriter.stats: run() has not been called yet")
         return self._stats
 
     # -- helpers shared by plan() and run()
@@ -164,9 +166,7 @@ class QuestionWriter:
 class _Run:
     """The state of one `run()`: replies, budget and counts, owned by the calling thread."""
 
-    def __init__(
-        self, writer: QuestionWriter, items: list[Item], progress: Callable[[int], None] | None
-    ):
+    def __init__(self, writer: QaWriter, items: list[Item], progress: Callable[[int], None] | None):
         self.writer = writer
         self.settings = writer.settings
         self.items = items

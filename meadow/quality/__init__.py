@@ -18,12 +18,8 @@ from __future__ import annotations
 from importlib.metadata import version
 from typing import Any
 
-from meadow.quality.benchmarks import (
-    Benchmark,
-    BenchmarkMissingError,
-    Benchmarks,
-    find_benchmarks,
-)
+from meadow.errors import BenchmarkMissingError
+from meadow.quality.benchmarks import BenchmarkQuestions, Benchmarks, find_benchmarks
 from meadow.quality.decontam import BenchmarkIndex, Match
 from meadow.quality.run import QualityRun
 from meadow.quality.settings import BENCHMARKS, QUALITY_VERSION, QualitySettings, SourcePolicy
@@ -31,7 +27,7 @@ from meadow.quality.settings import BENCHMARKS, QUALITY_VERSION, QualitySettings
 __all__ = [
     "BENCHMARKS",
     "QUALITY_VERSION",
-    "Benchmark",
+    "BenchmarkQuestions",
     "BenchmarkIndex",
     "BenchmarkMissingError",
     "Benchmarks",

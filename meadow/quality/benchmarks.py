@@ -22,29 +22,19 @@ from typing import Any
 import pyarrow as pa
 
 from meadow.converters.multiple_choice import parse_question
-from meadow.errors import MeadowError, MissingRawFilesError
+from meadow.errors import BenchmarkMissingError, MissingRawFilesError
+from meadow.parse_runner import plan_source
 from meadow.paths import source_cache_root
 from meadow.raw import resolve_raw
 from meadow.schema import EvalItem
-from meadow.source_cache import plan_source
 from meadow.sources import get_source
 from meadow.sources.base import Skip, Source
 
 
-class BenchmarkMissingError(MeadowError):
-    """A benchmark that decontamination must check has no raw files."""
-
-    def __init__(self, name: str, how_to_get: str):
-        self.name = name
-        super().__init__(
-            f"decontamination against {name!r} needs its raw files: {how_to_get} "
-            f"Then pass them with --raw {name}=PATH."
-        )
-
-
 @dataclass
-class Benchmark:
-    """One benchmark's evaluation items and the files they came from.
+class BenchmarkQuestions:
+    """One benchmark's questions, the ones decontamination checks the training rows against,
+    and the files they came from.
 
     Attributes:
         name: the source name (`usmle`, `medqa`, …).
@@ -65,7 +55,7 @@ class Benchmark:
 class Benchmarks:
     """The benchmarks found (with their items) and those that were not, with why."""
 
-    found: dict[str, Benchmark] = field(default_factory=dict)
+    found: dict[str, BenchmarkQuestions] = field(default_factory=dict)
     # name -> (why it was not checked, where to get its files)
     missing: dict[str, tuple[str, str]] = field(default_factory=dict)
 
@@ -135,7 +125,7 @@ def find_benchmarks(
     return found
 
 
-def _read(adapter: Source, raw: Path, raw_files: list[dict[str, Any]] | None) -> Benchmark:
+def _read(adapter: Source, raw: Path, raw_files: list[dict[str, Any]] | None) -> BenchmarkQuestions:
     shards = adapter.shards(raw)
     if raw_files is None or len(raw_files) != len(shards):
         raw_files = plan_source(adapter, raw, source_cache_root(), workers=4).raw_files
@@ -153,7 +143,7 @@ def _read(adapter: Source, raw: Path, raw_files: list[dict[str, Any]] | None) ->
             files.append(
                 {"name": info["name"], "sha256": info["sha256"], "items": len(items) - before}
             )
-    return Benchmark(adapter.name, items, files, raw_files, dict(sorted(skipped.items())))
+    return BenchmarkQuestions(adapter.name, items, files, raw_files, dict(sorted(skipped.items())))
 
 
 def benchmarks_from_rows(
@@ -185,5 +175,5 @@ def benchmarks_from_rows(
         if found_items:
             files = [{"name": label, "sha256": sha, "items": len(found_items)}]
             raw = [{"name": label, "sha256": sha, "size": 0}]
-            found.found[name] = Benchmark(name, found_items, files, raw)
+            found.found[name] = BenchmarkQuestions(name, found_items, files, raw)
     return found

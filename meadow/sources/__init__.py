@@ -14,7 +14,7 @@ import importlib
 import pkgutil
 from importlib.metadata import entry_points
 
-from meadow.errors import MeadowError, UnknownSourceError
+from meadow.errors import SourceRegistrationError, UnknownSourceError
 from meadow.sources.base import RawFile, Skip, Source
 
 ENTRY_POINT_GROUP = "meadow.sources"
@@ -32,7 +32,7 @@ def register_source(cls: type[Source]) -> type[Source]:
         raise TypeError(f"{cls.__name__} must set a string class attribute `name`")
     existing = _REGISTRY.get(name)
     if existing is not None and existing is not cls:
-        raise MeadowError(
+        raise SourceRegistrationError(
             f"two sources are named {name!r}: {existing.__module__}.{existing.__qualname__} "
             f"and {cls.__module__}.{cls.__qualname__}"
         )
@@ -52,11 +52,11 @@ def _discover() -> None:
         try:
             cls = ep.load()
         except Exception as exc:  # a broken plugin must not break meadow
-            raise MeadowError(
+            raise SourceRegistrationError(
                 f"source plugin {ep.name!r} ({ep.value}) failed to load: {exc}"
             ) from exc
         if getattr(cls, "name", None) != ep.name:
-            raise MeadowError(
+            raise SourceRegistrationError(
                 f"source plugin {ep.value} is registered as {ep.name!r} "
                 f"but its class says name={getattr(cls, 'name', None)!r}"
             )

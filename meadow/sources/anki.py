@@ -129,7 +129,7 @@ class AnkiSource(Source):
     file_suffixes = (".apkg",)
     version = "1"
     llm_subsets = ("*",)
-    options = {
+    default_options = {
         "max_collection_mb": MAX_COLLECTION_MB,
         "max_compression_ratio": MAX_COMPRESSION_RATIO,
     }
@@ -137,7 +137,7 @@ class AnkiSource(Source):
     def __init__(self, *, instruction: str | None = None, **options: Any):
         super().__init__(instruction=instruction, **options)
         for name in _LIMIT_OPTIONS:
-            value = self.settings[name]
+            value = self.options_in_effect[name]
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
                 raise RecipeError(
                     f"sources.anki.options.{name}", f"expected a positive number, got {value!r}"
@@ -174,14 +174,14 @@ class AnkiSource(Source):
 
     def _budget(self, path: Path, apkg: zipfile.ZipFile, member: str) -> _Budget:
         """How many bytes `member` may decompress to, and the option that decides it."""
-        absolute = int(self.settings["max_collection_mb"] * _MB)
-        ratio = self.settings["max_compression_ratio"]
+        absolute = int(self.options_in_effect["max_collection_mb"] * _MB)
+        ratio = self.options_in_effect["max_compression_ratio"]
         by_ratio = max(_RATIO_FLOOR, int(ratio * apkg.getinfo(member).compress_size))
         if by_ratio < absolute:
             why = f"over {ratio:g} times its {apkg.getinfo(member).compress_size:,} bytes"
             return _Budget(path, member, by_ratio, why, "max_compression_ratio", ratio)
         why = "over the max_collection_mb limit"
-        mb = self.settings["max_collection_mb"]
+        mb = self.options_in_effect["max_collection_mb"]
         return _Budget(path, member, absolute, why, "max_collection_mb", mb)
 
     def to_records(self, item: dict[str, Any]) -> Iterable[Record | Skip]:

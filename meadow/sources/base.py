@@ -115,7 +115,9 @@ class Source(ABC):
             which suffixes or names were wanted).
         version: the adapter version; bump it when the output for the same raw files
             changes, so cached per-source builds are not reused.
-        options: recipe-settable options and their defaults.
+        default_options: the options a recipe may set, with their defaults; a recipe's
+            `options:` overrides them, and `options_in_effect` (on the instance) holds the
+            result.
         evaluation_subsets: subsets that are benchmarks (`"*"` for all): the mixer puts
             their rows only in the test split unless a recipe sets `train_on_evaluation`.
         instruction_paraphrases: per subset (`"*"` for all), wordings of the instruction
@@ -147,7 +149,7 @@ class Source(ABC):
     several_files: ClassVar[str] = "all"
     missing_files: ClassVar[str] = ""
     version: ClassVar[str] = "1"
-    options: ClassVar[dict[str, Any]] = {}
+    default_options: ClassVar[dict[str, Any]] = {}
     evaluation_subsets: ClassVar[tuple[str, ...]] = ()
     instruction_paraphrases: ClassVar[dict[str, tuple[str, ...]]] = {}
     llm_subsets: ClassVar[tuple[str, ...]] = ()
@@ -156,15 +158,15 @@ class Source(ABC):
     boilerplate: ClassVar[bool] = False
 
     def __init__(self, *, instruction: str | None = None, **options: Any):
-        unknown = sorted(set(options) - set(self.options))
+        unknown = sorted(set(options) - set(self.default_options))
         if unknown:
-            allowed = ", ".join(sorted(self.options)) or "none"
+            allowed = ", ".join(sorted(self.default_options)) or "none"
             raise RecipeError(
                 f"sources.{self.name}.options.{unknown[0]}",
                 f"unknown option for source {self.name!r}; available: {allowed}",
             )
         self.instruction = instruction or self.default_instruction
-        self.settings: dict[str, Any] = {**self.options, **options}
+        self.options_in_effect: dict[str, Any] = {**self.default_options, **options}
 
     # -- what an adapter implements ---------------------------------------------------
 
@@ -318,7 +320,7 @@ class Source(ABC):
             "source": self.name,
             "version": self.version,
             "instruction": self.instruction,
-            "options": self.settings,
+            "options": self.options_in_effect,
         }
         if max_field_chars() != MAX_FIELD_CHARS:  # it decides which rows are kept
             data["max_field_chars"] = max_field_chars()

@@ -110,15 +110,15 @@ class ChatDoctorSource(Source):
     language = "en"
     boilerplate = True  # "Hi, Thanks for your query." … "Regards, Chat Doctor."
     version = "1"
-    options: ClassVar[dict[str, Any]] = {"icliniq_answer": "answer_icliniq"}
+    default_options: ClassVar[dict[str, Any]] = {"icliniq_answer": "answer_icliniq"}
 
     def __init__(self, *, instruction: str | None = None, **options: Any):
         super().__init__(instruction=instruction, **options)
-        if self.settings["icliniq_answer"] not in ICLINIQ_ANSWERS:
+        if self.options_in_effect["icliniq_answer"] not in ICLINIQ_ANSWERS:
             raise RecipeError(
                 f"sources.{self.name}.options.icliniq_answer",
                 f"expected one of {', '.join(ICLINIQ_ANSWERS)}, "
-                f"got {self.settings['icliniq_answer']!r}",
+                f"got {self.options_in_effect['icliniq_answer']!r}",
             )
         # A recipe's instruction replaces the rows' own; otherwise each row keeps its own.
         self._instruction_given = instruction is not None
@@ -158,7 +158,7 @@ class ChatDoctorSource(Source):
                 f"cannot tell which ChatDoctor file this is from its name: expected "
                 f"{EXPECTED_NAMES}; rename it",
             )
-        answer_key = self.settings["icliniq_answer"] if subset == "icliniq" else "output"
+        answer_key = self.options_in_effect["icliniq_answer"] if subset == "icliniq" else "output"
         required = ("input", answer_key)
         rows = stream_array_or_lines(path, "a list of ChatDoctor conversations")
         for index, row in enumerate(rows):
@@ -185,7 +185,7 @@ class ChatDoctorSource(Source):
         """The question is the input; the (doctor's) answer is the output."""
         row: dict[str, Any] = item["row"]
         subset: str = item["subset"]
-        answer_key = self.settings["icliniq_answer"] if subset == "icliniq" else "output"
+        answer_key = self.options_in_effect["icliniq_answer"] if subset == "icliniq" else "output"
         question, answer = row["input"], row[answer_key]
         if not (_is_text(question) and _is_text(answer)):
             return [Skip("not_text")]

@@ -163,7 +163,7 @@ class Cord19Source(Source):
     )
     file_suffixes = (".csv",)
     version = "1"
-    options: ClassVar[dict[str, Any]] = {"min_abstract_words": 10}
+    default_options: ClassVar[dict[str, Any]] = {"min_abstract_words": 10}
 
     def file_shards(self, path: Path) -> list[Path]:
         """`metadata.csv` itself; the parses beside it are read while it is parsed.
@@ -205,7 +205,7 @@ class Cord19Source(Source):
         columns = _check_header(path)
         wanted = [c for c in (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS) if c in columns]
         parses_root = path.parent if (path.parent / PARSES / "pdf_json").is_dir() else None
-        min_words = int(self.settings["min_abstract_words"])
+        min_words = int(self.options_in_effect["min_abstract_words"])
         seen: set[str] = set()
         for batch in _batches(path, wanted):
             uids = batch.column("cord_uid").to_pylist()

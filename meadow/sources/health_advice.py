@@ -99,7 +99,7 @@ class HealthAdviceSource(Source):
         f"holds none of the health advice files ({', '.join(FILES)}); download them from {_REPO}"
     )
     version = "1"
-    options: ClassVar[dict[str, Any]] = {}
+    default_options: ClassVar[dict[str, Any]] = {}
 
     def file_shards(self, path: Path) -> list[Path]:
         """One annotation file, by its name."""

@@ -98,16 +98,20 @@ class LocalSource(Source):
     file_suffixes = FORMATS
     missing_files = f"folder holds no {_FORMAT_NAMES} files: {_WANT}"
     version = "1"
-    options: ClassVar[dict[str, Any]] = {"columns": {}, "license": "unknown", "subset": None}
+    default_options: ClassVar[dict[str, Any]] = {
+        "columns": {},
+        "license": "unknown",
+        "subset": None,
+    }
 
     def __init__(self, *, instruction: str | None = None, **options: Any):
         super().__init__(instruction=instruction, **options)
         self._fixed_instruction = instruction
-        given = _checked_columns(self.settings["columns"])
+        given = _checked_columns(self.options_in_effect["columns"])
         self.columns: dict[str, str] = {**DEFAULT_COLUMNS, **given}
         self._explicit = frozenset(given)
         for key in ("license", "subset"):
-            value = self.settings[key]
+            value = self.options_in_effect[key]
             if value is None and key == "subset":
                 continue
             if not isinstance(value, str) or not value.strip():
@@ -115,8 +119,8 @@ class LocalSource(Source):
                     f"sources.{self.name}.options.{key}",
                     f"expected a non-empty text, got {value!r}",
                 )
-        self._license = self.settings["license"].strip()
-        self._subset = (self.settings["subset"] or "").strip()
+        self._license = self.options_in_effect["license"].strip()
+        self._subset = (self.options_in_effect["subset"] or "").strip()
 
     # -- files ----------------------------------------------------------------------------
 

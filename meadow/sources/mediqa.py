@@ -117,17 +117,17 @@ class MediqaSource(Source):
     )
     file_suffixes = (".json", ".xml")
     version = "1"
-    options: ClassVar[dict[str, Any]] = {"min_reference_score": 3, "summary": "abstractive"}
+    default_options: ClassVar[dict[str, Any]] = {"min_reference_score": 3, "summary": "abstractive"}
 
     def __init__(self, *, instruction: str | None = None, **options: Any):
         super().__init__(instruction=instruction, **options)
-        kind = self.settings["summary"]
+        kind = self.options_in_effect["summary"]
         if kind not in SUMMARY_KINDS:
             raise RecipeError(
                 f"sources.{self.name}.options.summary",
                 f"expected one of {', '.join(SUMMARY_KINDS)}, got {kind!r}",
             )
-        score = self.settings["min_reference_score"]
+        score = self.options_in_effect["min_reference_score"]
         if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 4:
             raise RecipeError(
                 f"sources.{self.name}.options.min_reference_score",
@@ -174,7 +174,7 @@ class MediqaSource(Source):
         return self._summary_records(item)
 
     def _summary_records(self, item: dict[str, Any]) -> list[Record | Skip]:
-        kind = SUMMARY_KINDS[self.settings["summary"]]
+        kind = SUMMARY_KINDS[self.options_in_effect["summary"]]
         question = normalize_whitespace(item["question"])
         if not question:
             return [Skip("no_question")]
@@ -213,7 +213,7 @@ class MediqaSource(Source):
         question = normalize_whitespace(item["question"])
         if not question:
             return [Skip("no_question")]
-        minimum = self.settings["min_reference_score"]
+        minimum = self.options_in_effect["min_reference_score"]
         out: list[Record | Skip] = []
         for answer in item["answers"]:
             score = answer["score"]

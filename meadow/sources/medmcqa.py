@@ -110,12 +110,12 @@ class MedmcqaSource(MultipleChoiceSource):
         "data.zip of github.com/medmcqa/medmcqa)"
     )
     version = "1"
-    options: ClassVar[dict[str, Any]] = {"cop_base": 1, "multi_choice": "keep"}
+    default_options: ClassVar[dict[str, Any]] = {"cop_base": 1, "multi_choice": "keep"}
     evaluation_subsets = ("dev", "test")
 
     def __init__(self, *, instruction: str | None = None, **options: Any):
         super().__init__(instruction=instruction, **options)
-        base, multi = self.settings["cop_base"], self.settings["multi_choice"]
+        base, multi = self.options_in_effect["cop_base"], self.options_in_effect["multi_choice"]
         if type(base) is not int or base not in (0, 1):
             raise RecipeError(
                 f"sources.{self.name}.options.cop_base",

@@ -99,12 +99,12 @@ class MedqaSource(MultipleChoiceSource):
     )
     file_suffixes = (".jsonl",)
     version = "1"
-    options: ClassVar[dict[str, Any]] = {"option_count": 4}
+    default_options: ClassVar[dict[str, Any]] = {"option_count": 4}
     evaluation_subsets = ("test",)
 
     def __init__(self, *, instruction: str | None = None, **options: Any):
         super().__init__(instruction=instruction, **options)
-        count = self.settings["option_count"]
+        count = self.options_in_effect["option_count"]
         if type(count) is not int or count not in OPTION_COUNTS:
             raise RecipeError(
                 f"sources.{self.name}.options.option_count",

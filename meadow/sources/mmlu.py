@@ -95,7 +95,7 @@ class MmluSource(Source):
     )
     file_suffixes = (".csv", ".tar")
     version = "1"
-    options: ClassVar[dict[str, Any]] = {
+    default_options: ClassVar[dict[str, Any]] = {
         "subjects": list(HEALTH_SUBJECTS),
         "splits": ["dev", "val"],
     }
@@ -103,11 +103,11 @@ class MmluSource(Source):
 
     def __init__(self, *, instruction: str | None = None, **options: Any):
         super().__init__(instruction=instruction, **options)
-        self.subjects = _choose(self.name, "subjects", self.settings["subjects"], SUBJECTS)
-        self.splits = _choose(self.name, "splits", self.settings["splits"], SPLITS)
+        self.subjects = _choose(self.name, "subjects", self.options_in_effect["subjects"], SUBJECTS)
+        self.splits = _choose(self.name, "splits", self.options_in_effect["splits"], SPLITS)
         # canonical order, so that the same choice always gives the same cache key
-        self.settings = {
-            **self.settings,
+        self.options_in_effect = {
+            **self.options_in_effect,
             "subjects": list(self.subjects),
             "splits": list(self.splits),
         }

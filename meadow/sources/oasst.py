@@ -95,7 +95,7 @@ class OasstSource(Source):
     file_suffixes = (".jsonl", ".gz")
     scrub_pii = True  # volunteers' conversations
     version = "1"
-    options: ClassVar[dict[str, Any]] = {
+    default_options: ClassVar[dict[str, Any]] = {
         "lang": "en",
         "roots_only": False,
         "history": True,
@@ -104,7 +104,9 @@ class OasstSource(Source):
 
     def __init__(self, *, instruction: str | None = None, **options: Any):
         super().__init__(instruction=instruction, **options)
-        self._languages = _languages(self.settings["lang"], f"sources.{self.name}.options.lang")
+        self._languages = _languages(
+            self.options_in_effect["lang"], f"sources.{self.name}.options.lang"
+        )
 
     # -- files ----------------------------------------------------------------------------
 
@@ -194,9 +196,9 @@ class OasstSource(Source):
     def to_records(self, item: dict[str, Any]) -> Iterable[Record | Skip]:
         """The prompter's message (after its conversation) is the input; the reply, output."""
         prompt: dict[str, Any] = item["prompt"]
-        keep_synthetic: bool = self.settings["keep_synthetic"]
+        keep_synthetic: bool = self.options_in_effect["keep_synthetic"]
         is_root = prompt["parent_id"] is None
-        if self.settings["roots_only"] and not is_root:
+        if self.options_in_effect["roots_only"] and not is_root:
             return [Skip("not_first_turn")]
         if not self._language_wanted(prompt["lang"]):
             return [Skip("wrong_language")]
@@ -214,7 +216,7 @@ class OasstSource(Source):
             return [Skip("no_reviewed_reply")]
         reply, answer = best
         question = text
-        if self.settings["history"] and not is_root:
+        if self.options_in_effect["history"] and not is_root:
             history: list[dict[str, Any]] | None = item["history"]
             if history is None:
                 return [Skip("missing_context")]

@@ -98,11 +98,11 @@ class PubmedCausalSource(Source):
     )
     file_suffixes = (".csv",)
     version = "1"
-    options: ClassVar[dict[str, Any]] = {"label_scheme": "emnlp2019"}
+    default_options: ClassVar[dict[str, Any]] = {"label_scheme": "emnlp2019"}
 
     def __init__(self, *, instruction: str | None = None, **options: Any):
         super().__init__(instruction=instruction, **options)
-        scheme = self.settings["label_scheme"]
+        scheme = self.options_in_effect["label_scheme"]
         if scheme not in LABEL_SCHEMES:
             raise RecipeError(
                 f"sources.{self.name}.options.label_scheme",
@@ -132,7 +132,7 @@ class PubmedCausalSource(Source):
         as `duplicate_sentence` (the first one is kept).
         """
         path = Path(path)
-        if path.name == COLING_FILE and self.settings["label_scheme"] == "emnlp2019":
+        if path.name == COLING_FILE and self.options_in_effect["label_scheme"] == "emnlp2019":
             warnings.warn(
                 f"{path} is named like the COLING 2020 copy, whose label codes 1 and 3 are "
                 "swapped; it is read with the EMNLP 2019 codes. If it is that copy, set "

@@ -125,7 +125,7 @@ class PubMedQASource(Source):
         "(other files, such as test_ground_truth.json, are ignored)"
     )
     version = "1"
-    options: ClassVar[dict[str, Any]] = {}
+    default_options: ClassVar[dict[str, Any]] = {}
     evaluation_subsets = ("labelled", "labelled_reasoning")
     instruction_paraphrases: ClassVar[dict[str, tuple[str, ...]]] = {
         "labelled": DECISION_PARAPHRASES,

@@ -124,7 +124,7 @@ class StackexchangeSource(Source):
     scrub_pii = True  # posts may link profiles or give addresses
     language = "en"
     version = "1"
-    options: ClassVar[dict[str, Any]] = {
+    default_options: ClassVar[dict[str, Any]] = {
         "min_score": 5,
         "accepted_needs_min_score": False,
         "keep_closed": False,
@@ -170,13 +170,17 @@ class StackexchangeSource(Source):
         site, subset = site_of(path)
         choice = choose_answers(
             scan_rows(_chunks(path), path, empty=_EMPTY),
-            min_score=int(self.settings["min_score"]),
-            accepted_needs_min_score=bool(self.settings["accepted_needs_min_score"]),
+            min_score=int(self.options_in_effect["min_score"]),
+            accepted_needs_min_score=bool(self.options_in_effect["accepted_needs_min_score"]),
         )
         if choice.orphans:
             yield Skip("deleted_or_closed", count=choice.orphans)
         yield from _pair_posts(
-            path, choice.chosen, site=site, subset=subset, keep_closed=self.settings["keep_closed"]
+            path,
+            choice.chosen,
+            site=site,
+            subset=subset,
+            keep_closed=self.options_in_effect["keep_closed"],
         )
 
     # -- mapping ------------------------------------------------------------------------------

@@ -441,11 +441,11 @@ class UmlsSource(Source):
     )
     file_suffixes = (".rrf",)
     version = "1"
-    options: ClassVar[dict[str, Any]] = {"max_restriction_level": 0}
+    default_options: ClassVar[dict[str, Any]] = {"max_restriction_level": 0}
 
     def __init__(self, *, instruction: str | None = None, **options: Any):
         super().__init__(instruction=instruction, **options)
-        level = self.settings["max_restriction_level"]
+        level = self.options_in_effect["max_restriction_level"]
         if isinstance(level, bool) or not isinstance(level, int) or not 0 <= level <= 9:
             raise RecipeError(
                 f"sources.{self.name}.options.max_restriction_level",
@@ -515,14 +515,14 @@ class UmlsSource(Source):
             raise RawFileError(
                 path.parent, f"{MRCONSO} is missing: it is needed next to {path.name}"
             )
-        names = concept_names(names_file, self.settings["max_restriction_level"])
+        names = concept_names(names_file, self.options_in_effect["max_restriction_level"])
         if path.name == MRDEF:
             yield from self._definitions(path, names)
         else:
             yield from self._relations(path, names)
 
     def _definitions(self, path: Path, names: ConceptNames) -> Iterator[dict[str, Any] | Skip]:
-        max_level = self.settings["max_restriction_level"]
+        max_level = self.options_in_effect["max_restriction_level"]
         for batch in read_rrf(path, _DEFINITION_COLUMNS):
             drops = _Drops(batch.num_rows)
             drops.drop("suppressed", _mask(pc.not_equal(batch.column("SUPPRESS"), "N")))
@@ -555,7 +555,7 @@ class UmlsSource(Source):
                 }
 
     def _relations(self, path: Path, names: ConceptNames) -> Iterator[dict[str, Any] | Skip]:
-        max_level = self.settings["max_restriction_level"]
+        max_level = self.options_in_effect["max_restriction_level"]
         for batch in read_rrf(path, _RELATION_COLUMNS):
             drops = _Drops(batch.num_rows)
             drops.drop("suppressed", _mask(pc.not_equal(batch.column("SUPPRESS"), "N")))

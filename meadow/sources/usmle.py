@@ -112,7 +112,7 @@ class UsmleSource(MultipleChoiceSource):
     )
     file_suffixes = (".json",)
     version = "1"
-    options: ClassVar[dict[str, Any]] = {"include_image_questions": False}
+    default_options: ClassVar[dict[str, Any]] = {"include_image_questions": False}
     evaluation_subsets = ("*",)
 
     # -- raw files ----------------------------------------------------------------------
@@ -149,7 +149,7 @@ class UsmleSource(MultipleChoiceSource):
             files.append(_required(folder / solutions_file(step), step))
         if (folder / IMAGES_FILE).is_file():
             files.append(folder / IMAGES_FILE)
-        elif not self.settings["include_image_questions"]:
+        elif not self.options_in_effect["include_image_questions"]:
             if not _has_image_keys(folder):
                 raise _cannot_tell_images(folder / step_file(steps[0]))
             if folder not in _warned:
@@ -165,7 +165,7 @@ class UsmleSource(MultipleChoiceSource):
         """
         raw = Path(raw)
         folder = raw if raw.is_dir() else raw.parent
-        if self.settings["include_image_questions"] or (folder / IMAGES_FILE).is_file():
+        if self.options_in_effect["include_image_questions"] or (folder / IMAGES_FILE).is_file():
             return None
         return IMAGE_KEYS_RULE
 
@@ -229,7 +229,7 @@ class UsmleSource(MultipleChoiceSource):
         elif (
             count
             and not keyed
-            and not self.settings["include_image_questions"]
+            and not self.options_in_effect["include_image_questions"]
             and not _has_image_keys(path.parent)  # a step may key only its image questions
         ):
             raise _cannot_tell_images(path)
@@ -255,7 +255,7 @@ class UsmleSource(MultipleChoiceSource):
 
     def choice(self, item: dict[str, Any]) -> Choice | Skip:
         """(question, options by upper-case letter, answer letter), or why it is left out."""
-        if item["has_image"] and not self.settings["include_image_questions"]:
+        if item["has_image"] and not self.options_in_effect["include_image_questions"]:
             return Skip("has_image")
         options = {letter.strip().upper(): text for letter, text in item["options"].items()}
         if not options or any(not text.strip() for text in options.values()):

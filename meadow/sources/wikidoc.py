@@ -231,7 +231,7 @@ class WikidocSource(Source):
     )
     file_suffixes = (".html", ".htm", ".xml")
     version = "2"  # 2: pages too large, cut short or not UTF-8 are counted (issue 14)
-    options: ClassVar[dict[str, Any]] = {}
+    default_options: ClassVar[dict[str, Any]] = {}
     llm_subsets = ("textbook",)
 
     page_url: ClassVar[str] = "https://www.wikidoc.org/index.php/{title}"

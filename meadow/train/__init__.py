@@ -8,6 +8,7 @@ without them.
 
 from __future__ import annotations
 
+from meadow.errors import TemplateError
 from meadow.train.data import (
     IGNORE_INDEX,
     CompletionCollator,
@@ -21,7 +22,6 @@ from meadow.train.templates import (
     DEFAULT_TEMPLATE,
     TEMPLATE_NAMES,
     PromptTemplate,
-    TemplateError,
     check_template,
     get_template,
     load_template,

@@ -14,7 +14,8 @@ import torch
 from transformers import TrainingArguments
 from transformers.trainer_utils import SchedulerType
 
-from meadow.train.config import ConfigError, TrainConfig, same_arguments
+from meadow.errors import ConfigError
+from meadow.train.config import TrainConfig, same_arguments
 from meadow.train.model import cpu_only
 
 

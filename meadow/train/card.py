@@ -21,7 +21,7 @@ import jinja2
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
 from meadow.chart import CHART_STYLE  # the dataset card's chart style, so the cards match
-from meadow.errors import MeadowError
+from meadow.errors import CardError
 from meadow.templates import card_template
 from meadow.train.config import card_keys
 
@@ -143,7 +143,7 @@ def render_model_card(
     )
     written = str(card)
     if ModelCard(written).data.to_dict() != card_data.to_dict():
-        raise MeadowError("the model card's YAML does not read back the same through ModelCard")
+        raise CardError("the model card's YAML does not read back the same through ModelCard")
     return written
 
 
@@ -234,7 +234,7 @@ def add_evaluation(
     card.text = _with_section(card.text, mode, section)
     written = str(card)
     if ModelCard(written).data.to_dict() != data.to_dict():
-        raise MeadowError("the model card's YAML does not read back the same through ModelCard")
+        raise CardError("the model card's YAML does not read back the same through ModelCard")
     return written
 
 

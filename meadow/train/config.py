@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from meadow.errors import MeadowError
+from meadow.errors import ConfigError
 from meadow.recipe_yaml import BuiltinYaml
 from meadow.train.templates import TEMPLATE_NAMES
 from meadow.typed import WrongType, checked, unknown_keys
@@ -27,17 +27,6 @@ from meadow.typed import WrongType, checked, unknown_keys
 PRECISIONS = ("auto", "bf16", "fp16", "fp32")
 QUANTIZATIONS = ("8bit", "4bit")
 ALL_LINEAR = "all-linear"
-
-
-class ConfigError(MeadowError):
-    """A training config (YAML or flag) that cannot be used; names the key."""
-
-    def __init__(self, key: str, problem: str, *, origin: str | None = None):
-        self.key = key
-        self.problem = problem
-        self.origin = origin
-        where = f"train config {origin}: " if origin else ""
-        super().__init__(f"{where}{key}: {problem}")
 
 
 PRESETS = BuiltinYaml(
@@ -49,10 +38,6 @@ PRESETS = BuiltinYaml(
     builtin_word="preset",
     list_word="presets",
 )
-
-
-class TrainError(MeadowError):
-    """Training cannot start or finish for a reason the user can fix (one line)."""
 
 
 def setting(
@@ -415,10 +400,8 @@ def _checked(key: str, value: Any, origin: str | None) -> Any:
 
 __all__ = [
     "ALL_LINEAR",
-    "ConfigError",
     "Flag",
     "TrainConfig",
-    "TrainError",
     "card_keys",
     "config_keys",
     "flags",

@@ -34,7 +34,7 @@ import logging
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from meadow.errors import MeadowError
+from meadow.errors import TrainError
 from meadow.progress import progress_bars_disabled
 from meadow.train.templates import PromptTemplate, check_template, eos_id
 
@@ -137,7 +137,7 @@ def pack(dataset: datasets.Dataset, max_length: int) -> datasets.Dataset:
         for i in order:
             size = len(batch["input_ids"][i])
             if size > max_length:
-                raise MeadowError(
+                raise TrainError(
                     f"an example of {size} tokens does not fit a block of {max_length}: "
                     "pack with the max_length the split was tokenised with"
                 )
@@ -233,7 +233,7 @@ def _with_bos(ids: list[int], tokenizer: Any) -> list[int]:
 def _check_max_length(max_length: int, tokenizer: Any) -> None:
     needed = 3 if tokenizer.bos_token_id is not None else 2
     if max_length < needed:
-        raise MeadowError(
+        raise TrainError(
             f"max_length {max_length} is too small: an example needs BOS, EOS and at least "
             f"one token ({needed})"
         )

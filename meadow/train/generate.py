@@ -18,7 +18,7 @@ from typing import Any
 import torch
 from peft import PeftModel
 
-from meadow.train.config import TrainError
+from meadow.errors import TrainError
 from meadow.train.data import prompt_ids
 from meadow.train.model import (
     load_causal_lm,

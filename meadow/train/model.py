@@ -19,8 +19,9 @@ import torch
 from peft import LoraConfig, get_peft_model, prepare_model_for_kbit_training
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
+from meadow.errors import ConfigError, TrainError
 from meadow.progress import progress_bars_disabled
-from meadow.train.config import ConfigError, TrainConfig, TrainError
+from meadow.train.config import TrainConfig
 
 
 def offline() -> bool:

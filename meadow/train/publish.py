@@ -18,7 +18,7 @@ from typing import Any
 from peft import PeftModel
 
 from meadow._version import __version__
-from meadow.errors import MeadowError
+from meadow.errors import TrainError
 from meadow.train.card import DatasetPin, hyperparameter_table, loss_curve, render_model_card
 from meadow.train.config import TrainConfig
 from meadow.train.model import load_causal_lm, load_tokenizer, peft_quietly, torch_dtype
@@ -183,7 +183,7 @@ def push_adapter(
         if p.is_file() and not p.relative_to(folder).parts[0].startswith(_NOT_PUBLISHED)
     )
     if not (folder / "README.md").is_file() or not (folder / "adapter_config.json").is_file():
-        raise MeadowError(f"{folder} is not a trained adapter folder (no adapter_config.json)")
+        raise TrainError(f"{folder} is not a trained adapter folder (no adapter_config.json)")
     retrying(
         lambda: api.create_repo(repo_id, repo_type=MODEL_REPO_TYPE, private=private, exist_ok=True),
         "create the repo",

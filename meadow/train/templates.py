@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from meadow.errors import MeadowError
+from meadow.errors import TemplateError
 
 TEMPLATE_FILE = "meadow_template.json"
 
@@ -35,10 +35,6 @@ ALPACA_PRIMER_NO_INPUT = (
     "Below is an instruction that describes a task. "
     "Write a response that appropriately completes the request."
 )
-
-
-class TemplateError(MeadowError):
-    """An unknown template name, or a template the tokenizer cannot serve."""
 
 
 @dataclass(frozen=True)
@@ -199,7 +195,6 @@ __all__ = [
     "TEMPLATE_FILE",
     "TEMPLATE_NAMES",
     "PromptTemplate",
-    "TemplateError",
     "check_template",
     "eos_id",
     "get_template",

@@ -30,26 +30,24 @@ from transformers import PrinterCallback, ProgressCallback, Trainer
 from transformers.trainer_utils import get_last_checkpoint
 
 from meadow._version import __version__
+from meadow.errors import TrainError
 from meadow.manifest import read as read_manifest
 from meadow.paths import meadow_home
 from meadow.schema import SPLITS
 from meadow.train.arguments import training_arguments
 from meadow.train.card import DatasetPin
-from meadow.train.config import TrainConfig, TrainError
+from meadow.train.config import TrainConfig
 from meadow.train.data import CompletionCollator, pack, response_token_count, tokenize_split
 from meadow.train.display import progress_display
 from meadow.train.loss import HIDDEN_STATE_REQUEST, ResponseLoss, has_plain_head
-from meadow.train.model import (  # the loaders are also imported from here by meadow.eval
+from meadow.train.model import (
     cpu_only,
     load_base_model,
-    load_causal_lm,
     load_tokenizer,
     offline,
-    peft_quietly,
     quiet_libraries,
     resolve_precision,
     resolved_model_path,
-    torch_dtype,
     with_lora,
 )
 from meadow.train.publish import (
@@ -221,7 +219,7 @@ def load_data(config: TrainConfig) -> tuple[datasets.DatasetDict, DatasetPin]:
         published = publications.published(config.mixture, folder.name) or {}
         repo, commit = published.get("repo_id"), published.get("commit")
     manifest = read_manifest(folder)
-    splits = store.load_mixture(config.mixture, revision=folder.name)
+    splits = store.load_local_mixture(config.mixture, revision=folder.name)
     if "train" not in splits:
         raise TrainError(f"mixture {config.mixture!r} @ {folder.name} has no train split")
     pin = DatasetPin(
@@ -396,18 +394,11 @@ def _peak_memory_mb() -> float:
 
 # meadow.eval loads models and reads run records through these names from here
 __all__ = [
-    "RUN_FILE",
     "AdapterPushResult",
     "TrainResult",
-    "library_versions",
-    "load_causal_lm",
     "load_data",
-    "load_tokenizer",
     "merge_adapter",
-    "peft_quietly",
     "push_adapter",
-    "quiet_libraries",
     "resolve_precision",
-    "torch_dtype",
     "train",
 ]

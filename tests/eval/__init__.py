@@ -166,8 +166,9 @@ def make_adapter(base: Path, out: Path, tokenizer: Any, *, template: str = "alpa
     from transformers import LlamaForCausalLM
 
     from meadow.train.card import DatasetPin, render_model_card
+    from meadow.train.model import peft_quietly
+    from meadow.train.publish import RUN_FILE
     from meadow.train.templates import get_template, save_template
-    from meadow.train.trainer import RUN_FILE, peft_quietly
 
     torch.manual_seed(1)
     lora = LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"], task_type="CAUSAL_LM")

@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from meadow.errors import MissingRawFilesError, RawFileError
-from meadow.eval import EvalError, get_benchmark, load_benchmark
+from meadow.errors import EvalError, MissingRawFilesError, RawFileError
+from meadow.eval import get_benchmark, load_benchmark
 from meadow.eval.benchmarks import NOT_IN_TEST_SPLIT, sample_path
 from meadow.eval.scoring import encode_item
 from meadow.sources import get_source

@@ -8,11 +8,10 @@ import shutil
 import pytest
 from huggingface_hub import ModelCard
 
-from meadow.errors import RecipeError
-from meadow.eval import EvalError, evaluate
+from meadow.errors import EvalError, RecipeError, TrainError
+from meadow.eval import evaluate
 from meadow.eval import scoring as scoring_module
 from meadow.eval.results import wilson
-from meadow.train.config import TrainError
 from tests.eval import make_adapter
 
 FILES = ("medqa.jsonl", "results.json", "eval_run.json", "README.md")

@@ -1,4 +1,4 @@
-"""QuestionWriter against a real `openai` client and an OpenAI-compatible server on 127.0.0.1."""
+"""QaWriter against a real `openai` client and an OpenAI-compatible server on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -12,15 +12,13 @@ import openai
 import pytest
 import tiktoken
 
-from meadow.errors import RecipeError
+from meadow.errors import LlmBudgetError, LlmRequestError, RecipeError
 from meadow.llm import (
     PRICES,
     PROMPT_VERSIONS,
-    LlmBudgetError,
-    LlmRequestError,
     LlmSettings,
     LlmTask,
-    QuestionWriter,
+    QaWriter,
     gate,
     prompts,
     tokens,
@@ -63,9 +61,9 @@ def server():
 
 @pytest.fixture
 def make_writer(server, encoding):
-    def make(**settings) -> QuestionWriter:
+    def make(**settings) -> QaWriter:
         settings = {"model": MODEL, "base_url": server.base_url, "timeout": 2.0, **settings}
-        return QuestionWriter(LlmSettings(**settings), encoding=encoding)
+        return QaWriter(LlmSettings(**settings), encoding=encoding)
 
     return make
 
@@ -170,7 +168,7 @@ def test_results_are_the_same_given_the_same_cached_replies(server, make_writer)
 
 
 def test_empty_task_list_needs_no_server():
-    writer = QuestionWriter(LlmSettings(base_url="http://127.0.0.1:9/v1"))
+    writer = QaWriter(LlmSettings(base_url="http://127.0.0.1:9/v1"))
     assert writer.run([]) == []
     assert writer.stats.requests == 0
 
@@ -267,7 +265,7 @@ def test_timeout_is_retried(server, make_writer):
 def test_unreachable_server_is_a_clear_error(encoding):
     settings = LlmSettings(base_url="http://127.0.0.1:9/v1", max_retries=0, timeout=1)
     with pytest.raises(LlmRequestError, match=r"cannot reach http://127.0.0.1:9/v1 \(offline"):
-        QuestionWriter(settings, encoding=encoding).run(tasks(1))
+        QaWriter(settings, encoding=encoding).run(tasks(1))
 
 
 def test_answers_received_before_a_failure_are_kept(server, make_writer):
@@ -397,9 +395,9 @@ def test_tiktoken_offline_falls_back_to_an_approximation_with_one_warning(
     monkeypatch.setattr(tokens, "_ENCODINGS", {})
     settings = LlmSettings(base_url=server.base_url)
     with caplog.at_level(logging.WARNING, logger="meadow.llm.tokens"):
-        plan = QuestionWriter(settings).plan([textbook(0)])
-        QuestionWriter(settings).plan([textbook(1)])
-        writer = QuestionWriter(settings)
+        plan = QaWriter(settings).plan([textbook(0)])
+        QaWriter(settings).plan([textbook(1)])
+        writer = QaWriter(settings)
         server.answer = lambda request: completion("What is it?", usage=None)
         writer.run([textbook(2)])
 
@@ -416,7 +414,7 @@ def test_unknown_model_names_use_the_newest_encoding(monkeypatch, encoding):
     asked: list[str] = []
     monkeypatch.setattr(tiktoken, "get_encoding", lambda name: asked.append(name) or encoding)
     monkeypatch.setattr(tokens, "_ENCODINGS", {})
-    plan = QuestionWriter(LlmSettings(model="llama3")).plan(tasks(1))
+    plan = QaWriter(LlmSettings(model="llama3")).plan(tasks(1))
     assert asked == ["o200k_base"] and not plan.approximate
 
 

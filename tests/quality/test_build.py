@@ -9,7 +9,7 @@ import textwrap
 import pytest
 
 from meadow import build, load_mixture
-from meadow.quality import BenchmarkMissingError
+from meadow.errors import BenchmarkMissingError
 from meadow.store import revision_dir
 from tests.cli import run_cli
 from tests.quality.helpers import (

@@ -183,7 +183,7 @@ def test_related_subjects_are_read_only_when_asked(data_tree: Path) -> None:
 
 def test_options_are_checked_and_put_in_canonical_order() -> None:
     source = MmluSource(subjects=["nutrition", "anatomy"], splits="val")
-    assert source.settings == {"subjects": ["anatomy", "nutrition"], "splits": ["val"]}
+    assert source.options_in_effect == {"subjects": ["anatomy", "nutrition"], "splits": ["val"]}
     with pytest.raises(RecipeError, match=r"options\.subjects: unknown value 'astronomy'"):
         MmluSource(subjects=["astronomy"])
     with pytest.raises(RecipeError, match=r"options\.splits: unknown value 'train'"):

@@ -440,7 +440,7 @@ def test_registered_with_its_metadata() -> None:
     )
     assert raw_file["sha256"] is None
     assert "2304.07327" in info["citation"]
-    assert OasstSource.options == {
+    assert OasstSource.default_options == {
         "lang": "en",
         "roots_only": False,
         "history": True,

@@ -6,10 +6,11 @@ import shutil
 
 import pytest
 
-from meadow.train.config import TrainError, load_config
+from meadow.errors import TemplateError, TrainError
+from meadow.train.config import load_config
 from meadow.train.data import IGNORE_INDEX, encode_example, prompt_ids
 from meadow.train.generate import DEFAULT_INSTRUCTION, Generator, generate
-from meadow.train.templates import TemplateError, get_template, save_template
+from meadow.train.templates import get_template, save_template
 from meadow.train.trainer import train
 
 QUESTION = "What are the symptoms of gout?"

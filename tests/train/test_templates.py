@@ -7,12 +7,11 @@ import json
 
 import pytest
 
-from meadow.errors import MeadowError
+from meadow.errors import MeadowError, TemplateError
 from meadow.train.templates import (
     TEMPLATE_FILE,
     TEMPLATE_NAMES,
     PromptTemplate,
-    TemplateError,
     check_template,
     get_template,
     load_template,

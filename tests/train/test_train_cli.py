@@ -9,9 +9,9 @@ from importlib import resources
 
 import pytest
 
+from meadow.errors import ConfigError
 from meadow.train.config import (
     ALL_LINEAR,
-    ConfigError,
     TrainConfig,
     config_keys,
     load_config,

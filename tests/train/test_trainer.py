@@ -19,13 +19,12 @@ import torch
 from huggingface_hub import ModelCard
 
 from meadow import build
-from meadow.errors import HubError, MixtureNotFoundError
+from meadow.errors import ConfigError, HubError, MixtureNotFoundError, TemplateError, TrainError
 from meadow.hub import push, tag_of
 from meadow.train.card import DatasetPin, render_model_card
-from meadow.train.config import ConfigError, TrainConfig, TrainError, load_config
+from meadow.train.config import TrainConfig, load_config
 from meadow.train.model import resolve_precision
 from meadow.train.publish import RUN_FILE, push_adapter
-from meadow.train.templates import TemplateError
 from meadow.train.trainer import train
 from tests.hub_server import HUB_TOKEN
 from tests.toy_source import write_toy
