@@ -24,6 +24,7 @@ from typing import Any
 
 from meadow.errors import HubError, LoadMixtureError
 from meadow.hub_client import authenticated, check_repo_id, retrying
+from meadow.manifest import MANIFEST_FILE
 from meadow.manifest import read as read_manifest_file
 from meadow.publications import record_publication
 from meadow.store import (
@@ -37,7 +38,6 @@ from meadow.store import (
 logger = logging.getLogger("meadow.hub")
 
 REPO_TYPE = "dataset"
-MANIFEST = "manifest.json"
 
 
 @dataclass(frozen=True)
@@ -119,7 +119,7 @@ def push(
         f"meadow: {name} revision {revision}",
         repo_type=REPO_TYPE,
         refs=refs,
-        description=f"Built by meadow; manifest at {data_folder(name)}/{MANIFEST}.",
+        description=f"Built by meadow; manifest at {data_folder(name)}/{MANIFEST_FILE}.",
         tag=tag,
     )
     return _published(folder, repo_id, name, revision, sha, tag, api, new_commit=True)
@@ -150,7 +150,7 @@ def _local_files(folder: Path, config: str) -> dict[str, Path]:
         f"{data_folder(config)}/{p.name}": p
         for p in sorted((folder / data_folder(config)).glob("*.parquet"))
     }
-    files[f"{data_folder(config)}/{MANIFEST}"] = folder / MANIFEST
+    files[f"{data_folder(config)}/{MANIFEST_FILE}"] = folder / MANIFEST_FILE
     chart = folder / chart_path(config)
     if chart.is_file():
         files[chart_path(config)] = chart
@@ -165,7 +165,7 @@ def _same_build(
     api: Any, repo_id: str, head: str | None, config: str, revision: str, remote: set[str]
 ) -> bool:
     """Whether the repo's head already holds this build of `config`."""
-    path = f"{data_folder(config)}/{MANIFEST}"
+    path = f"{data_folder(config)}/{MANIFEST_FILE}"
     if head is None or path not in remote:
         return False
     try:
@@ -330,14 +330,14 @@ def pull(
             repo_id,
         )
         root = Path(tmp)
-        manifest_file = root / data_folder(name) / MANIFEST
+        manifest_file = root / data_folder(name) / MANIFEST_FILE
         if not manifest_file.is_file():
             raise HubError(
                 f"{repo_id} at {revision} has no meadow config {name!r} "
-                f"({data_folder(name)}/{MANIFEST} is missing): check the name and revision"
+                f"({data_folder(name)}/{MANIFEST_FILE} is missing): check the name and revision"
             )
         shutil.rmtree(root / ".cache", ignore_errors=True)  # huggingface_hub's bookkeeping
-        manifest_file.rename(root / MANIFEST)
+        manifest_file.rename(root / MANIFEST_FILE)
         folder = adopt_revision(name, read_manifest_file(root).revision, root)
     record = {"repo_id": repo_id, "config": name, "pulled_revision": revision}
     record_publication(folder, record)
