@@ -4,6 +4,10 @@ One user agent, one client factory and one retry policy: connection errors, time
 and 5xx are retried with exponential backoff plus jitter (or the server's `Retry-After`);
 any other answer, 4xx included, goes straight back to the caller, who knows what a 404 or
 a 416 means for it. When every try failed, `HttpError` says why in one line.
+
+A host that cannot be reached at all is the offline case, and there retries only make a
+user wait: a name that does not resolve is not retried, and a refused or timed-out
+connection is retried once, after a short pause.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import email.utils
 import math
 import random
+import socket
 import time
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
@@ -26,8 +31,22 @@ USER_AGENT = f"meadow/{__version__} (+https://github.com/meadow-ml/meadow)"
 MAX_WAIT = 60.0
 """Longest single wait between tries, whatever `Retry-After` or the backoff asks for."""
 
+UNREACHABLE_RETRIES = 1
+"""Retries for a connection that was refused or timed out (an unresolvable name gets none)."""
+UNREACHABLE_WAIT = 0.5
+"""Seconds before that one retry: long enough for a blip, short enough for the offline."""
 
-def make_client(*, timeout: float = 30.0, connect_timeout: float = 10.0) -> httpx.Client:
+_DNS_FAILURES = (  # how getaddrinfo's errors read on Linux, macOS and Windows
+    "name or service not known",
+    "nodename nor servname",
+    "temporary failure in name resolution",
+    "no address associated with hostname",
+    "getaddrinfo failed",
+    "name resolution",
+)
+
+
+def make_client(*, timeout: float = 30.0, connect_timeout: float = 5.0) -> httpx.Client:
     """An `httpx.Client` with our user agent, redirects followed, and finite timeouts.
 
     The read timeout applies per network read, so large downloads are not cut short.
@@ -82,14 +101,36 @@ def describe(error: httpx.RequestError | httpx.InvalidURL, url: str) -> str:
         host = urlsplit(url).netloc or url
     except ValueError:  # a URL too broken to split still deserves a message
         host = url
+    if is_unresolvable(error):
+        return f"cannot reach {host} (offline?): the host name does not resolve"
     if isinstance(error, httpx.ConnectError):
         return f"cannot reach {host} (offline?)"
+    if isinstance(error, httpx.ConnectTimeout):
+        return f"cannot reach {host} (offline?): no answer to connect"
     if isinstance(error, httpx.TimeoutException):
         return f"{host} did not answer in time"
     if isinstance(error, httpx.RemoteProtocolError):
         return f"{host} closed the connection early"
     detail = str(error).rstrip(".")
     return f"{type(error).__name__}: {detail}" if detail else type(error).__name__
+
+
+def is_unresolvable(error: BaseException) -> bool:
+    """Whether a connection failed because the host name does not resolve (DNS)."""
+    if not isinstance(error, httpx.ConnectError):
+        return False
+    seen: BaseException | None = error
+    while seen is not None:  # httpx wraps the socket.gaierror; its text says what it was
+        if isinstance(seen, socket.gaierror):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    text = str(error).lower()
+    return any(marker in text for marker in _DNS_FAILURES)
+
+
+def is_unreachable(error: BaseException) -> bool:
+    """Whether no connection could be made at all: refused, timed out, or no such host."""
+    return isinstance(error, (httpx.ConnectError, httpx.ConnectTimeout))
 
 
 TRANSIENT_ERRORS = (  # worth another try: the next one may get through
@@ -114,7 +155,10 @@ def request_with_retries(
 
     Connection errors, timeouts, 429 and 5xx are retried up to `max_retries` times,
     waiting `Retry-After` when the server sent one and exponential backoff otherwise.
-    Every other response (2xx, 3xx, any other 4xx) is returned unchecked: its meaning is
+    A host that cannot be reached is not worth `max_retries` long waits: an unresolvable
+    name fails at once, and a refused or timed-out connection is retried once after
+    `UNREACHABLE_WAIT` seconds. Every other response (2xx, 3xx, any other 4xx) is returned
+    unchecked: its meaning is
     the caller's business. With `stream=True` the body is not read yet and the caller
     must close the response. `sleep` is injectable so tests record waits instead.
 
@@ -122,6 +166,7 @@ def request_with_retries(
         HttpError: after the last try, naming the last problem and the number of tries.
     """
     tries = max(max_retries, 0) + 1
+    unreachable = 0
     for attempt in range(tries):
         wait: float | None = None
         status: int | None = None
@@ -130,6 +175,12 @@ def request_with_retries(
             response = client.send(request, stream=stream)
         except TRANSIENT_ERRORS as error:
             problem = describe(error, url)
+            if is_unreachable(error):
+                unreachable += 1
+                if is_unresolvable(error) or unreachable > min(UNREACHABLE_RETRIES, tries - 1):
+                    suffix = f" (after {attempt + 1} tries)" if attempt else ""
+                    raise HttpError(url, problem + suffix) from error
+                wait = UNREACHABLE_WAIT
         except (httpx.RequestError, httpx.InvalidURL) as error:  # retrying will not help
             raise HttpError(url, describe(error, url)) from error
         else:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import socket
+import time
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 
@@ -12,7 +13,7 @@ import pytest
 
 from meadow.download import download, sha256_file
 from meadow.errors import DownloadError
-from meadow.http import MAX_WAIT, USER_AGENT, make_client, retry_after
+from meadow.http import MAX_WAIT, UNREACHABLE_WAIT, USER_AGENT, make_client, retry_after
 from tests.httpserver import LocalServer, Reply, Request, serve_bytes
 
 DATA = b"".join(hashlib.sha256(str(i).encode()).digest() for i in range(10_000))  # 320 kB
@@ -124,7 +125,33 @@ def test_unreachable_server_says_offline(client, sleeps, tmp_path):
 
     assert url in str(info.value)
     assert "--raw SOURCE=PATH" in str(info.value)
-    assert len(sleeps) == 4  # max_retries
+    assert sleeps == [UNREACHABLE_WAIT]  # one short retry, not max_retries long ones
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:  # a port that was free a moment ago: nothing listens
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.parametrize(
+    "url, problem",
+    [
+        (None, r"cannot reach 127\.0\.0\.1:\d+ \(offline\?\) \(after 2 tries\)"),
+        ("http://nonexistent.invalid/raw.bin", r"cannot reach nonexistent\.invalid \(offline\?\)"),
+    ],
+    ids=["connection_refused", "unresolvable_host"],
+)
+def test_offline_download_fails_in_seconds_naming_host_and_flag(url, problem, tmp_path):
+    url = url or f"http://127.0.0.1:{_free_port()}/raw.bin"
+    started = time.monotonic()  # real waits and the default client: what a user gets
+
+    with pytest.raises(DownloadError, match=problem) as info:
+        download(url, tmp_path / "raw.bin", source="mmlu")
+
+    assert time.monotonic() - started < 5
+    assert str(info.value).endswith("Download it yourself and pass --raw mmlu=PATH.")
+    assert "\n" not in str(info.value)
 
 
 def test_server_error_is_retried(server, client, sleeps, tmp_path):
