@@ -22,6 +22,7 @@ from meadow.cli.build import build_command
 from meadow.cli.eval import eval_command
 from meadow.cli.fetch import fetch_command
 from meadow.cli.hub import pull_command, push_command
+from meadow.cli.plan import plan_command
 from meadow.cli.show import list_command, show_command
 from meadow.cli.sources import sources_command
 from meadow.cli.train import generate_command, train_command
@@ -53,6 +54,7 @@ def _root(
 
 app.command("sources")(sources_command)
 app.command("build")(build_command)
+app.command("plan")(plan_command)
 app.command("show")(show_command)
 app.command("list")(list_command)
 app.command("fetch")(fetch_command)

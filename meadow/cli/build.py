@@ -11,6 +11,7 @@ from rich.table import Table
 from meadow.cli._common import console, err_console, fmt, parse_pairs, split_csv
 from meadow.cli.audit import BenchmarkMixtureOption
 from meadow.cli.hub import PrivateOption, RepoOption, print_push
+from meadow.cli.plan import print_checks, raw_checks
 from meadow.cli.show import removed_by_step
 from meadow.errors import RecipeError
 from meadow.hub import push as publish
@@ -106,6 +107,13 @@ def build_command(
         ),
     ] = None,
     benchmark_mixture: BenchmarkMixtureOption = None,
+    check: Annotated[
+        bool,
+        typer.Option(
+            "--check",
+            help="List every source's raw files (found, download, missing); build nothing.",
+        ),
+    ] = False,
 ) -> None:
     """Build a mixture from raw corpora into the local store.
 
@@ -124,6 +132,10 @@ def build_command(
       meadow build --mixture small --raw wikidoc=./pages --raw usmle=./usmle \
         --require-benchmarks usmle
     """
+    if check:  # before anything is parsed: every source's raw files at once
+        pairs = {k: Path(v) for k, v in parse_pairs(raw, "--raw").items()}
+        code = print_checks(raw_checks(mixture, split_csv(sources), pairs))
+        raise typer.Exit(code)
     options = BuildOptions(
         sources=split_csv(sources),
         raw={k: Path(v) for k, v in parse_pairs(raw, "--raw").items()},
