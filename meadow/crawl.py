@@ -5,22 +5,26 @@ Request-rate for our user agent), requests to one host are at least `delay` seco
 and transient failures are retried by `meadow.http` with backoff no shorter than that
 delay. A crawl is resumable: pages whose file already exists are not requested again, and
 each page is written atomically, so a file in `out_dir` is always a whole page.
+
+`list_pages` asks a MediaWiki site's API which pages there are (a category's members, or
+every page with a prefix), with the same politeness, so a crawl needs no page list.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 from urllib.robotparser import RobotFileParser
 
 import httpx
 
-from meadow.errors import HttpError, PageListError
+from meadow.errors import FetchError, HttpError, PageListError
 from meadow.http import USER_AGENT, make_client, request_with_retries
 
 logger = logging.getLogger(__name__)
@@ -216,6 +220,85 @@ class _Crawler:
             logger.info("%s asks for %.1f s between requests", origin, asked)
             host.delay = asked
         return host
+
+
+def list_pages(
+    api_url: str,
+    *,
+    category: str | None = None,
+    prefix: str = "",
+    limit: int | None = None,
+    delay: float = 1.0,
+    max_retries: int = 4,
+    client: httpx.Client | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> list[str]:
+    """Titles of a MediaWiki site's articles, from its API (`api.php`), in the API's order.
+
+    With `category`, the members of `Category:CATEGORY` (`list=categorymembers`); without,
+    every article whose title starts with `prefix` (`list=allpages`). Only articles
+    (namespace 0) are listed. The API's continuation is followed until the list ends or
+    `limit` titles are in; each request obeys robots.txt and `delay` as `fetch_pages` does.
+
+    Raises:
+        FetchError: robots.txt forbids the API, a request failed after its retries, the
+            answer is not the API's JSON (or is an API error), or no page was listed.
+    """
+    if category is not None:
+        name = category.removeprefix("Category:").strip()
+        params = {"list": "categorymembers", "cmtitle": f"Category:{name}", "cmnamespace": "0"}
+        params["cmlimit"], key = "500", "categorymembers"
+        what = f"category {name!r}"
+    else:
+        params = {"list": "allpages", "apprefix": prefix, "apnamespace": "0", "aplimit": "500"}
+        key = "allpages"
+        what = f"pages starting with {prefix!r}" if prefix else "pages"
+    params = {"action": "query", "format": "json", **params}
+    owns_client = client is None
+    crawler = _Crawler(client or make_client(), delay, max_retries, sleep)
+    titles: list[str] = []
+    carry: dict[str, str] = {}
+    try:
+        while True:
+            answer = _api_query(crawler, f"{api_url}?{urlencode({**params, **carry})}")
+            titles += [str(page["title"]) for page in answer.get("query", {}).get(key, [])]
+            carry = answer.get("continue") or {}
+            if not carry or (limit is not None and len(titles) >= limit):
+                break
+    finally:
+        if owns_client:
+            crawler.client.close()
+    if not titles:
+        raise FetchError(f"{api_url} lists no {what}; check the name, or pass --pages FILE")
+    return list(dict.fromkeys(titles))[:limit]
+
+
+def _api_query(crawler: _Crawler, url: str) -> dict:
+    """One API request, politely; its JSON, or a FetchError saying what came back."""
+    host = crawler.host(url)
+    if host.problem is not None:
+        raise FetchError(f"cannot list pages: {host.problem}; pass --pages FILE instead")
+    assert host.robots is not None
+    if not host.robots.can_fetch(crawler.agent, url):
+        raise FetchError(f"robots.txt forbids {url}; pass --pages FILE instead")
+    try:
+        response = crawler.get(host, url)
+    except HttpError as error:
+        raise FetchError(f"cannot list pages: {url}: {error.problem}") from error
+    if response.status_code != 200:
+        status = f"HTTP {response.status_code} {response.reason_phrase}".rstrip()
+        raise FetchError(f"cannot list pages: {url}: {status}")
+    try:
+        answer = json.loads(response.content)
+    except ValueError:
+        answer = None
+    if not isinstance(answer, dict):
+        raise FetchError(f"cannot list pages: {url} did not answer with MediaWiki API JSON")
+    if "error" in answer:
+        error = answer["error"] if isinstance(answer["error"], dict) else {}
+        problem = error.get("info") or error.get("code") or "an error"
+        raise FetchError(f"cannot list pages: the API at {url} answered: {problem}")
+    return answer
 
 
 def _write_atomically(path: Path, content: bytes) -> None:

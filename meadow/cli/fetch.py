@@ -1,4 +1,9 @@
-"""`meadow fetch SOURCE --pages FILE`: politely save a source's pages for `--raw`."""
+"""`meadow fetch SOURCE [--pages FILE]`: politely save a source's pages for `--raw`.
+
+Without `--pages`, the site's MediaWiki API lists them (a category's members, or every
+page), and the list used is written to `OUT/pages.txt` so the same pages can be fetched
+again with `--pages`.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 import typer
 
 from meadow.cli._common import console, err_console
-from meadow.crawl import fetch_pages
+from meadow.crawl import fetch_pages, list_pages
 from meadow.errors import FetchError, RawFileError
 from meadow.paths import downloads_root
 from meadow.progress import ProgressBars
@@ -33,6 +38,26 @@ def page_urls(template: str, titles: list[str], base_url: str | None) -> list[st
     return [template.format(title=quote(t.replace(" ", "_"), safe="():,'!*")) for t in titles]
 
 
+LIST_CATEGORY = {"wikidoc": "Patient information"}
+"""The category listed when neither `--pages` nor `--category` / `--all-pages` is given."""
+PAGE_LIST = "pages.txt"
+
+
+def api_url(template: str, base_url: str | None) -> str:
+    """The MediaWiki API (`api.php`) of the site serving the page URL `template`."""
+    page = page_urls(template, ["x"], base_url)[0]
+    parts = urlsplit(page)
+    root = parts.path.split("/index.php", 1)[0] if "/index.php" in parts.path else ""
+    return urlunsplit((parts.scheme, parts.netloc, root + "/api.php", "", ""))
+
+
+def write_titles(path: Path, titles: list[str], how: str) -> None:
+    """The page list a fetch used, in the `--pages` format (a comment says how it was made)."""
+    tmp = path.with_name(f".{path.name}.part")
+    tmp.write_text(f"# {how}\n" + "".join(f"{t}\n" for t in titles), encoding="utf-8")
+    tmp.replace(path)
+
+
 def read_titles(path: Path) -> list[str]:
     if not path.is_file():
         raise RawFileError(
@@ -47,7 +72,10 @@ def read_titles(path: Path) -> list[str]:
 
 def fetch_command(
     source: Annotated[str, typer.Argument(help="A source that reads saved pages (wikidoc).")],
-    pages: Annotated[Path, typer.Option("--pages", help="Text file: one page title per line.")],
+    pages: Annotated[
+        Path | None,
+        typer.Option("--pages", help="Text file: one page title per line (default: ask the API)."),
+    ] = None,
     out: Annotated[
         Path | None,
         typer.Option("--out", help="Folder for the pages (default MEADOW_HOME/downloads/SOURCE)."),
@@ -60,12 +88,38 @@ def fetch_command(
         str | None,
         typer.Option("--base-url", help="Another site serving the same paths (a mirror)."),
     ] = None,
+    category: Annotated[
+        str | None,
+        typer.Option(
+            "--category",
+            help="List this category's pages with the site's API (wikidoc default: "
+            "'Patient information').",
+        ),
+    ] = None,
+    all_pages: Annotated[
+        bool,
+        typer.Option("--all-pages", help="List every article with the API (see --prefix)."),
+    ] = False,
+    prefix: Annotated[
+        str, typer.Option("--prefix", help="With --all-pages: titles starting with this.")
+    ] = "",
+    limit: Annotated[
+        int | None, typer.Option("--limit", help="At most this many listed pages.")
+    ] = None,
 ) -> None:
     """Save pages one by one, honouring robots.txt, with a delay and retries.
 
-    Already saved pages are skipped, so an interrupted fetch resumes.
+    Without --pages the site's MediaWiki API lists the pages (wikidoc: its patient
+    information category), and the list is saved as OUT/pages.txt. Already saved pages
+    are skipped, so an interrupted fetch resumes.
 
-    Example: meadow fetch wikidoc --pages pages.txt --out ./wikidoc_pages
+    Examples:
+
+      meadow fetch wikidoc --out ./wikidoc_pages
+
+      meadow fetch wikidoc --all-pages --out ./wikidoc_all
+
+      meadow fetch wikidoc --pages ./wikidoc_pages/pages.txt --out ./wikidoc_pages
     """
     cls = get_source(source)
     template = getattr(cls, "page_url", None)
@@ -73,8 +127,23 @@ def fetch_command(
         raise FetchError(
             f"source {source!r} has no page crawler; pass its files with --raw {source}=PATH"
         )
-    titles = read_titles(pages)
     out_dir = out or downloads_root() / source
+    if pages is not None and (category is not None or all_pages):
+        flag = "--category" if category is not None else "--all-pages"
+        raise FetchError(f"--pages and {flag} both say which pages; give one of them")
+    if limit is not None and limit < 1:
+        raise FetchError(f"--limit: expected a positive number of pages, got {limit}")
+    if pages is not None:
+        titles = read_titles(pages)
+    else:
+        titles = _listed(source, template, base_url, category, all_pages, prefix, limit, delay)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        listed_by = f"category {category or LIST_CATEGORY.get(source)!r}"
+        if all_pages:
+            listed_by = f"every page starting with {prefix!r}" if prefix else "every page"
+        write_titles(out_dir / PAGE_LIST, titles, f"{len(titles)} pages: {listed_by}")
+        pages = out_dir / PAGE_LIST
+        console.print(f"listed {len(titles)} pages ({listed_by}); the list: {pages}")
     out_dir.mkdir(parents=True, exist_ok=True)
     targets = list(
         zip(
@@ -96,3 +165,22 @@ def fetch_command(
         console.print(f"next: meadow build --sources {source} --raw {source}={out_dir}")
     else:
         raise FetchError(f"no page of {pages} could be fetched")
+
+
+def _listed(
+    source: str,
+    template: str,
+    base_url: str | None,
+    category: str | None,
+    all_pages: bool,
+    prefix: str,
+    limit: int | None,
+    delay: float,
+) -> list[str]:
+    """The titles the site's API lists for these flags."""
+    if not all_pages:
+        category = category or LIST_CATEGORY.get(source)
+        if category is None:
+            raise FetchError(f"source {source!r} has no default category: pass --pages FILE")
+    url = api_url(template, base_url)
+    return list_pages(url, category=category, prefix=prefix, limit=limit, delay=delay)
