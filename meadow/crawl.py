@@ -39,7 +39,7 @@ class FetchReport:
         existing: pages skipped without a request because their file was already there.
         disallowed: URLs robots.txt forbids to us; never requested.
         failed: URL -> one-line reason (`HTTP 404 Not Found`, `cannot reach HOST
-            (offline?) (after 5 tries)`, ...). Running the crawl again retries only these
+            (offline?) (after 2 tries)`, ...). Running the crawl again retries only these
             (and any not reached), since saved pages are skipped.
     """
 
