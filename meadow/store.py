@@ -20,12 +20,14 @@ import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from filelock import FileLock
 
@@ -34,7 +36,7 @@ from meadow.manifest import Manifest, read_dict
 from meadow.manifest import read as read_revision_manifest
 from meadow.manifest import write as write_manifest
 from meadow.mixer import Selection
-from meadow.paths import store_root
+from meadow.paths import folder_size, store_root
 from meadow.schema import (
     CONTAMINATION_COLUMN,
     SPLITS,
@@ -221,6 +223,28 @@ def revision_rows(folder: Path, config: str) -> Iterator[tuple[str, pa.Table]]:
                 yield split, pa.Table.from_batches([batch])
 
 
+def head_rows(
+    folder: Path, config: str, split: str, limit: int, *, source: str | None = None
+) -> list[dict[str, Any]]:
+    """The first `limit` rows of one split of a revision folder (only `source`'s when
+    given), as dicts; reads the row groups they are in and no others."""
+    rows: list[dict[str, Any]] = []
+    for shard in split_files(folder, config, split):
+        file = pq.ParquetFile(shard)
+        for group in range(file.num_row_groups):
+            if len(rows) >= limit:
+                return rows
+            if source is None:
+                table = file.read_row_group(group)
+            else:  # the source column first: a row group without the source is not read
+                mask = pc.equal(file.read_row_group(group, columns=["source"])["source"], source)
+                if not pc.any(mask).as_py():
+                    continue
+                table = file.read_row_group(group).filter(mask)
+            rows.extend(table.slice(0, limit - len(rows)).to_pylist())
+    return rows
+
+
 def mixture_dir(name: str) -> Path:
     return store_root() / check_name(name)
 
@@ -369,6 +393,85 @@ def revision_dir(name: str, revision: str | None = None) -> Path:
         known = [p.name for p in sorted(folder.iterdir())] if folder.is_dir() else []
         raise MixtureNotFoundError(name, revision, known=known)
     return matches[0]
+
+
+@dataclass
+class Removal:
+    """What `remove_revisions` will take out of the store, measured before it does.
+
+    Attributes:
+        name: the mixture name.
+        folders: revision id -> its folder, oldest first.
+        sizes: revision id -> bytes of its folder.
+        whole_name: whether no revision is left afterwards (the name goes too).
+    """
+
+    name: str
+    folders: dict[str, Path]
+    sizes: dict[str, int] = field(default_factory=dict)
+    whole_name: bool = False
+
+    @property
+    def bytes(self) -> int:
+        return sum(self.sizes.values())
+
+
+def plan_removal(name: str, revision: str | None = None) -> Removal:
+    """What removing `revision` (a prefix is enough) of `name` frees; every revision of the
+    name when `revision` is None. Nothing is touched."""
+    root = mixture_dir(name)
+    listed = [h["revision"] for h in list_revisions(name)]  # the error names unknown names
+    present = sorted(p.name for p in (root / "revisions").glob("*") if p.is_dir())
+    every = listed + [r for r in present if r not in listed]
+    chosen = every if revision is None else [revision_dir(name, revision).name]
+    folders = {r: root / "revisions" / r for r in every if r in chosen}
+    return Removal(
+        name=name,
+        folders=folders,
+        sizes={r: folder_size(p) for r, p in folders.items()},
+        whole_name=set(chosen) >= set(every),
+    )
+
+
+def remove_revisions(removal: Removal) -> str | None:
+    """Remove the revisions of `removal` and return the revision the name now points at
+    (None: the name is gone).
+
+    Under the lock of the name's `refs.json` the folders are moved aside and `refs.json`
+    rewritten (removing the latest revision points the name at the one built before it),
+    so a reader sees the store before or after, never half of it; the moved folders are
+    deleted after the lock is released.
+    """
+    root = mixture_dir(removal.name)
+    refs_path = root / "refs.json"
+    aside: list[Path] = []
+    latest: str | None = None
+    with locked(refs_path):
+        refs = _read_refs(root) if refs_path.is_file() else dict(_NO_REFS)
+        for revision, folder in removal.folders.items():
+            if folder.is_dir():
+                trash = root / f".removing-{revision}-{os.getpid()}"
+                os.replace(folder, trash)
+                aside.append(trash)
+        kept = [
+            h for h in refs.get("history", []) if (root / "revisions" / h["revision"]).is_dir()
+        ] or _history_from_folders(root, "")
+        if kept:
+            latest = kept[-1]["revision"]
+            _write_json(refs_path, {**refs, "latest": latest, "history": kept})
+        else:
+            refs_path.unlink(missing_ok=True)
+    for trash in aside:
+        shutil.rmtree(trash, ignore_errors=True)
+    if latest is None:  # tidy the name's folder; a concurrent build's work keeps it
+        for tidy in (
+            (root / "revisions").rmdir,
+            refs_path.with_name("refs.json.lock").unlink,
+            root.rmdir,
+        ):
+            with suppress(OSError):
+                tidy()
+    return latest
 
 
 def read_manifest(name: str, revision: str | None = None) -> dict[str, Any]:
