@@ -300,19 +300,23 @@ def row_lines(row: dict[str, Any], width: int, max_chars: int = FIELD_CHARS) -> 
     """One row as `field  value` lines no wider than `width`: each value wrapped with a
     hanging indent, and cut after `max_chars` characters with how many were cut."""
     label = max(len(key) for key in row) + 2
+    room = max(20, width - label)
     lines: list[str] = []
     for key, value in row.items():
         text = "–" if value is None else str(value) if value != "" else '""'
-        if len(text) > max_chars:
-            text = f"{text[:max_chars]}… [{fmt(len(text) - max_chars)} more characters]"
+        marker = (
+            f"… [{fmt(len(text) - max_chars)} more characters]" if len(text) > max_chars else ""
+        )
         wrapped = [
             piece
-            for paragraph in text.split("\n")
-            for piece in textwrap.wrap(
-                paragraph, width=max(20, width - label), drop_whitespace=True
-            )
-            or [""]
+            for paragraph in text[:max_chars].split("\n")
+            for piece in textwrap.wrap(paragraph, width=room) or [""]
         ]
+        if marker:  # on the last line when it fits, else on a line of its own
+            if len(wrapped[-1]) + len(marker) <= room:
+                wrapped[-1] += marker
+            else:
+                wrapped.append(marker)
         lines.append(f"{key:<{label}}{wrapped[0]}")
         lines += [(" " * label + piece).rstrip() for piece in wrapped[1:]]
     return lines
