@@ -10,11 +10,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+import meadow.sources as sources_registry
 from meadow import build
 from meadow.cli.show import row_lines
 from meadow.recipe import Recipe, SourceSpec
 from meadow.schema import ARROW_SCHEMA
-from meadow.sources import register_source
+from meadow.sources import list_sources
 from meadow.store import head_rows, revision_dir
 from tests.cli import run_cli
 from tests.toy_source import ToySource, write_toy
@@ -22,16 +23,18 @@ from tests.toy_source import ToySource, write_toy
 MARKER = re.compile(r"… \[([\d,]+) more characters\]")
 
 
-@register_source
 class OtherToySource(ToySource):
-    """A second source, so that --source has something to pick from."""
+    """A second source, so that --source has something to pick from (registered by `mix`
+    only, so other tests see the usual list of sources)."""
 
     name = "toy_other"
 
 
 @pytest.fixture
-def mix(tmp_path):
+def mix(tmp_path, monkeypatch):
     """`mix`: 40 toy rows (questions of two paragraphs, one long) and 20 toy_other rows."""
+    list_sources()  # the registry is filled before toy_other joins it, for this test only
+    monkeypatch.setitem(sources_registry._REGISTRY, "toy_other", OtherToySource)
     rows = [
         {"id": i, "q": f"question {i}\n" + " ".join(f"w{i}x{k}" for k in range(200)), "a": f"a {i}"}
         for i in range(40)
@@ -147,8 +150,6 @@ def test_list_name_shows_every_revision_with_its_rows(capsys, mix, tmp_path):
 
 
 def test_sources_table_is_one_line_per_source(capsys):
-    from meadow.sources import list_sources
-
     code, out, _ = run_cli(capsys, "sources")
     assert code == 0
     lines = out.splitlines()
