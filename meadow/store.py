@@ -27,7 +27,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from filelock import FileLock
 
@@ -223,28 +222,6 @@ def revision_rows(folder: Path, config: str) -> Iterator[tuple[str, pa.Table]]:
                 yield split, pa.Table.from_batches([batch])
 
 
-def head_rows(
-    folder: Path, config: str, split: str, limit: int, *, source: str | None = None
-) -> list[dict[str, Any]]:
-    """The first `limit` rows of one split of a revision folder (only `source`'s when
-    given), as dicts; reads the row groups they are in and no others."""
-    rows: list[dict[str, Any]] = []
-    for shard in split_files(folder, config, split):
-        file = pq.ParquetFile(shard)
-        for group in range(file.num_row_groups):
-            if len(rows) >= limit:
-                return rows
-            if source is None:
-                table = file.read_row_group(group)
-            else:  # the source column first: a row group without the source is not read
-                mask = pc.equal(file.read_row_group(group, columns=["source"])["source"], source)
-                if not pc.any(mask).as_py():
-                    continue
-                table = file.read_row_group(group).filter(mask)
-            rows.extend(table.slice(0, limit - len(rows)).to_pylist())
-    return rows
-
-
 def mixture_dir(name: str) -> Path:
     return store_root() / check_name(name)
 
@@ -397,14 +374,8 @@ def revision_dir(name: str, revision: str | None = None) -> Path:
 
 @dataclass
 class Removal:
-    """What `remove_revisions` will take out of the store, measured before it does.
-
-    Attributes:
-        name: the mixture name.
-        folders: revision id -> its folder, oldest first.
-        sizes: revision id -> bytes of its folder.
-        whole_name: whether no revision is left afterwards (the name goes too).
-    """
+    """What `remove_revisions` will take out of the store (revision -> folder, oldest
+    first, and its bytes), measured before; `whole_name`: no revision is left after."""
 
     name: str
     folders: dict[str, Path]
@@ -425,23 +396,16 @@ def plan_removal(name: str, revision: str | None = None) -> Removal:
     every = listed + [r for r in present if r not in listed]
     chosen = every if revision is None else [revision_dir(name, revision).name]
     folders = {r: root / "revisions" / r for r in every if r in chosen}
-    return Removal(
-        name=name,
-        folders=folders,
-        sizes={r: folder_size(p) for r, p in folders.items()},
-        whole_name=set(chosen) >= set(every),
-    )
+    sizes = {r: folder_size(p) for r, p in folders.items()}
+    return Removal(name, folders, sizes, whole_name=set(chosen) >= set(every))
 
 
 def remove_revisions(removal: Removal) -> str | None:
-    """Remove the revisions of `removal` and return the revision the name now points at
-    (None: the name is gone).
+    """Remove `removal`'s revisions; return the one the name now points at (None: gone).
 
-    Under the lock of the name's `refs.json` the folders are moved aside and `refs.json`
-    rewritten (removing the latest revision points the name at the one built before it),
-    so a reader sees the store before or after, never half of it; the moved folders are
-    deleted after the lock is released.
-    """
+    Under `refs.json`'s lock the folders are moved aside and `refs.json` rewritten (without
+    its latest revision the name points at the one built before), so a reader sees the
+    store before or after, never half of it; the moved folders are deleted after."""
     root = mixture_dir(removal.name)
     refs_path = root / "refs.json"
     aside: list[Path] = []
@@ -466,7 +430,7 @@ def remove_revisions(removal: Removal) -> str | None:
     if latest is None:  # tidy the name's folder; a concurrent build's work keeps it
         for tidy in (
             (root / "revisions").rmdir,
-            refs_path.with_name("refs.json.lock").unlink,
+            root.joinpath("refs.json.lock").unlink,
             root.rmdir,
         ):
             with suppress(OSError):

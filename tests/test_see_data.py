@@ -12,11 +12,11 @@ import pytest
 
 import meadow.sources as sources_registry
 from meadow import build
-from meadow.cli.show import row_lines
+from meadow.cli.show import head_rows, row_lines
 from meadow.recipe import Recipe, SourceSpec
 from meadow.schema import ARROW_SCHEMA
 from meadow.sources import list_sources
-from meadow.store import head_rows, revision_dir
+from meadow.store import revision_dir
 from tests.cli import run_cli
 from tests.toy_source import ToySource, write_toy
 

@@ -7,6 +7,8 @@ import textwrap
 from pathlib import Path
 from typing import Annotated, Any
 
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 import typer
 from rich.table import Table
 
@@ -18,13 +20,7 @@ from meadow.publications import publications
 from meadow.quality.removed import REMOVED_FILE, read_removed
 from meadow.quality.rows import STEPS
 from meadow.schema import SPLITS
-from meadow.store import (
-    head_rows,
-    list_mixtures,
-    list_revisions,
-    revision_dir,
-    revision_manifest,
-)
+from meadow.store import list_mixtures, list_revisions, revision_dir, revision_manifest, split_files
 
 SHOWN_REMOVED = 20  # removed rows listed by default
 TEXT_WIDTH = 160  # characters of each text in the removed-rows table
@@ -294,6 +290,28 @@ def show_rows(
         console.print(f"── row {i} " + "─" * max(0, width - 8 - len(str(i))), highlight=False)
         for line in row_lines(row, width, max_chars):
             console.print(line, markup=False, highlight=False, soft_wrap=True)
+
+
+def head_rows(
+    folder: Path, config: str, split: str, limit: int, *, source: str | None = None
+) -> list[dict[str, Any]]:
+    """The first `limit` rows of one split of a revision folder (only `source`'s when
+    given), as dicts; reads the row groups they are in and no others."""
+    rows: list[dict[str, Any]] = []
+    for shard in split_files(folder, config, split):
+        file = pq.ParquetFile(shard)
+        for group in range(file.num_row_groups):
+            if len(rows) >= limit:
+                return rows
+            if source is None:
+                table = file.read_row_group(group)
+            else:  # the source column first: a row group without the source is not read
+                mask = pc.equal(file.read_row_group(group, columns=["source"])["source"], source)
+                if not pc.any(mask).as_py():
+                    continue
+                table = file.read_row_group(group).filter(mask)
+            rows.extend(table.slice(0, limit - len(rows)).to_pylist())
+    return rows
 
 
 def row_lines(row: dict[str, Any], width: int, max_chars: int = FIELD_CHARS) -> list[str]:
