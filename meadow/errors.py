@@ -286,3 +286,17 @@ class AuditError(MeadowError):
 
 class FetchError(MeadowError):
     """A crawl that cannot start (the source has no page crawler) or saved no page."""
+
+
+class SourceNotFoundError(UnknownSourceError):
+    """`meadow sources NAME` (or `cache clean --source`) with a name no source has; the
+    closest names come first."""
+
+    def __init__(self, name: str, known: list[str], close: list[str]):
+        super().__init__(name, known)
+        hint = f"did you mean {' or '.join(repr(c) for c in close)}? " if close else ""
+        self.args = (f"unknown source {name!r}; {hint}available: {', '.join(known) or 'none'}",)
+
+
+class ConfirmationError(MeadowError):
+    """A command that deletes files, run without a terminal to ask on and without --yes."""

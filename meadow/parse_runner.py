@@ -12,7 +12,9 @@ from __future__ import annotations
 import hashlib
 import json
 import multiprocessing
+import os
 import queue
+import shutil
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import (
@@ -32,6 +34,7 @@ import pyarrow.parquet as pq
 
 from meadow.download import sha256_file
 from meadow.errors import MeadowError, RawFileError
+from meadow.paths import folder_size, source_cache_root
 from meadow.progress import ProgressBars
 from meadow.schema import ARROW_SCHEMA, COLUMNS, record_id
 from meadow.sources.base import Skip, Source
@@ -361,3 +364,51 @@ def _finish_plan(plan: SourcePlan, tmp: Path, groups: list[_GroupResult]) -> Non
     except OSError:
         if not plan.cached:  # not a concurrent build of the same key: a real failure
             raise
+
+
+# -- reclaiming disk ------------------------------------------------------------------
+
+
+@dataclass
+class CachedSource:
+    """One source's parse caches (`source_cache_root()/SOURCE/FINGERPRINT/`).
+
+    Attributes:
+        source: the source's name.
+        path: its folder, holding one subfolder per cached parse.
+        parses: how many parses (raw-file contents × options × adapter versions) it holds.
+        bytes: what removing it frees.
+    """
+
+    source: str
+    path: Path
+    parses: int
+    bytes: int
+
+
+def cached_sources(source: str | None = None) -> list[CachedSource]:
+    """The parse caches on disk, one entry per source (only `source`'s when given)."""
+    root = source_cache_root()
+    if not root.is_dir():
+        return []
+    found = []
+    for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        if source is not None and folder.name != source:
+            continue
+        parses = sum(1 for p in folder.iterdir() if (p / "stats.json").is_file())
+        found.append(CachedSource(folder.name, folder, parses, folder_size(folder)))
+    return found
+
+
+def remove_cached_sources(caches: list[CachedSource]) -> int:
+    """Delete the given parse caches; the next build parses those sources again. Each
+    folder is first renamed aside, so a build never finds half a cache. Returns bytes freed."""
+    freed = 0
+    for cache in caches:
+        if not cache.path.is_dir():
+            continue
+        aside = cache.path.with_name(f".removing-{cache.source}-{os.getpid()}")
+        os.replace(cache.path, aside)
+        shutil.rmtree(aside, ignore_errors=True)
+        freed += cache.bytes
+    return freed

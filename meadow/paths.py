@@ -24,3 +24,10 @@ def source_cache_root() -> Path:
 def downloads_root() -> Path:
     """Raw files downloaded by meadow, one folder per source."""
     return meadow_home() / "downloads"
+
+
+def folder_size(path: Path) -> int:
+    """Bytes of the files under `path` (a file's own size): what removing it frees."""
+    if path.is_file():
+        return path.stat().st_size
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink())

@@ -20,7 +20,8 @@ import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -34,7 +35,7 @@ from meadow.manifest import Manifest, read_dict
 from meadow.manifest import read as read_revision_manifest
 from meadow.manifest import write as write_manifest
 from meadow.mixer import Selection
-from meadow.paths import store_root
+from meadow.paths import folder_size, store_root
 from meadow.schema import (
     CONTAMINATION_COLUMN,
     SPLITS,
@@ -369,6 +370,72 @@ def revision_dir(name: str, revision: str | None = None) -> Path:
         known = [p.name for p in sorted(folder.iterdir())] if folder.is_dir() else []
         raise MixtureNotFoundError(name, revision, known=known)
     return matches[0]
+
+
+@dataclass
+class Removal:
+    """What `remove_revisions` will take out of the store (revision -> folder, oldest
+    first, and its bytes), measured before; `whole_name`: no revision is left after."""
+
+    name: str
+    folders: dict[str, Path]
+    sizes: dict[str, int] = field(default_factory=dict)
+    whole_name: bool = False
+
+    @property
+    def bytes(self) -> int:
+        return sum(self.sizes.values())
+
+
+def plan_removal(name: str, revision: str | None = None) -> Removal:
+    """What removing `revision` (a prefix is enough) of `name` frees; every revision of the
+    name when `revision` is None. Nothing is touched."""
+    root = mixture_dir(name)
+    listed = [h["revision"] for h in list_revisions(name)]  # the error names unknown names
+    present = sorted(p.name for p in (root / "revisions").glob("*") if p.is_dir())
+    every = listed + [r for r in present if r not in listed]
+    chosen = every if revision is None else [revision_dir(name, revision).name]
+    folders = {r: root / "revisions" / r for r in every if r in chosen}
+    sizes = {r: folder_size(p) for r, p in folders.items()}
+    return Removal(name, folders, sizes, whole_name=set(chosen) >= set(every))
+
+
+def remove_revisions(removal: Removal) -> str | None:
+    """Remove `removal`'s revisions; return the one the name now points at (None: gone).
+
+    Under `refs.json`'s lock the folders are moved aside and `refs.json` rewritten (without
+    its latest revision the name points at the one built before), so a reader sees the
+    store before or after, never half of it; the moved folders are deleted after."""
+    root = mixture_dir(removal.name)
+    refs_path = root / "refs.json"
+    aside: list[Path] = []
+    latest: str | None = None
+    with locked(refs_path):
+        refs = _read_refs(root) if refs_path.is_file() else dict(_NO_REFS)
+        for revision, folder in removal.folders.items():
+            if folder.is_dir():
+                trash = root / f".removing-{revision}-{os.getpid()}"
+                os.replace(folder, trash)
+                aside.append(trash)
+        kept = [
+            h for h in refs.get("history", []) if (root / "revisions" / h["revision"]).is_dir()
+        ] or _history_from_folders(root, "")
+        if kept:
+            latest = kept[-1]["revision"]
+            _write_json(refs_path, {**refs, "latest": latest, "history": kept})
+        else:
+            refs_path.unlink(missing_ok=True)
+    for trash in aside:
+        shutil.rmtree(trash, ignore_errors=True)
+    if latest is None:  # tidy the name's folder; a concurrent build's work keeps it
+        for tidy in (
+            (root / "revisions").rmdir,
+            root.joinpath("refs.json.lock").unlink,
+            root.rmdir,
+        ):
+            with suppress(OSError):
+                tidy()
+    return latest
 
 
 def read_manifest(name: str, revision: str | None = None) -> dict[str, Any]:

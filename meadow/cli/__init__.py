@@ -22,6 +22,7 @@ from meadow.cli.build import build_command
 from meadow.cli.eval import eval_command
 from meadow.cli.fetch import fetch_command
 from meadow.cli.hub import pull_command, push_command
+from meadow.cli.manage import cache_app, rm_command
 from meadow.cli.plan import plan_command
 from meadow.cli.show import list_command, show_command
 from meadow.cli.sources import sources_command
@@ -64,6 +65,8 @@ app.command("train")(train_command)
 app.command("generate")(generate_command)
 app.command("audit")(audit_command)
 app.command("eval")(eval_command)
+app.command("rm")(rm_command)
+app.add_typer(cache_app)
 
 
 def _debug() -> bool:

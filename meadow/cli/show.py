@@ -3,22 +3,28 @@
 from __future__ import annotations
 
 import json
+import textwrap
+from pathlib import Path
 from typing import Annotated, Any
 
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 import typer
 from rich.table import Table
 
 from meadow.cli._common import console, err_console, fmt
 from meadow.errors import MeadowError, RecipeError, StoreError
 from meadow.manifest import Manifest, SourceStats, as_manifest
+from meadow.manifest import read as read_revision_manifest
 from meadow.publications import publications
 from meadow.quality.removed import REMOVED_FILE, read_removed
 from meadow.quality.rows import STEPS
 from meadow.schema import SPLITS
-from meadow.store import list_mixtures, list_revisions, revision_dir, revision_manifest
+from meadow.store import list_mixtures, list_revisions, revision_dir, revision_manifest, split_files
 
 SHOWN_REMOVED = 20  # removed rows listed by default
 TEXT_WIDTH = 160  # characters of each text in the removed-rows table
+FIELD_CHARS = 500  # characters of each field `meadow show --rows` prints
 
 
 def show_command(
@@ -38,8 +44,22 @@ def show_command(
             "duplicated (id and text) or the benchmark item it overlaps (and the shared text).",
         ),
     ] = False,
+    rows: Annotated[
+        int | None,
+        typer.Option(
+            "--rows", help="Print the first N rows of a split, each field wrapped and cut short."
+        ),
+    ] = None,
+    split: Annotated[
+        str | None, typer.Option("--split", help="With --rows: which split (default train).")
+    ] = None,
+    max_chars: Annotated[
+        int,
+        typer.Option("--max-chars", help="With --rows: characters shown of each field."),
+    ] = FIELD_CHARS,
     source: Annotated[
-        str | None, typer.Option("--source", help="With --removed: only this source's rows.")
+        str | None,
+        typer.Option("--source", help="With --removed or --rows: only this source's rows."),
     ] = None,
     step: Annotated[
         str | None,
@@ -58,16 +78,36 @@ def show_command(
 
       meadow show my-mix
 
+      meadow show my-mix --rows 3 --split validation --source anki
+
       meadow show my-mix --removed --source anki --limit 50
 
       meadow show my-mix --removed --step near_dedup --json
     """
-    manifest = revision_manifest(name, revision)
+    folder = revision_dir(name, revision)
+    manifest = read_revision_manifest(folder)
     if removed:
         show_removed(manifest, source=source, step=step, limit=limit, json_output=json_output)
         return
+    if rows is not None:
+        if step is not None:
+            raise RecipeError("--step", "--step goes with --removed")
+        show_rows(
+            manifest,
+            folder,
+            rows,
+            split=split or "train",
+            source=source,
+            max_chars=max_chars,
+            json_output=json_output,
+        )
+        return
     if source is not None or step is not None:
-        raise RecipeError("--source", "--source and --step go with --removed")
+        raise RecipeError(
+            "--source", "--source goes with --removed or --rows, --step with --removed"
+        )
+    if split is not None:
+        raise RecipeError("--split", "--split goes with --rows, e.g. --rows 3 --split validation")
     if json_output:
         console.print_json(manifest.to_json())
         return
@@ -75,6 +115,7 @@ def show_command(
         f"[bold]{manifest.name}[/bold] revision {manifest.revision} "
         f"(meadow {manifest.meadow_version}, seed {manifest.recipe['seed']})"
     )
+    _print_paths(folder)
     splits = manifest.splits
     console.print("splits: " + ", ".join(f"{s} {fmt(splits[s])}" for s in SPLITS if s in splits))
     table = Table(show_lines=True)
@@ -126,28 +167,177 @@ def show_command(
             console.print(f"pulled from: {where['repo_id']} at {where['pulled_revision']}")
 
 
-def list_command() -> None:
-    """List the mixtures in the local store with their revisions.
+def list_command(
+    name: Annotated[
+        str | None, typer.Argument(help="A mixture name: list each of its revisions.")
+    ] = None,
+) -> None:
+    """List the mixtures in the local store: latest revision, rows per split, and where
+    its folder, card (README.md) and manifest.json are.
 
-    Example: meadow list
+    Examples:
+
+      meadow list
+
+      meadow list my-mix
     """
+    if name is not None:
+        _list_revisions(name)
+        return
     names = list_mixtures()
     if not names:
         console.print("the local store is empty; try: meadow build --mixture sample")
         return
     table = Table()
-    for column in ("name", "latest revision", "built at", "revisions"):
+    for column in ("name", "latest revision", "built at", "revisions", "rows"):
         table.add_column(column)
+    folders: dict[str, Path] = {}
     for name in names:
         try:  # a damaged name is reported, the others listed
             revisions = list_revisions(name)
-            latest = revision_manifest(name).revision
+            folders[name] = revision_dir(name)
+            latest = read_revision_manifest(folders[name])
         except MeadowError as exc:
             err_console.print(f"{name}: {exc}", soft_wrap=True, highlight=False)
             continue
-        built = next((r["built_at"] for r in revisions if r["revision"] == latest), "")
-        table.add_row(name, latest, built, str(len(revisions)))
+        built = next((r["built_at"] for r in revisions if r["revision"] == latest.revision), "")
+        table.add_row(name, latest.revision, built, str(len(revisions)), _rows(latest))
     console.print(table)
+    for name, folder in folders.items():
+        console.print(
+            f"{name}: {folder} (README.md, manifest.json)", soft_wrap=True, highlight=False
+        )
+
+
+def _list_revisions(name: str) -> None:
+    """Every revision of one name, oldest first, with its rows and folder."""
+    revisions = list_revisions(name)
+    latest = revision_dir(name).name
+    table = Table(title=f"{name}: {len(revisions)} revision(s)", title_justify="left")
+    for column in ("revision", "built at", "rows"):
+        table.add_column(column)
+    for entry in revisions:
+        rev = entry["revision"]
+        try:
+            rows = _rows(revision_manifest(name, rev))
+        except MeadowError as exc:
+            rows = f"unreadable: {exc}"
+        table.add_row(rev + (" (latest)" if rev == latest else ""), entry["built_at"], rows)
+    console.print(table)
+    for entry in revisions:
+        console.print(
+            f"{entry['revision'][:12]}: {revision_dir(name, entry['revision'])}",
+            soft_wrap=True,
+            highlight=False,
+        )
+
+
+def _rows(manifest: Manifest) -> str:
+    """Rows per split and in all: `train 24, validation 6 (30)`."""
+    splits = manifest.splits
+    shown = ", ".join(f"{s} {fmt(splits[s])}" for s in SPLITS if splits.get(s))
+    return f"{shown} ({fmt(sum(splits.values()))})" if shown else "0"
+
+
+def _print_paths(folder: Path) -> None:
+    """Where a revision is on disk: its folder, card and manifest."""
+    for label, path in (
+        ("folder", folder),
+        ("card", folder / "README.md"),
+        ("manifest", folder / "manifest.json"),
+    ):
+        console.print(f"{label + ':':<10}{path}", soft_wrap=True, highlight=False)
+
+
+# -- rows ---------------------------------------------------------------------------------
+
+
+def show_rows(
+    manifest: Manifest,
+    folder: Path,
+    count: int,
+    *,
+    split: str = "train",
+    source: str | None = None,
+    max_chars: int = FIELD_CHARS,
+    json_output: bool = False,
+) -> None:
+    """The first `count` rows of a split, as `ds[:3]` shows them in `datasets`: every field,
+    wrapped to the terminal, each cut at `max_chars` with how much was cut."""
+    name, rev = manifest.name, manifest.revision
+    if count < 1:
+        raise RecipeError("--rows", f"expected a number of rows (1 or more), got {count}")
+    if max_chars < 1:
+        raise RecipeError("--max-chars", f"expected a number of characters, got {max_chars}")
+    splits = manifest.splits
+    if split not in splits:
+        raise RecipeError("--split", f"{name} has no split {split!r}; splits: {', '.join(splits)}")
+    if source is not None and source not in manifest.sources:
+        known = ", ".join(manifest.sources)
+        raise RecipeError("--source", f"{source!r} is not a source of {name} (sources: {known})")
+    found = head_rows(folder, name, split, count, source=source)
+    if json_output:
+        console.print_json(json.dumps(found, ensure_ascii=False))
+        return
+    which = f"{split}" + (f", source {source}" if source else "")
+    console.print(
+        f"{name} @ {rev[:12]}: {which}: {len(found)} of {fmt(splits[split])} rows in the split",
+        highlight=False,
+        soft_wrap=True,
+    )
+    width = max(40, console.width)
+    for i, row in enumerate(found, 1):
+        console.print(f"── row {i} " + "─" * max(0, width - 8 - len(str(i))), highlight=False)
+        for line in row_lines(row, width, max_chars):
+            console.print(line, markup=False, highlight=False, soft_wrap=True)
+
+
+def head_rows(
+    folder: Path, config: str, split: str, limit: int, *, source: str | None = None
+) -> list[dict[str, Any]]:
+    """The first `limit` rows of one split of a revision folder (only `source`'s when
+    given), as dicts; reads the row groups they are in and no others."""
+    rows: list[dict[str, Any]] = []
+    for shard in split_files(folder, config, split):
+        file = pq.ParquetFile(shard)
+        for group in range(file.num_row_groups):
+            if len(rows) >= limit:
+                return rows
+            if source is None:
+                table = file.read_row_group(group)
+            else:  # the source column first: a row group without the source is not read
+                mask = pc.equal(file.read_row_group(group, columns=["source"])["source"], source)
+                if not pc.any(mask).as_py():
+                    continue
+                table = file.read_row_group(group).filter(mask)
+            rows.extend(table.slice(0, limit - len(rows)).to_pylist())
+    return rows
+
+
+def row_lines(row: dict[str, Any], width: int, max_chars: int = FIELD_CHARS) -> list[str]:
+    """One row as `field  value` lines no wider than `width`: each value wrapped with a
+    hanging indent, and cut after `max_chars` characters with how many were cut."""
+    label = max(len(key) for key in row) + 2
+    room = max(20, width - label)
+    lines: list[str] = []
+    for key, value in row.items():
+        text = "–" if value is None else str(value) if value != "" else '""'
+        marker = (
+            f"… [{fmt(len(text) - max_chars)} more characters]" if len(text) > max_chars else ""
+        )
+        wrapped = [
+            piece
+            for paragraph in text[:max_chars].split("\n")
+            for piece in textwrap.wrap(paragraph, width=room) or [""]
+        ]
+        if marker:  # on the last line when it fits, else on a line of its own
+            if len(wrapped[-1]) + len(marker) <= room:
+                wrapped[-1] += marker
+            else:
+                wrapped.append(marker)
+        lines.append(f"{key:<{label}}{wrapped[0]}")
+        lines += [(" " * label + piece).rstrip() for piece in wrapped[1:]]
+    return lines
 
 
 def _hygiene(stats: SourceStats | dict[str, Any]) -> str:

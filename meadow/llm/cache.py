@@ -12,6 +12,13 @@ from pathlib import Path
 
 from meadow.llm.prompts import FIELDS, PROMPT_VERSIONS
 from meadow.llm.tasks import Item, LlmTask, Reply
+from meadow.paths import meadow_home
+
+
+def default_cache_path() -> Path:
+    """Where the LLM step keeps its replies unless told otherwise (`meadow cache clean --llm`
+    removes it, with its `-wal`/`-shm` files)."""
+    return meadow_home() / "llm" / "cache.sqlite"
 
 
 def input_id(model: str, task: LlmTask) -> str:

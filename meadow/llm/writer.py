@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from meadow.errors import LlmBudgetError, LlmRequestError
 from meadow.llm.budget import LlmPlan
-from meadow.llm.cache import ReplyCache, input_id
+from meadow.llm.cache import ReplyCache, default_cache_path, input_id
 from meadow.llm.client import ask, make_client
 from meadow.llm.gate import judge
 from meadow.llm.prices import PRICES, price_of
@@ -22,7 +22,6 @@ from meadow.llm.prompts import PROMPT_VERSIONS, TYPICAL_OUTPUT_TOKENS, chat_mess
 from meadow.llm.settings import LlmSettings
 from meadow.llm.tasks import Item, LlmResult, LlmTask, Reply
 from meadow.llm.tokens import TokenCounter, encoding_for
-from meadow.paths import meadow_home
 
 if TYPE_CHECKING:
     import openai
@@ -79,7 +78,7 @@ class QaWriter:
         client: openai.OpenAI | None = None,
     ):
         self.settings = settings
-        self.cache_path = Path(cache_path) if cache_path else meadow_home() / "llm" / "cache.sqlite"
+        self.cache_path = Path(cache_path) if cache_path else default_cache_path()
         self._encoding = encoding
         self._client = client
         self._stats: LlmStats | None = None
