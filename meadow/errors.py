@@ -286,3 +286,8 @@ class AuditError(MeadowError):
 
 class FetchError(MeadowError):
     """A crawl that cannot start (the source has no page crawler) or saved no page."""
+
+
+class ModelSourceError(TrainError):
+    """A base model that is neither a folder here nor one the Hub can serve now: a path
+    that does not exist, or a Hub id while the Hub cannot be reached (says what to do)."""

@@ -24,7 +24,7 @@ from meadow.cli.fetch import fetch_command
 from meadow.cli.hub import pull_command, push_command
 from meadow.cli.show import list_command, show_command
 from meadow.cli.sources import sources_command
-from meadow.cli.train import generate_command, train_command
+from meadow.cli.train import generate_command, init_model_command, train_command
 from meadow.errors import MeadowError, scrub_secrets
 
 app = typer.Typer(
@@ -60,6 +60,7 @@ app.command("push")(push_command)
 app.command("pull")(pull_command)
 app.command("train")(train_command)
 app.command("generate")(generate_command)
+app.command("init-model")(init_model_command)
 app.command("audit")(audit_command)
 app.command("eval")(eval_command)
 
