@@ -53,6 +53,9 @@ def train_command(
     flags["resume"] = str(resume_from) if resume_from else (True if resume else None)
     settings = load_config(config).replace(**parse_assignments(assignments)).with_flags(**flags)
     settings.check_ready()
+    from meadow.train.source import check_model_source
+
+    check_model_source(str(settings.base_model))  # before torch: a wrong model fails at once
 
     from meadow.train.trainer import train  # torch and friends from here on
 

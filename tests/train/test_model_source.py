@@ -6,11 +6,13 @@ from __future__ import annotations
 import hashlib
 import json
 import socket
+import subprocess
+import sys
 import time
 
 import pytest
 
-from meadow.train.model import check_model_source, looks_like_path
+from meadow.train.source import check_model_source, looks_like_path
 from tests.cli import run_cli
 from tests.httpserver import LocalServer
 
@@ -152,3 +154,16 @@ def test_init_model_errors_are_one_line(capsys, tmp_path):
     (tmp_path / "full" / "x").write_text("")
     code, _, err = run_cli(capsys, "init-model", "--tiny", str(tmp_path / "full"))
     assert code == 1 and "is not empty" in err and "--overwrite" in err
+
+
+def test_a_missing_folder_fails_before_torch_is_imported(tmp_path):
+    code = (
+        "import sys\nfrom meadow.cli import main\n"
+        f"assert main(['train', '--mixture', 'sample', '--base-model', {str(tmp_path / 'no')!r}])"
+        " == 1\n"
+        "heavy = {'torch', 'transformers', 'peft'} & set(sys.modules)\n"
+        "assert not heavy, heavy\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "no such folder" in done.stderr
