@@ -300,3 +300,8 @@ class SourceNotFoundError(UnknownSourceError):
 
 class ConfirmationError(MeadowError):
     """A command that deletes files, run without a terminal to ask on and without --yes."""
+
+
+class ModelSourceError(TrainError):
+    """A base model that is neither a folder here nor one the Hub can serve now: a path
+    that does not exist, or a Hub id while the Hub cannot be reached (says what to do)."""

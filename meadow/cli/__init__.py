@@ -26,7 +26,7 @@ from meadow.cli.manage import cache_app, rm_command
 from meadow.cli.plan import plan_command
 from meadow.cli.show import list_command, show_command
 from meadow.cli.sources import sources_command
-from meadow.cli.train import generate_command, train_command
+from meadow.cli.train import generate_command, init_model_command, train_command
 from meadow.errors import MeadowError, scrub_secrets
 
 app = typer.Typer(
@@ -63,6 +63,7 @@ app.command("push")(push_command)
 app.command("pull")(pull_command)
 app.command("train")(train_command)
 app.command("generate")(generate_command)
+app.command("init-model")(init_model_command)
 app.command("audit")(audit_command)
 app.command("eval")(eval_command)
 app.command("rm")(rm_command)

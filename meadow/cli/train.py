@@ -53,6 +53,9 @@ def train_command(
     flags["resume"] = str(resume_from) if resume_from else (True if resume else None)
     settings = load_config(config).replace(**parse_assignments(assignments)).with_flags(**flags)
     settings.check_ready()
+    from meadow.train.source import check_model_source
+
+    check_model_source(str(settings.base_model))  # before torch: a wrong model fails at once
 
     from meadow.train.trainer import train  # torch and friends from here on
 
@@ -168,6 +171,56 @@ def generate_command(
     console.print(answer, markup=False, highlight=False)
     if not answer:
         err_console.print("(the model answered nothing but whitespace or special tokens)")
+
+
+def init_model_command(
+    path: Annotated[Path, typer.Argument(help="The folder to write the model to.")],
+    tiny: Annotated[
+        bool,
+        typer.Option("--tiny", help="A small random Llama for smoke tests (the only kind)."),
+    ] = False,
+    mixture: Annotated[
+        str, typer.Option("--mixture", help="A built mixture whose rows train the tokenizer.")
+    ] = "sample",
+    vocab_size: Annotated[
+        int, typer.Option("--vocab-size", help="Tokens in the tokenizer (at least 300).")
+    ] = 1000,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the random weights.")] = 0,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Write into a folder that is not empty.")
+    ] = False,
+) -> None:
+    """Write a small random Llama-shaped model and a tokenizer trained on a mixture, to try
+    train, generate and eval offline on a CPU. A SMOKE-TEST model: its answers mean nothing.
+
+    Examples:
+
+      meadow build --mixture sample && meadow init-model --tiny ./tiny-llama --mixture sample
+
+      meadow train --mixture sample --base-model ./tiny-llama --config tiny
+    """
+    from meadow.errors import TrainError
+
+    if not tiny:
+        raise TrainError(
+            "init-model writes only smoke-test models for now: pass --tiny "
+            "(for a real model, pass its Hub id or folder to --base-model)"
+        )
+    from meadow.train.tiny import SMOKE_TEST_NOTE, init_tiny_model
+
+    made = init_tiny_model(
+        path, mixture=mixture, vocab_size=vocab_size, seed=seed, overwrite=overwrite
+    )
+    console.print(
+        f"wrote {made.path}: {made.parameters:,} parameters, a {made.vocab_size:,}-token "
+        f"tokenizer trained on {made.mixture!r}"
+    )
+    console.print(f"note: {SMOKE_TEST_NOTE}", style="yellow", markup=False, highlight=False)
+    err_console.print(
+        f"train on it with: meadow train --mixture {made.mixture} --base-model {made.path} "
+        "--config tiny",
+        style="dim",
+    )
 
 
 def _target_modules(value: str | None) -> str | list[str] | None:

@@ -22,6 +22,7 @@ from meadow.train.generate import ADAPTER_CONFIG
 from meadow.train.model import (
     load_causal_lm,
     load_tokenizer,
+    looks_like_path,
     peft_quietly,
     quiet_libraries,
     torch_dtype,
@@ -157,7 +158,7 @@ def _resolve(model: str | Path, adapter: str | Path | None) -> tuple[str, Path |
     if adapter_dir is not None and not (adapter_dir / ADAPTER_CONFIG).is_file():
         raise EvalError(f"--adapter {adapter_dir}: not an adapter folder (no {ADAPTER_CONFIG})")
     if not path.exists():
-        if str(model).startswith((".", "/", "~")) or str(model).count("/") > 1:
+        if looks_like_path(str(model)):
             raise EvalError(f"--model {model}: no such folder (nor a Hub model id ORG/NAME)")
         return str(model), adapter_dir
     path = path.resolve()

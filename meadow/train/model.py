@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
-import os
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,24 +21,25 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 from meadow.errors import ConfigError, TrainError
 from meadow.progress import progress_bars_disabled
 from meadow.train.config import TrainConfig
-
-
-def offline() -> bool:
-    """Whether the Hub must not be asked (HF_HUB_OFFLINE, read now, not at import)."""
-    from huggingface_hub import constants
-
-    value = os.environ.get("HF_HUB_OFFLINE", "").strip().lower()
-    return value in {"1", "true", "yes", "on"} or bool(constants.HF_HUB_OFFLINE)
+from meadow.train.source import (
+    HUB_PROBE_TIMEOUT,
+    check_model_source,
+    hub_endpoint,
+    looks_like_path,
+    offline,
+)
 
 
 def load_tokenizer(base_model: str) -> Any:
     """The base model's tokenizer; a one-line error when it cannot be loaded (offline)."""
+    check_model_source(base_model)
     with _loading(base_model, "tokenizer"):
         return AutoTokenizer.from_pretrained(base_model, local_files_only=offline())
 
 
 def load_causal_lm(name_or_path: str, **kwargs: Any) -> Any:
     """`AutoModelForCausalLM.from_pretrained`, offline when asked, with a one-line error."""
+    check_model_source(name_or_path)
     with _loading(name_or_path, "model"):
         return AutoModelForCausalLM.from_pretrained(
             name_or_path, local_files_only=offline(), **kwargs
@@ -169,10 +169,14 @@ def quiet_libraries() -> None:
 
 
 __all__ = [
+    "HUB_PROBE_TIMEOUT",
+    "check_model_source",
     "cpu_only",
+    "hub_endpoint",
     "load_base_model",
     "load_causal_lm",
     "load_tokenizer",
+    "looks_like_path",
     "offline",
     "peft_quietly",
     "quiet_libraries",

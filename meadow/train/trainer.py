@@ -41,6 +41,7 @@ from meadow.train.data import CompletionCollator, pack, response_token_count, to
 from meadow.train.display import progress_display
 from meadow.train.loss import HIDDEN_STATE_REQUEST, ResponseLoss, has_plain_head
 from meadow.train.model import (
+    check_model_source,
     cpu_only,
     load_base_model,
     load_tokenizer,
@@ -112,6 +113,7 @@ def train(config: TrainConfig) -> TrainResult:
     precision = resolve_precision(config.precision, config.quantization)
     out = Path(config.output_dir or _default_output_dir(config)).expanduser().resolve()
     base_model = resolved_model_path(config.base_model)
+    check_model_source(base_model)  # a missing folder or an unreachable Hub: now, in one line
     push_repo = check_push(config, out, base_model) if config.push else None
     resume = _checkpoint_to_resume(config.resume, out)
 

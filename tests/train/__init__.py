@@ -15,13 +15,8 @@ import itertools
 from typing import Any
 
 from meadow.train.templates import ALPACA_PRIMER_NO_INPUT, MEDALPACA_PRIMER
-
-BOS, EOS, PAD = "<s>", "</s>", "<pad>"
-CHAT_TEMPLATE = (
-    "{{ bos_token }}{% for message in messages %}<|{{ message['role'] }}|>\n"
-    "{{ message['content'] }}\n{% endfor %}"
-    "{% if add_generation_prompt %}<|assistant|>\n{% endif %}"
-)
+from meadow.train.tiny import BOS, CHAT_TEMPLATE, EOS, PAD  # noqa: F401  (tests import them)
+from meadow.train.tiny import train_tokenizer as _train_tokenizer
 
 _CONDITIONS = [
     "asthma", "hypertension", "gout", "migraine", "iron deficiency anemia", "type 2 diabetes",
@@ -52,29 +47,9 @@ def medical_lines() -> list[str]:
 
 
 def train_tokenizer(lines: list[str] | None = None, vocab_size: int = 1000) -> Any:
-    """A byte-level BPE tokenizer trained on `lines`, wrapped for transformers."""
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
-    from transformers import PreTrainedTokenizerFast
-
-    core = Tokenizer(models.BPE())
-    core.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    core.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(
-        vocab_size=vocab_size,
-        special_tokens=[PAD, BOS, EOS],
-        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
-        show_progress=False,
-    )
-    core.train_from_iterator(lines or medical_lines(), trainer)
-    bos_id = core.token_to_id(BOS)
-    core.post_processor = processors.TemplateProcessing(
-        single=f"{BOS} $A", pair=f"{BOS} $A {BOS} $B", special_tokens=[(BOS, bos_id)]
-    )
-    tokenizer = PreTrainedTokenizerFast(
-        tokenizer_object=core, bos_token=BOS, eos_token=EOS, pad_token=PAD
-    )
-    tokenizer.chat_template = CHAT_TEMPLATE
-    return tokenizer
+    """A byte-level BPE tokenizer trained on `lines` (default `medical_lines()`), as
+    `meadow init-model --tiny` makes it."""
+    return _train_tokenizer(lines or medical_lines(), vocab_size=vocab_size)
 
 
 def tiny_llama_config(tokenizer: Any, **sizes: int) -> Any:
