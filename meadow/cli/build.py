@@ -121,7 +121,7 @@ def build_command(
 
       meadow build --sources wikidoc,anki --raw wikidoc=./pages --raw anki=./decks --push
 
-      meadow build --mixture small --raw wikidoc=./pages --raw usmle=./usmle \
+      meadow build --mixture small --raw wikidoc=./pages --raw usmle=./usmle \\
         --require-benchmarks usmle
     """
     options = BuildOptions(
