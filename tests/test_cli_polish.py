@@ -96,3 +96,84 @@ def test_build_help_examples_have_no_stray_spaces(capsys):
     assert len(examples) >= 5
     for line in examples:
         assert "  " not in line, line
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (
+            ["build", "-m", "sample", "--quota", "wikidoc.textbok=3"],
+            "error: --quota wikidoc.textbok: wikidoc has no subset 'textbok' (did you mean "
+            "'textbook'?); it has: patient_information, textbook",
+        ),
+        (
+            ["build", "-m", "sample", "--quota", "wikidco=3"],
+            "error: --quota wikidco: source 'wikidco' (did you mean 'wikidoc'?) is not in this",
+        ),
+        (
+            ["build", "-m", "sample", "--validation", "1.5"],
+            "error: --validation: expected a fraction in [0, 1), got 1.5",
+        ),
+        (
+            ["build", "-m", "sample", "--validation", "0.6", "--test", "0.5"],
+            "error: --validation and --test: validation + test is 1.1: it must leave rows",
+        ),
+        (["build", "-m", "sample", "--seed", "-3"], "error: --seed: expected a non-negative"),
+        (
+            ["build", "-m", "sample", "--sources", "wikidco,ank"],
+            "error: --sources: unknown sources 'ank' (did you mean 'anki'?), 'wikidco' (did "
+            "you mean 'wikidoc'?); available: anki",
+        ),
+        (
+            ["build", "--sources", "wikidco"],
+            "error: unknown source 'wikidco' (did you mean 'wikidoc'?); available: anki",
+        ),
+        (
+            ["build", "-m", "sampel"],
+            "error: --mixture: no built-in recipe 'sampel' (did you mean 'sample'?)",
+        ),
+    ],
+)
+def test_flag_errors_name_the_flag_and_suggest_the_near_name(capsys, argv, message):
+    code, _, err = run(capsys, *argv)
+    assert code == 1
+    assert err.startswith(message), err
+    assert "recipe builtin" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_recipe_reports_every_unknown_key_at_once(capsys, tmp_path):
+    recipe = tmp_path / "typos.yaml"
+    recipe.write_text(
+        "name: typos\n"
+        "sed: 3\n"
+        "splits: {validaton: 0.1}\n"
+        "llm: {modle: x}\n"
+        "sources:\n"
+        "  wikidoc:\n"
+        "    qouta: 5\n"
+        "    subsets: [textbok]\n"
+        "  ankii: {}\n"
+    )
+    code, _, err = run(capsys, "build", "--mixture", str(recipe))
+    assert code == 1 and len(err.strip().splitlines()) == 1
+    assert err.startswith(f"error: recipe {recipe}: 6 unknown keys: "), err
+    for part in (
+        "llm.modle (did you mean 'model'?)",
+        "sed (did you mean 'seed'?)",
+        "sources.ankii (did you mean 'anki'?)",
+        "sources.wikidoc.qouta (did you mean 'quota'?)",
+        "sources.wikidoc.subsets.textbok (did you mean 'textbook'?)",
+        "splits.validaton (did you mean 'validation'?)",
+    ):
+        assert part in err, part
+
+
+def test_one_unknown_recipe_key_lists_what_is_allowed(capsys, tmp_path):
+    recipe = tmp_path / "typo.yaml"
+    recipe.write_text("name: typo\nsources:\n  wikidoc:\n    subset: [textbook]\n")
+    code, _, err = run(capsys, "build", "--mixture", str(recipe))
+    assert code == 1
+    assert err.startswith(
+        f"error: recipe {recipe}: sources.wikidoc.subset: unknown key (did you mean "
+        "'subsets'?); allowed: quota, subsets,"
+    ), err
