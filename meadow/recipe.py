@@ -325,7 +325,7 @@ def _check_source_spec(spec: SourceSpec, origin: str) -> None:
     cls = get_source(spec.name)
     if spec.subsets is not None and cls.subsets:
         unknown = _unknown_keys(
-            spec.subsets, f"sources.{spec.name}.subsets.", cls.subsets, "subset", _HAS(spec.name)
+            spec.subsets, f"sources.{spec.name}.subsets.", cls.subsets, "subset", _has(spec.name)
         )
         if unknown:
             raise _unknown_error(unknown, recipe)
@@ -336,7 +336,7 @@ _ALLOWED = "allowed: {}"
 _LLM_ALLOWED = "allowed: {} (the API key comes from OPENAI_API_KEY, never from a recipe)"
 
 
-def _HAS(source: str) -> str:  # noqa: N802 (reads as a constant where it is used)
+def _has(source: str) -> str:
     return f"{source} has: {{}}"
 
 
@@ -395,7 +395,7 @@ def _unknown_in_document(data: dict[Any, Any]) -> list[_Unknown]:
         subsets = source.get("subsets")
         if str(name) in known and isinstance(subsets, list | dict) and get_source(name).subsets:
             found += _unknown_keys(
-                subsets, f"sources.{name}.subsets.", get_source(name).subsets, "subset", _HAS(name)
+                subsets, f"sources.{name}.subsets.", get_source(name).subsets, "subset", _has(name)
             )
     return found
 
