@@ -30,7 +30,8 @@ class UnknownSourceError(MeadowError, KeyError):
     def __init__(self, name: str, known: list[str]):
         self.name = name
         self.known = known
-        super().__init__(f"unknown source {name!r}; available: {', '.join(known) or 'none'}")
+        hint = did_you_mean(name, known)
+        super().__init__(f"unknown source {name!r}{hint}; available: {', '.join(known) or 'none'}")
 
     def __str__(self) -> str:  # KeyError would add quotes around the message
         return self.args[0]
@@ -305,3 +306,12 @@ class ConfirmationError(MeadowError):
 class ModelSourceError(TrainError):
     """A base model that is neither a folder here nor one the Hub can serve now: a path
     that does not exist, or a Hub id while the Hub cannot be reached (says what to do)."""
+
+
+def did_you_mean(word: str, known: Iterable[str]) -> str:
+    """`" (did you mean 'textbook'?)"` when `word` is a likely typo of one of `known`, else
+    "": the hint every "unknown X" message appends."""
+    import difflib
+
+    match = difflib.get_close_matches(str(word), [str(k) for k in known], n=1, cutoff=0.6)
+    return f" (did you mean {match[0]!r}?)" if match else ""

@@ -26,6 +26,7 @@ from meadow.errors import HubError, LoadMixtureError
 from meadow.hub_client import authenticated, check_repo_id, retrying
 from meadow.manifest import MANIFEST_FILE
 from meadow.manifest import read as read_manifest_file
+from meadow.progress import quiet_datasets
 from meadow.publications import record_publication
 from meadow.store import (
     adopt_revision,
@@ -364,14 +365,16 @@ def load_mixture(
     from meadow import store
 
     if "/" not in name_or_repo:
-        return store.load_local_mixture(name_or_repo, name=name, revision=revision)
+        with quiet_datasets():
+            return store.load_local_mixture(name_or_repo, name=name, revision=revision)
     if not name:
         raise LoadMixtureError(
             f"load_mixture({name_or_repo!r}) needs name=CONFIG: the mixture's name in that "
             "repo (its config_name)"
         )
     folder = pull(name_or_repo, name, revision=revision, token=token, endpoint=endpoint)
-    return store.load_local_mixture(name, revision=folder.name)
+    with quiet_datasets():
+        return store.load_local_mixture(name, revision=folder.name)
 
 
 __all__ = [

@@ -11,7 +11,8 @@ with `field_column`s and sets the fields with `add(..., loss=…)` and `update(t
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from types import TracebackType
 from typing import Any
 
@@ -162,3 +163,20 @@ class ProgressBars:
                 completed=state.completed,
                 description=description or state.description,
             )
+
+
+@contextmanager
+def quiet_datasets() -> Iterator[None]:
+    """`datasets`' own bars ("Generating train split") and notes hidden while meadow reads
+    its parquet shards: meadow reports what it loaded itself. Restored afterwards."""
+    from datasets.utils import logging as ds_logging
+
+    bars, verbosity = ds_logging.is_progress_bar_enabled(), ds_logging.get_verbosity()
+    ds_logging.disable_progress_bar()
+    ds_logging.set_verbosity_error()
+    try:
+        yield
+    finally:
+        ds_logging.set_verbosity(verbosity)
+        if bars:
+            ds_logging.enable_progress_bar()

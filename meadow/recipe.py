@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from meadow.errors import RecipeError
+from meadow.errors import RecipeError, did_you_mean
 from meadow.recipe_yaml import BuiltinYaml, check_plain, parse_recipe_yaml, recipe_error
 from meadow.sources import get_source, list_sources
 from meadow.typed import WrongType, checked
@@ -175,14 +175,9 @@ class Recipe:
             )
         for spec in self.sources.values():
             _check_source_spec(spec, self.origin)
-        unknown = sorted(set(self.llm) - set(_LLM_KEYS))
+        unknown = _unknown_keys(self.llm, "llm.", _LLM_KEYS, "key", _LLM_ALLOWED)
         if unknown:
-            raise RecipeError(
-                f"llm.{unknown[0]}",
-                f"unknown key; allowed: {', '.join(_LLM_KEYS)} (the API key comes from "
-                "OPENAI_API_KEY, never from a recipe)",
-                recipe=self.origin or None,
-            )
+            raise _unknown_error(unknown, self.origin or None)
         for key, value in self.llm.items():
             typed_value(f"llm.{key}", value, _LLM_HINTS[key], self.origin)
 
@@ -221,10 +216,18 @@ class Recipe:
     ) -> Recipe:
         """This recipe with command-line overrides applied (flags win over the YAML).
 
-        `llm` turns LLM-written rows on for every source of the build that has them.
+        `llm` turns LLM-written rows on for every source of the build that has them. A bad
+        value is reported under its flag (`--quota wikidoc.textbok`, `--validation`), not
+        under the recipe key it would have set.
         """
+        _check_split_flags(self, validation, test)
+        if seed is not None and seed < 0:
+            raise RecipeError("--seed", f"expected a non-negative integer, got {seed}")
         specs = dict(self.sources)
         if sources:
+            unknown = _unknown_keys(sources, "", list_sources(), "source", "available: {}")
+            if unknown:
+                raise RecipeError("--sources", _flag_problem(unknown))
             specs = {s: specs.get(s, SourceSpec(name=s)) for s in sources}
         if llm:
             capable = [n for n in specs if get_source(n).llm_subsets]
@@ -243,10 +246,19 @@ class Recipe:
             key = f"--quota {target}"
             if source not in specs:
                 raise RecipeError(
-                    key, f"source {source!r} is not in this build (sources: {', '.join(specs)})"
+                    key,
+                    f"source {source!r}{did_you_mean(source, specs)} is not in this build "
+                    f"(sources: {', '.join(specs)})",
                 )
             quota = parse_quota(value, key)
             spec = specs[source]
+            known_subsets = get_source(source).subsets
+            if subset and known_subsets and subset not in known_subsets:
+                raise RecipeError(
+                    key,
+                    f"{source} has no subset {subset!r}{did_you_mean(subset, known_subsets)}; "
+                    f"it has: {', '.join(known_subsets)}",
+                )
             if subset:
                 subsets = dict(spec.subsets or {})
                 subsets[subset] = quota
@@ -261,6 +273,30 @@ class Recipe:
             validation=self.validation if validation is None else validation,
             test=self.test if test is None else test,
         )
+
+
+def _check_split_flags(recipe: Recipe, validation: float | None, test: float | None) -> None:
+    """--validation and --test as fractions that leave rows for train; errors name the flag."""
+    for flag, value in (("--validation", validation), ("--test", test)):
+        if value is not None and not 0 <= value < 1:
+            raise RecipeError(flag, f"expected a fraction in [0, 1), got {value}")
+    given = [f for f, v in (("--validation", validation), ("--test", test)) if v is not None]
+    total = (recipe.validation if validation is None else validation) + (
+        recipe.test if test is None else test
+    )
+    if given and total >= 1:
+        raise RecipeError(
+            " and ".join(given),
+            f"validation + test is {total:g}: it must leave rows for train (below 1)",
+        )
+
+
+def _flag_problem(unknown: list[_Unknown]) -> str:
+    """What an unknown name given to a flag is: "unknown source 'x' (did you mean …?)"."""
+    names = ", ".join(f"{u.path!r}{u.hint}" for u in unknown)
+    return (
+        f"unknown {unknown[0].what}{'s' if len(unknown) > 1 else ''} {names}; {unknown[0].allowed}"
+    )
 
 
 def typed_value(key: str, value: Any, hint: Any, origin: str | None) -> Any:
@@ -283,19 +319,85 @@ def _check_source_spec(spec: SourceSpec, origin: str) -> None:
             f"source {spec.name!r} has no rows an LLM can write; sources that have: {able}",
             recipe=recipe,
         )
-    if spec.name not in known:
-        raise RecipeError(
-            f"sources.{spec.name}", f"unknown source; available: {', '.join(known)}", recipe=recipe
-        )
+    unknown = _unknown_keys([spec.name], "sources.", known, "source", "available: {}")
+    if unknown:
+        raise _unknown_error(unknown, recipe)
     cls = get_source(spec.name)
     if spec.subsets is not None and cls.subsets:
-        unknown = sorted(set(spec.subsets) - set(cls.subsets))
+        unknown = _unknown_keys(
+            spec.subsets, f"sources.{spec.name}.subsets.", cls.subsets, "subset", _has(spec.name)
+        )
         if unknown:
-            raise RecipeError(
-                f"sources.{spec.name}.subsets.{unknown[0]}",
-                f"unknown subset; {spec.name} has: {', '.join(cls.subsets)}",
-                recipe=recipe,
+            raise _unknown_error(unknown, recipe)
+
+
+# what an unknown key's message lists (`{}`: the allowed names)
+_ALLOWED = "allowed: {}"
+_LLM_ALLOWED = "allowed: {} (the API key comes from OPENAI_API_KEY, never from a recipe)"
+
+
+def _has(source: str) -> str:
+    return f"{source} has: {{}}"
+
+
+@dataclass(frozen=True)
+class _Unknown:
+    """One unknown name of a recipe: where, what it is, its likely meaning, what exists."""
+
+    path: str
+    what: str  # key, split, source, subset
+    hint: str  # " (did you mean 'x'?)" or ""
+    allowed: str
+
+
+def _unknown_keys(
+    given: Any, prefix: str, known: typing.Iterable[str], what: str = "key", allowed: str = _ALLOWED
+) -> list[_Unknown]:
+    known = [str(k) for k in known]
+    return [
+        _Unknown(f"{prefix}{key}", what, did_you_mean(key, known), allowed.format(", ".join(known)))
+        for key in sorted(set(map(str, given)) - set(known))
+    ]
+
+
+def _unknown_error(unknown: list[_Unknown], recipe: str | None) -> RecipeError:
+    """One error naming every unknown name (each with its likely meaning, if any)."""
+    if len(unknown) == 1:
+        (one,) = unknown
+        return RecipeError(one.path, f"unknown {one.what}{one.hint}; {one.allowed}", recipe=recipe)
+    names = ", ".join(f"{u.path}{u.hint or f' ({u.allowed})'}" for u in unknown)
+    return RecipeError(f"{len(unknown)} unknown keys", names, recipe=recipe)
+
+
+def _unknown_in_document(data: dict[Any, Any]) -> list[_Unknown]:
+    """Every unknown key, split, source and subset of a recipe document, so that one error
+    names them all rather than one per run."""
+    found = _unknown_keys(data, "", _RECIPE_KEYS)
+    splits = data.get("splits")
+    if isinstance(splits, dict):
+        found += _unknown_keys(
+            splits, "splits.", _SPLIT_KEYS, "split", "allowed: {} (train gets the rest)"
+        )
+    llm = data.get("llm")
+    if isinstance(llm, dict):
+        found += _unknown_keys(llm, "llm.", _LLM_KEYS, "key", _LLM_ALLOWED)
+    body = data.get("sources")
+    if isinstance(body, list):
+        body = {str(name): None for name in body}
+    if not isinstance(body, dict):
+        return found
+    known = list_sources()
+    found += _unknown_keys(body, "sources.", known, "source", "available: {}")
+    for name, source in body.items():
+        if not isinstance(source, dict):
+            continue
+        found += _unknown_keys(source, f"sources.{name}.", _SOURCE_KEYS)
+        subsets = source.get("subsets")
+        if str(name) in known and isinstance(subsets, list | dict) and get_source(name).subsets:
+            found += _unknown_keys(
+                subsets, f"sources.{name}.subsets.", get_source(name).subsets, "subset", _has(name)
             )
+    return found
 
 
 def _source_spec(name: str, body: Any, origin: str, base_dir: Path | None) -> SourceSpec:
@@ -306,11 +408,9 @@ def _source_spec(name: str, body: Any, origin: str, base_dir: Path | None) -> So
         raise RecipeError(
             key, f"expected a mapping of {', '.join(_SOURCE_KEYS)}, got {body!r}", recipe=origin
         )
-    unknown = sorted(set(body) - set(_SOURCE_KEYS))
+    unknown = _unknown_keys(body, f"{key}.", _SOURCE_KEYS)
     if unknown:
-        raise RecipeError(
-            f"{key}.{unknown[0]}", f"unknown key; allowed: {', '.join(_SOURCE_KEYS)}", recipe=origin
-        )
+        raise _unknown_error(unknown, origin)
     try:
         quota = parse_quota(body.get("quota", ALL), f"{key}.quota")
         subsets_body = body.get("subsets")
@@ -382,22 +482,13 @@ def recipe_from_dict(data: Any, *, origin: str = "", base_dir: Path | None = Non
             f"a recipe is a mapping with keys {', '.join(_RECIPE_KEYS)}",
             recipe=origin,
         )
-    unknown = sorted(set(data) - set(_RECIPE_KEYS))
+    unknown = _unknown_in_document(data)
     if unknown:
-        raise RecipeError(
-            unknown[0], f"unknown key; allowed: {', '.join(_RECIPE_KEYS)}", recipe=origin
-        )
+        raise _unknown_error(unknown, origin)
     splits = data.get("splits") or {}
     if not isinstance(splits, dict):
         raise RecipeError(
             "splits", "expected a mapping with validation and test fractions", recipe=origin
-        )
-    bad = sorted(set(splits) - set(_SPLIT_KEYS))
-    if bad:
-        raise RecipeError(
-            f"splits.{bad[0]}",
-            "unknown split; allowed: validation, test (train gets the rest)",
-            recipe=origin,
         )
     body = data.get("sources")
     if isinstance(body, list):

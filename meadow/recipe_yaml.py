@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from meadow.errors import RecipeError
+from meadow.errors import RecipeError, did_you_mean
 
 # Makes the error of a bad file: `error(key, problem)` or `error(key, problem, origin)`
 ErrorType = Callable[..., Exception]
@@ -295,7 +295,8 @@ class BuiltinYaml:
         if not resource.is_file():
             raise error(
                 self.flag,
-                f"no {self.builtin_word} {text!r} and no such file; "
+                f"no {self.builtin_word} {text!r}{did_you_mean(text, self.names())} and no "
+                "such file; "
                 f"{self.list_word}: {', '.join(self.names())}",
             )
         with resources.as_file(resource) as real:

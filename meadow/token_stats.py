@@ -1,7 +1,7 @@
 """Token statistics of a build's published rows, counted in one streaming pass.
 
-Kept apart from the OpenAI client: it needs only `meadow.llm.tokens` (tiktoken, or ~4
-characters per token offline).
+Kept apart from the OpenAI client: it needs only `meadow.llm.tokens` (tiktoken when its
+file is already cached, else ~4 characters per token). A build never downloads for it.
 """
 
 from __future__ import annotations
@@ -35,14 +35,14 @@ def token_statistics(
 
     `tables` is a stream of (split, rows) pieces with meadow's columns, read once
     (`Selection.iter_tables()` or the parquet shards of a revision). Tokens are counted with
-    tiktoken's encoding for `model`; when that encoding cannot be loaded (offline, no
-    TIKTOKEN_CACHE_DIR) with ~4 characters per token, and `approximate` says so. Memory is
-    one 4-byte count per row.
+    tiktoken's encoding for `model` when its file is in tiktoken's local cache (no network,
+    no warning); otherwise with ~4 characters per token, and `approximate` says so, as the
+    card does. Memory is one 4-byte count per row.
 
     Returns `{"tokenizer", "model", "approximate", "total", "by_source": {source: {"rows",
     "total", "mean", "median", "p95", "max"}}, "by_split": {split: tokens}}`.
     """
-    encoding = encoding_for(model)
+    encoding = encoding_for(model, download=False)
     per_source: dict[str, list[np.ndarray]] = {}
     by_split: dict[str, int] = {}
     with ThreadPoolExecutor(min(8, os.cpu_count() or 1)) as pool:

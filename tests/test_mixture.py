@@ -119,7 +119,10 @@ def test_recipe_sources_may_be_a_list():
             r"sources\.toy\.subsets\.easy: .*negative",
         ),
         ({"name": "m", "sources": {}}, r"sources: expected a non-empty"),
-        ({"name": "m", "sorces": {"toy": {}}}, r"sorces: unknown key; allowed: name"),
+        (
+            {"name": "m", "sorces": {"toy": {}}},
+            r"sorces: unknown key \(did you mean 'sources'\?\); allowed: name",
+        ),
         ({"name": "m", "seed": -1, "sources": ["toy"]}, r"seed: expected a non-negative"),
         ({"name": "m", "seed": "x", "sources": ["toy"]}, r"seed: expected a non-negative"),
         (

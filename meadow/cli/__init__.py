@@ -10,6 +10,7 @@ message of any exception of the traceback's chain.
 from __future__ import annotations
 
 import os
+import re
 import sys
 import traceback
 
@@ -34,7 +35,7 @@ app = typer.Typer(
     help="Medical instruction-tuning data from raw public corpora, reproducibly.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion
 )
 
 
@@ -79,6 +80,38 @@ def _is_usage_error(exc: Exception) -> bool:
     return callable(getattr(exc, "show", None)) and isinstance(getattr(exc, "exit_code", None), int)
 
 
+_FLAG_VALUE = re.compile(r"unexpected extra argument.*\((true|false|yes|no|on|off|1|0)\b", re.I)
+
+
+def _usage_error_line(exc: Exception) -> str:
+    """click's usage error in meadow's one-line form: `error: …`, then where the help is."""
+    message = exc.format_message()  # type: ignore[attr-defined]
+    if _FLAG_VALUE.search(message):  # `--llm true`
+        message += "; a flag takes no value: give it alone to switch it on"
+    ctx = getattr(exc, "ctx", None)
+    command = getattr(ctx, "command_path", None)
+    return f"error: {message} (see '{command} --help')" if command else f"error: {message}"
+
+
+def _show_flags_as_flags() -> None:
+    """typer's rich help writes a flag's type (`--llm <bool>`), as if it took a value; a flag
+    takes none (`--llm`, `--packing/--no-packing`), so its type column stays empty."""
+    from typer.core import TyperOption
+
+    display_type_rich = TyperOption.display_type_rich
+    if getattr(display_type_rich, "meadow_flags", False):
+        return
+
+    def flag_aware(self: TyperOption, ctx: typer.Context) -> str | None:
+        return None if self.is_flag and not self.count else display_type_rich(self, ctx)
+
+    flag_aware.meadow_flags = True  # type: ignore[attr-defined]
+    TyperOption.display_type_rich = flag_aware  # type: ignore[method-assign]
+
+
+_show_flags_as_flags()
+
+
 def _configured_token() -> str | None:
     """The Hugging Face token in use (HF_TOKEN or the `hf auth login` cache), to mask it."""
     try:
@@ -118,8 +151,11 @@ def main(argv: list[str] | None = None) -> int:
             _print_error(f"error: {exc}")
         code = 1
     except Exception as exc:
-        if _is_usage_error(exc):  # bad flags: the parser's own message, exit code 2
-            exc.show()
+        if _is_usage_error(exc):  # bad flags: the parser's message as one line, exit code 2
+            if type(exc).__name__ == "NoArgsIsHelpError":  # `meadow` alone: the help
+                exc.show()
+            else:
+                _print_error(_usage_error_line(exc))
             code = exc.exit_code
         elif _debug():
             _print_traceback(exc)

@@ -37,6 +37,8 @@ from meadow.sources._json import stream_object
 from meadow.sources.base import RawFile, Skip, Source
 
 logger = logging.getLogger(__name__)
+# the bundled sample (meadow/samples) builds silently: its notes go to the manifest only
+_BUNDLED_SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 
 # file name -> the subset its decision rows go to (None: unlabelled, no rows)
 FILES: dict[str, str | None] = {
@@ -151,6 +153,14 @@ class PubMedQASource(Source):
             )
         return [path]
 
+    def notes(self, raw: Path) -> list[str]:
+        """Says that a PQA-U file gives no rows, for the manifest and the card."""
+        try:
+            shards = self.shards(raw)
+        except RawFileError:  # reported where the files are read
+            return []
+        return [_unlabelled_note(p) for p in shards if FILES.get(p.name, "") is None]
+
     # -- parsing --------------------------------------------------------------------------
 
     def parse(self, path: Path) -> Iterator[dict[str, Any] | Skip]:
@@ -252,14 +262,19 @@ def _items(path: Path) -> Iterator[tuple[int, str, dict[str, Any]]]:
         yield position, pmid, row
 
 
+def _unlabelled_note(path: Path) -> str:
+    return (
+        f"{path.name} (PQA-U) has no answers (no final_decision) and gives no rows; "
+        "its items are counted as 'unlabelled' skips"
+    )
+
+
 def _count_unlabelled(path: Path) -> Iterator[Skip]:
     """PQA-U has no decisions: its items are read (so a broken file is still reported),
-    counted, and reported as one skip."""
-    logger.warning(
-        "pubmedqa: %s (PQA-U) has no answers (no final_decision) and gives no rows; its "
-        "items are counted as 'unlabelled' skips",
-        path.name,
-    )
+    counted, and reported as one skip. The note is in the manifest and the card; it is
+    printed too, except for the bundled sample, which builds silently."""
+    if not path.resolve().is_relative_to(_BUNDLED_SAMPLES):
+        logger.warning("pubmedqa: %s", _unlabelled_note(path))
     count = sum(1 for _ in _items(path))
     if count:
         yield Skip("unlabelled", count=count)

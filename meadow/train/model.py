@@ -19,7 +19,6 @@ from peft import LoraConfig, get_peft_model, prepare_model_for_kbit_training
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from meadow.errors import ConfigError, TrainError
-from meadow.progress import progress_bars_disabled
 from meadow.train.config import TrainConfig
 from meadow.train.source import (
     HUB_PROBE_TIMEOUT,
@@ -161,11 +160,15 @@ def cpu_only() -> bool:
 
 
 def quiet_libraries() -> None:
-    """transformers' own bars (loading weights) follow meadow's off switch."""
-    if progress_bars_disabled():
-        from transformers.utils import logging as hf_logging
+    """transformers' and datasets' own bars (loading weights, "Generating train split") and
+    notes are hidden: meadow shows its own progress (or none, under
+    MEADOW_DISABLE_PROGRESS_BARS). Errors still print."""
+    from datasets.utils import logging as ds_logging
+    from transformers.utils import logging as hf_logging
 
-        hf_logging.disable_progress_bar()
+    for library in (hf_logging, ds_logging):
+        library.disable_progress_bar()
+        library.set_verbosity_error()
 
 
 __all__ = [
