@@ -98,9 +98,9 @@ def _show_flags_as_flags() -> None:
     takes none (`--llm`, `--packing/--no-packing`), so its type column stays empty."""
     from typer.core import TyperOption
 
-    display_type_rich = TyperOption.display_type_rich
-    if getattr(display_type_rich, "meadow_flags", False):
-        return
+    display_type_rich = getattr(TyperOption, "display_type_rich", None)
+    if display_type_rich is None or getattr(display_type_rich, "meadow_flags", False):
+        return  # a typer without a rich type column (older ones), or already done
 
     def flag_aware(self: TyperOption, ctx: typer.Context) -> str | None:
         return None if self.is_flag and not self.count else display_type_rich(self, ctx)

@@ -224,10 +224,11 @@ class WikidocSource(Source):
     subsets = ("patient_information", "textbook")
     raw_files = ()
     how_to_get = (
-        "WikiDoc pages cannot be downloaded as one file: run "
-        "`meadow fetch wikidoc --pages PAGES.txt --out DIR` (PAGES.txt lists page titles, "
-        "one per line), or save pages from https://www.wikidoc.org yourself (or a "
-        "Special:Export XML file) into one folder."
+        "WikiDoc pages cannot be downloaded as one file: run `meadow fetch wikidoc --out DIR` "
+        "(it lists the patient-information pages through the wiki's API; `--all-pages` for "
+        "every article), or `meadow fetch wikidoc --pages PAGES.txt --out DIR` (PAGES.txt "
+        "lists page titles, one per line), or save pages from https://www.wikidoc.org "
+        "yourself (or a Special:Export XML file) into one folder."
     )
     file_suffixes = (".html", ".htm", ".xml")
     version = "2"  # 2: pages too large, cut short or not UTF-8 are counted (issue 14)

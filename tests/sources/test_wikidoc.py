@@ -762,6 +762,7 @@ def test_registered_with_its_metadata() -> None:
     assert info["subsets"] == ["patient_information", "textbook"]
     assert info["license"] == "CC-BY-SA-3.0"
     assert "arXiv:2304.08247" in info["citation"]
+    assert "meadow fetch wikidoc --out DIR" in info["how_to_get"]
     assert "meadow fetch wikidoc --pages PAGES.txt --out DIR" in info["how_to_get"]
 
 
