@@ -119,7 +119,10 @@ def _revision(
 
 
 def _rebuild_command(
-    recipe: Recipe, quality: QualitySettings | None = None, benchmarks: Benchmarks | None = None
+    recipe: Recipe,
+    quality: QualitySettings | None = None,
+    benchmarks: Benchmarks | None = None,
+    columns: Mapping[str, str] | None = None,
 ) -> str:
     """A command that rebuilds this recipe: every quota spelled out, raw paths to fill in."""
     parts = ["meadow", "build"]
@@ -139,6 +142,7 @@ def _rebuild_command(
         validation=recipe.validation,
         test=recipe.test,
         raw={name: "PATH" for name, spec in recipe.sources.items() if spec.raw is None},
+        columns=dict(columns or {}),
     )
     if recipe.uses_llm():  # the answers come back from the LLM cache, not from a new call
         options.llm, options.llm_model = True, str(recipe.llm.get("model", DEFAULT_LLM_MODEL))
@@ -233,7 +237,7 @@ def build(
         sources=sources,
         llm=llm.report,
     )
-    rebuild = _rebuild_command(recipe, quality, benchmarks)
+    rebuild = _rebuild_command(recipe, quality, benchmarks, options.columns)
     card = _CardInputs(sources_info, rebuild, chart_path(recipe.name))
     unchanged = revision_path(recipe.name, revision).is_dir()
 
@@ -418,6 +422,7 @@ def _prepare(mixture: str | Path | Recipe | None, options: BuildOptions) -> _Pre
         validation=options.validation,
         test=options.test,
         llm=options.llm,
+        columns=options.columns,
     )
     check_name(recipe.name)
     quality = QualitySettings.parse(recipe.quality, recipe=recipe.origin or None).with_overrides(

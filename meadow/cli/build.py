@@ -42,6 +42,14 @@ def build_command(
         list[str] | None,
         typer.Option("--quota", help="SOURCE[.SUBSET]=N|FRACTION|all (repeatable)."),
     ] = None,
+    columns: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--columns",
+            help="SOURCE=FIELD:COLUMN,…: your file's column names, e.g. "
+            "local=input:question,output:answer,id:qid (repeatable).",
+        ),
+    ] = None,
     seed: Annotated[int | None, typer.Option(help="Sampling seed (overrides the recipe).")] = None,
     name: Annotated[str | None, typer.Option(help="Name in the local store.")] = None,
     validation: Annotated[float | None, typer.Option(help="Validation fraction.")] = None,
@@ -117,6 +125,8 @@ def build_command(
 
       meadow build --mixture medalpaca --quota wikidoc=10000 --seed 7
 
+      meadow build --sources local --raw local=qa.csv --columns local=input:question,output:answer
+
       meadow build --sources wikidoc --raw wikidoc=./pages --llm --dry-run
 
       meadow build --sources wikidoc,anki --raw wikidoc=./pages --raw anki=./decks --push
@@ -128,6 +138,7 @@ def build_command(
         sources=split_csv(sources),
         raw={k: Path(v) for k, v in parse_pairs(raw, "--raw").items()},
         quotas=parse_pairs(quota, "--quota"),
+        columns=parse_pairs(columns, "--columns"),
         seed=seed,
         name=name,
         validation=validation,
