@@ -286,3 +286,15 @@ class AuditError(MeadowError):
 
 class FetchError(MeadowError):
     """A crawl that cannot start (the source has no page crawler) or saved no page."""
+
+
+class HubUnreachableError(HubError):
+    """No answer from the Hub at all (no network, a wrong HF_ENDPOINT): names the endpoint
+    that was tried, not the transport's `ConnectError`."""
+
+    def __init__(self, endpoint: str, what: str, reason: str):
+        self.endpoint = endpoint
+        super().__init__(
+            f"cannot reach the Hub at {endpoint} to {what} ({reason}): check the network "
+            "connection, or HF_ENDPOINT if you set it, and try again"
+        )
