@@ -223,7 +223,8 @@ def print_build_summary(result: BuildResult) -> None:
             console.print(f"{source}: {llm_summary(stats['llm'])}")
     splits = ", ".join(f"{s} {fmt(n)}" for s, n in result.splits.items())
     console.print(f"splits: {splits}")
-    if not result.splits.get("validation"):
+    fraction = result.manifest.get("recipe", {}).get("splits", {}).get("validation")
+    if not fraction and not result.splits.get("validation"):
         err_console.print(
             "no validation split: training will show no validation loss; pass --validation "
             "0.05 (or set splits.validation in the recipe) to hold 5% of the rows out",
