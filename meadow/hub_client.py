@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import random
 import re
+import socket
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -18,6 +19,7 @@ from urllib.parse import urlsplit
 from meadow.errors import HubError, HubUnreachableError, scrub_secrets
 
 _ATTEMPTS = 5
+_CONNECT_ATTEMPTS = 2  # no connection at all (offline, a wrong HF_ENDPOINT): fail in seconds
 _T = TypeVar("_T")
 
 
@@ -71,7 +73,7 @@ def retrying(call: Callable[[], _T], what: str, repo_id: str) -> _T:
         except (HfHubHTTPError, *_no_answer_errors()) as error:
             status = _status(error)
             if status is None and not isinstance(error, HfHubHTTPError):  # no answer at all
-                if attempt < _ATTEMPTS:
+                if attempt < (_CONNECT_ATTEMPTS if _not_connected(error) else _ATTEMPTS):
                     time.sleep(_delay(None, attempt))
                     continue
                 raise HubUnreachableError(
@@ -96,6 +98,18 @@ def _no_answer_errors() -> tuple[type[BaseException], ...]:
         except (ImportError, AttributeError):
             continue
     return tuple(found)
+
+
+def _not_connected(error: BaseException) -> bool:
+    """Whether no connection could be made at all (no name, refused, no route): httpx's
+    `ConnectError`, or the socket's own error; not a connection that broke mid-request,
+    which is worth more tries."""
+    if isinstance(error, (socket.gaierror, ConnectionRefusedError)):
+        return True
+    return any(
+        kind.__name__ == "ConnectError" and kind.__module__.startswith(("httpx", "httpcore"))
+        for kind in type(error).__mro__
+    )
 
 
 def _endpoint(error: BaseException) -> str:

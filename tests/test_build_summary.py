@@ -10,9 +10,12 @@ import sys
 import textwrap
 from pathlib import Path
 
+import httpx
 import pyarrow.parquet as pq
 import pytest
 
+from meadow.errors import HubUnreachableError
+from meadow.hub_client import retrying
 from meadow.options import BuildOptions
 from meadow.pipeline import build
 from tests.cli import run_cli
@@ -157,3 +160,37 @@ def test_push_without_a_reachable_hub_names_the_endpoint(toy_raw, tmp_path):
     assert "connection refused" in last and "HF_ENDPOINT" in last
     assert "ConnectError" not in done.stderr and "Errno" not in done.stderr
     assert "hf_not_a_real_token" not in done.stderr
+
+
+def _request() -> httpx.Request:
+    return httpx.Request("GET", "http://127.0.0.1:9/api/whoami-v2")
+
+
+def test_no_connection_is_tried_twice_and_names_the_endpoint(monkeypatch):
+    monkeypatch.setattr("meadow.hub_client.time.sleep", lambda seconds: None)
+    calls = []
+
+    def refused():
+        calls.append(1)
+        raise httpx.ConnectError("[Errno 111] Connection refused", request=_request())
+
+    with pytest.raises(
+        HubUnreachableError,
+        match=r"^cannot reach the Hub at http://127\.0\.0\.1:9 to check the token on the Hub "
+        r"\(connection refused\)",
+    ):
+        retrying(refused, "check the token", "the Hub")
+    assert len(calls) == 2
+
+
+def test_a_connection_broken_mid_request_gets_every_try(monkeypatch):
+    monkeypatch.setattr("meadow.hub_client.time.sleep", lambda seconds: None)
+    calls = []
+
+    def broken():
+        calls.append(1)
+        if len(calls) < 4:
+            raise httpx.ReadError("connection reset by peer", request=_request())
+        return "ok"
+
+    assert retrying(broken, "commit", "org/meadow") == "ok" and len(calls) == 4
