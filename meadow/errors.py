@@ -315,3 +315,15 @@ def did_you_mean(word: str, known: Iterable[str]) -> str:
 
     match = difflib.get_close_matches(str(word), [str(k) for k in known], n=1, cutoff=0.6)
     return f" (did you mean {match[0]!r}?)" if match else ""
+
+
+class HubUnreachableError(HubError):
+    """No answer from the Hub at all (no network, a wrong HF_ENDPOINT): names the endpoint
+    that was tried, not the transport's `ConnectError`."""
+
+    def __init__(self, endpoint: str, what: str, reason: str):
+        self.endpoint = endpoint
+        super().__init__(
+            f"cannot reach the Hub at {endpoint} to {what} ({reason}): check the network "
+            "connection, or HF_ENDPOINT if you set it, and try again"
+        )

@@ -7,14 +7,19 @@ results) goes through `retrying`, so a busy Hub is waited for and what still fai
 
 from __future__ import annotations
 
+import importlib
 import random
+import re
+import socket
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
-from meadow.errors import HubError, scrub_secrets
+from meadow.errors import HubError, HubUnreachableError, scrub_secrets
 
 _ATTEMPTS = 5
+_CONNECT_ATTEMPTS = 2  # no connection at all (offline, a wrong HF_ENDPOINT): fail in seconds
 _T = TypeVar("_T")
 
 
@@ -65,19 +70,69 @@ def retrying(call: Callable[[], _T], what: str, repo_id: str) -> _T:
     for attempt in range(1, _ATTEMPTS + 1):
         try:
             return call()
-        except (HfHubHTTPError, OSError) as error:
+        except (HfHubHTTPError, *_no_answer_errors()) as error:
             status = _status(error)
             if status is None and not isinstance(error, HfHubHTTPError):  # no answer at all
-                if attempt < _ATTEMPTS:
+                if attempt < (_CONNECT_ATTEMPTS if _not_connected(error) else _ATTEMPTS):
                     time.sleep(_delay(None, attempt))
                     continue
-                raise HubError(f"could not {what} on {repo_id}: {error}") from error
+                raise HubUnreachableError(
+                    _endpoint(error), f"{what} on {repo_id}", _reason(error)
+                ) from error
             if status is not None and (status == 429 or status >= 500) and attempt < _ATTEMPTS:
                 time.sleep(_delay(error.response, attempt))  # type: ignore[union-attr]
                 continue
             detail = str(error).splitlines()[0] if str(error) else type(error).__name__
             raise HubError(f"could not {what} on {repo_id} ({scrub_secrets(detail)})") from error
     raise AssertionError("unreachable")
+
+
+def _no_answer_errors() -> tuple[type[BaseException], ...]:
+    """What a request that got no answer raises: OSError (requests, before
+    huggingface_hub 1.0) and httpx's TransportError (1.0 on; some installs ship httpx as
+    `httpx2`), neither of which is an OSError."""
+    found: list[type[BaseException]] = [OSError]
+    for module in ("httpx", "httpx2"):
+        try:
+            found.append(importlib.import_module(module).TransportError)
+        except (ImportError, AttributeError):
+            continue
+    return tuple(found)
+
+
+def _not_connected(error: BaseException) -> bool:
+    """Whether no connection could be made at all (no name, refused, no route): httpx's
+    `ConnectError`, or the socket's own error; not a connection that broke mid-request,
+    which is worth more tries."""
+    if isinstance(error, (socket.gaierror, ConnectionRefusedError)):
+        return True
+    return any(
+        kind.__name__ == "ConnectError" and kind.__module__.startswith(("httpx", "httpcore"))
+        for kind in type(error).__mro__
+    )
+
+
+def _endpoint(error: BaseException) -> str:
+    """The scheme and host the failed request went to; HF_ENDPOINT's value if the error
+    does not say."""
+    try:
+        url = str(error.request.url)  # type: ignore[attr-defined]  # httpx raises if unset
+    except (AttributeError, RuntimeError):
+        url = ""
+    if not url:
+        from huggingface_hub import constants
+
+        url = constants.ENDPOINT
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.netloc else url
+
+
+def _reason(error: BaseException) -> str:
+    """`[Errno -2] Name or service not known` as "name or service not known": the
+    transport's words without its type or errno."""
+    text = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    text = re.sub(r"^\[Errno -?\d+\]\s*", "", scrub_secrets(text))
+    return (text[:1].lower() + text[1:]) if text else type(error).__name__
 
 
 def _status(error: BaseException | None) -> int | None:

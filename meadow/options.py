@@ -38,6 +38,8 @@ class BuildOptions:
         benchmark_mixture: a built evaluation mixture (`NAME[@REVISION]`) whose benchmark
             rows are checked against.
         raw: a source's (or a benchmark's) raw file or folder (`--raw SOURCE=PATH`).
+        columns: a source's column mapping, `FIELD:COLUMN,…` (`--columns
+            local=input:question,output:answer`); replaces the recipe's.
         num_proc: parallel processes.
         progress: show progress bars (None: when the terminal is interactive).
     """
@@ -54,6 +56,7 @@ class BuildOptions:
     require_benchmarks: list[str] | None = _flag("--require-benchmarks")
     benchmark_mixture: str | None = _flag("--benchmark-mixture")
     raw: dict[str, str | Path] = _flag("--raw", {})
+    columns: dict[str, str] = _flag("--columns", {})
     llm_base_url: str | None = _flag("--llm-base-url")
     llm_concurrency: int | None = _flag("--llm-concurrency")
     llm_refresh: bool = _flag("--llm-refresh", False)

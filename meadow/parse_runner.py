@@ -15,6 +15,7 @@ import multiprocessing
 import os
 import queue
 import shutil
+import time
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import (
@@ -101,6 +102,7 @@ class _GroupResult:
     rows: int
     skipped: Counter
     subsets: Counter
+    seconds: float = 0.0  # spent parsing the group, for the build's timings
 
 
 def _group_shards(shards: list[Path]) -> list[list[Path]]:
@@ -188,6 +190,7 @@ def _write_group(
     report: Callable[[int, int], None] | None = None,
 ) -> _GroupResult:
     report = report or _report_to_queue
+    started = time.perf_counter()
     skipped: Counter = Counter()
     subsets: Counter = Counter()
     columns: dict[str, list[str]] = {name: [] for name in COLUMNS}
@@ -239,7 +242,8 @@ def _write_group(
                 ) from exc
         flush()
     report(job, unreported)
-    return _GroupResult(rows=rows, skipped=skipped, subsets=subsets)
+    seconds = time.perf_counter() - started
+    return _GroupResult(rows=rows, skipped=skipped, subsets=subsets, seconds=seconds)
 
 
 def _report_to_queue(job: int, n: int) -> None:
@@ -256,9 +260,17 @@ def _mp_context() -> multiprocessing.context.BaseContext:
 
 
 def run_plans(
-    plans: list[SourcePlan], *, num_proc: int = 1, bars: ProgressBars | None = None
+    plans: list[SourcePlan],
+    *,
+    num_proc: int = 1,
+    bars: ProgressBars | None = None,
+    timings: dict[str, float] | None = None,
 ) -> dict[str, SourceCache]:
-    """Build every plan that is not cached yet; return the caches of all plans."""
+    """Build every plan that is not cached yet; return the caches of all plans.
+
+    `timings`, when given, gets the seconds spent parsing each source that was not cached
+    (summed over its groups, so with `num_proc > 1` it is work time, not wall time).
+    """
     bars = bars or ProgressBars(enabled=False)
     todo = [p for p in plans if not p.cached]
     with ExitStack() as held:  # the temporary folders, removed on the way out
@@ -266,12 +278,16 @@ def run_plans(
             i: held.enter_context(work_dir(plan.cache_dir.parent, plan.fingerprint))
             for i, plan in enumerate(todo)
         }
-        _run_todo(todo, tmp_dirs, num_proc, bars)
+        _run_todo(todo, tmp_dirs, num_proc, bars, timings if timings is not None else {})
     return {p.source.name: SourceCache.load(p.cache_dir) for p in plans}
 
 
 def _run_todo(
-    todo: list[SourcePlan], tmp_dirs: dict[int, Path], num_proc: int, bars: ProgressBars
+    todo: list[SourcePlan],
+    tmp_dirs: dict[int, Path],
+    num_proc: int,
+    bars: ProgressBars,
+    timings: dict[str, float],
 ) -> None:
     jobs: list[tuple[int, int, list[Path], Path]] = []  # (plan index, group index, shards, part)
     tasks: dict[int, Any] = {}
@@ -293,7 +309,11 @@ def _run_todo(
     else:
         results.update(_run_parallel(todo, jobs, tasks, num_proc, bars))
     for i, plan in enumerate(todo):
-        _finish_plan(plan, tmp_dirs[i], [results[i, g] for g in range(len(plan.groups))])
+        groups = [results[i, g] for g in range(len(plan.groups))]
+        started = time.perf_counter()
+        _finish_plan(plan, tmp_dirs[i], groups)
+        finish = time.perf_counter() - started
+        timings[plan.source.name] = sum(r.seconds for r in groups) + finish
         bars.finish(tasks[i])
 
 

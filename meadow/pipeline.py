@@ -6,8 +6,9 @@ import hashlib
 import json
 import logging
 import shlex
+import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +66,12 @@ class BuildResult:
         splits: rows per split.
         manifest: the manifest as written to manifest.json (its JSON object: per-source
             counts, raw-file hashes, recipe); `meadow.manifest.read(path)` gives it typed.
+        timings: seconds per stage, in the order they ran: `parse SOURCE` (hashing the
+            raw files, and parsing them unless cached), `mixing`, `llm`, `benchmarks`,
+            `quality STEP`, `writing`. Kept out of the manifest, whose bytes do not
+            depend on the clock.
+        unchanged: the revision was already in the store (the same recipe, seed and raw
+            files built before); the store keeps it as it was.
     """
 
     name: str
@@ -72,6 +79,8 @@ class BuildResult:
     path: Path
     splits: dict[str, int]
     manifest: dict[str, Any]
+    timings: dict[str, float] = field(default_factory=dict)
+    unchanged: bool = False
 
     @property
     def rows(self) -> int:
@@ -88,6 +97,7 @@ class _Prepared:
     selection: Selection
     quality: QualitySettings
     benchmark_raw: dict[str, Path]  # benchmark -> its raw file or folder, where one is known
+    timings: dict[str, float]  # seconds per stage so far: parse SOURCE, mixing
 
 
 def _revision(
@@ -109,7 +119,10 @@ def _revision(
 
 
 def _rebuild_command(
-    recipe: Recipe, quality: QualitySettings | None = None, benchmarks: Benchmarks | None = None
+    recipe: Recipe,
+    quality: QualitySettings | None = None,
+    benchmarks: Benchmarks | None = None,
+    columns: Mapping[str, str] | None = None,
 ) -> str:
     """A command that rebuilds this recipe: every quota spelled out, raw paths to fill in."""
     parts = ["meadow", "build"]
@@ -129,6 +142,7 @@ def _rebuild_command(
         validation=recipe.validation,
         test=recipe.test,
         raw={name: "PATH" for name, spec in recipe.sources.items() if spec.raw is None},
+        columns=dict(columns or {}),
     )
     if recipe.uses_llm():  # the answers come back from the LLM cache, not from a new call
         options.llm, options.llm_model = True, str(recipe.llm.get("model", DEFAULT_LLM_MODEL))
@@ -176,8 +190,11 @@ def build(
         prepared.caches,
         prepared.selection,
     )
-    quality = prepared.quality
+    quality, timings = prepared.quality, prepared.timings
+    started = time.perf_counter()
     benchmarks = checked_benchmarks(quality, prepared.benchmark_raw, adapters, caches)
+    if benchmarks.found:
+        timings["benchmarks"] = time.perf_counter() - started
     policies = {
         sel.spec.name: source_policy(
             type(adapters[sel.spec.name]),
@@ -187,7 +204,10 @@ def build(
         )
         for sel in selection.sources
     }
+    started = time.perf_counter()
     llm = run_llm_step(recipe, selection, adapters, llm_options, progress)
+    if recipe.uses_llm():
+        timings["llm"] = time.perf_counter() - started
     quality_key = {
         "settings": quality.canonical(),
         "policies": {
@@ -217,14 +237,17 @@ def build(
         sources=sources,
         llm=llm.report,
     )
-    rebuild = _rebuild_command(recipe, quality, benchmarks)
+    rebuild = _rebuild_command(recipe, quality, benchmarks, options.columns)
     card = _CardInputs(sources_info, rebuild, chart_path(recipe.name))
+    unchanged = revision_path(recipe.name, revision).is_dir()
 
     if not quality.enabled:
         manifest.quality = QualityReport(settings=quality.canonical())
         _refuse_empty(manifest)
+        started = time.perf_counter()  # the mixer's rows are read while they are written
         with new_revision(recipe.name, revision) as folder:
             _write(folder, selection, manifest, card)
+        timings["writing"] = time.perf_counter() - started
     else:
         index = None
         if benchmarks.found:
@@ -236,6 +259,7 @@ def build(
             quality, policies, index=index, splits=selection.splits(), work_dir=work
         ) as rows:
             rows.run(selection.iter_tables(), total=manifest.rows, progress=progress)
+            _add_quality_timings(timings, rows.timings, quality)
             for name, stats in rows.source_stats().items():
                 manifest.sources[name].update(stats)
             manifest.splits = rows.split_counts()
@@ -248,16 +272,41 @@ def build(
                 near_duplicate_lsh=list(rows.near_index) if rows.near_index else None,
                 removed_rows=rows.removed_record(),
             )
+            started = time.perf_counter()
             with new_revision(recipe.name, revision) as folder:
                 rows.write_removed(folder / REMOVED_FILE)  # `meadow show NAME --removed`
                 _write(folder, rows, manifest, card)
+            timings["writing"] = time.perf_counter() - started
     return BuildResult(
         name=recipe.name,
         revision=revision,
         path=revision_path(recipe.name, revision),
         splits=manifest.splits,
         manifest=manifest.to_dict(),
+        timings=timings,
+        unchanged=unchanged,
     )
+
+
+def _add_quality_timings(
+    timings: dict[str, float], steps: Mapping[str, float], quality: QualitySettings
+) -> None:
+    """The quality run's seconds per step as `quality STEP` stages, the steps that are off
+    left out; its wait for the mixer's rows goes to `mixing`."""
+    on = {
+        "reading": True,
+        "pii_and_boilerplate": quality.pii,
+        "filters": quality.filters is not None,
+        "decontamination": quality.decontamination is not None,
+        "exact_dedup": quality.exact_dedup is not None,
+        "near_dedup": quality.near_dedup is not None,
+        "spool": True,
+    }
+    for step, seconds in steps.items():
+        if step == "reading":
+            timings["mixing"] = timings.get("mixing", 0.0) + seconds
+        elif on.get(step, True):
+            timings[f"quality {step}"] = seconds
 
 
 @dataclass
@@ -373,6 +422,7 @@ def _prepare(mixture: str | Path | Recipe | None, options: BuildOptions) -> _Pre
         validation=options.validation,
         test=options.test,
         llm=options.llm,
+        columns=options.columns,
     )
     check_name(recipe.name)
     quality = QualitySettings.parse(recipe.quality, recipe=recipe.origin or None).with_overrides(
@@ -400,12 +450,22 @@ def _prepare(mixture: str | Path | Recipe | None, options: BuildOptions) -> _Pre
         n: resolve_raw(adapter, Path(raw[n]) if n in raw else recipe.sources[n].raw)
         for n, adapter in adapters.items()
     }
-    plans = [
-        plan_source(adapters[n], raw_paths[n], source_cache_root(), workers=num_proc)
-        for n in adapters
-    ]
+    hashing: dict[str, float] = {}
+    plans = []
+    for n in adapters:
+        started = time.perf_counter()
+        plans.append(plan_source(adapters[n], raw_paths[n], source_cache_root(), workers=num_proc))
+        hashing[n] = time.perf_counter() - started
+    parsing: dict[str, float] = {}
     with ProgressBars(enabled=options.progress) as bars:
-        caches = run_plans(plans, num_proc=num_proc, bars=bars)
+        caches = run_plans(plans, num_proc=num_proc, bars=bars, timings=parsing)
+    timings = {
+        f"parse {n}" + ("" if n in parsing else " (cached)"): hashing[n] + parsing.get(n, 0.0)
+        for n in adapters
+    }
     benchmark_raw = {n: raw_paths[n] for n in checked if n in raw_paths}
     benchmark_raw.update({n: Path(raw[n]) for n in checked if n in raw and n not in raw_paths})
-    return _Prepared(recipe, adapters, caches, select(recipe, caches), quality, benchmark_raw)
+    started = time.perf_counter()
+    selection = select(recipe, caches)
+    timings["mixing"] = time.perf_counter() - started
+    return _Prepared(recipe, adapters, caches, selection, quality, benchmark_raw, timings)

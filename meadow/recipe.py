@@ -16,6 +16,7 @@ from typing import Any
 from meadow.errors import RecipeError, did_you_mean
 from meadow.recipe_yaml import BuiltinYaml, check_plain, parse_recipe_yaml, recipe_error
 from meadow.sources import get_source, list_sources
+from meadow.sources.local import parse_columns
 from meadow.typed import WrongType, checked
 
 ALL = "all"
@@ -213,12 +214,15 @@ class Recipe:
         validation: float | None = None,
         test: float | None = None,
         llm: bool = False,
+        columns: Mapping[str, str] | None = None,
     ) -> Recipe:
         """This recipe with command-line overrides applied (flags win over the YAML).
 
-        `llm` turns LLM-written rows on for every source of the build that has them. A bad
-        value is reported under its flag (`--quota wikidoc.textbok`, `--validation`), not
-        under the recipe key it would have set.
+        `llm` turns LLM-written rows on for every source of the build that has them.
+        `columns` maps a source to its `--columns` text (`input:question,output:answer`),
+        which replaces the column mapping of its options. A bad value is reported under its
+        flag (`--quota wikidoc.textbok`, `--validation`), not under the recipe key it would
+        have set.
         """
         _check_split_flags(self, validation, test)
         if seed is not None and seed < 0:
@@ -229,6 +233,21 @@ class Recipe:
             if unknown:
                 raise RecipeError("--sources", _flag_problem(unknown))
             specs = {s: specs.get(s, SourceSpec(name=s)) for s in sources}
+        for source, spec_text in (columns or {}).items():
+            key = f"--columns {source}"
+            if source not in specs:
+                raise RecipeError(
+                    key, f"source {source!r} is not in this build (sources: {', '.join(specs)})"
+                )
+            if "columns" not in get_source(source).default_options:
+                mapped = [n for n in list_sources() if "columns" in get_source(n).default_options]
+                raise RecipeError(
+                    key,
+                    f"source {source!r} has no column mapping; sources that have: "
+                    f"{', '.join(mapped)}",
+                )
+            options = {**specs[source].options, "columns": parse_columns(spec_text, key)}
+            specs[source] = replace(specs[source], options=options)
         if llm:
             capable = [n for n in specs if get_source(n).llm_subsets]
             if not capable:

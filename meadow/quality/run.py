@@ -26,6 +26,7 @@ The list of removed rows, `removed.parquet`, is written by `meadow.quality.remov
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
@@ -110,6 +111,26 @@ class QualityRun:
         self._numbers: dict[str, np.ndarray] = {}
         self._count = 0
         self.near_index: tuple[int, int] | None = None  # (bands, values per half-band)
+        # seconds per step, in the order they first ran, for the build summary; "reading"
+        # is the time spent waiting for `pieces` (the mixer), "spool" writing pass 1's rows
+        self.timings: dict[str, float] = {}
+
+    def _time(self, step: str, started: float) -> float:
+        """Add the seconds since `started` to `step`; return the time now."""
+        now = time.perf_counter()
+        self.timings[step] = self.timings.get(step, 0.0) + now - started
+        return now
+
+    def _timed(self, pieces: Iterable[tuple[str, pa.Table]]) -> Iterator[tuple[str, pa.Table]]:
+        """`pieces`, the time spent producing them counted as "reading"."""
+        found = iter(pieces)
+        while True:
+            started = time.perf_counter()
+            piece = next(found, None)
+            self._time("reading", started)
+            if piece is None:
+                return
+            yield piece
 
     def __enter__(self) -> QualityRun:
         return self
@@ -133,16 +154,24 @@ class QualityRun:
         with ProgressBars(enabled=progress) as bars:
             task = bars.add("quality", total=total)
             with self._spool.writer() as writer:
-                for split, table in pieces:
+                for split, table in self._timed(pieces):
                     if table.num_rows:
-                        writer.write_table(self._scan(split, table.select(ARROW_SCHEMA.names)))
+                        scanned = self._scan(split, table.select(ARROW_SCHEMA.names))
+                        started = time.perf_counter()
+                        writer.write_table(scanned)
+                        self._time("spool", started)
                         bars.advance(task, table.num_rows)
             bars.finish(task)
             numbers = self._rows.joined() if self._count else empty_numbers()
             self._numbers = numbers
+            started = time.perf_counter()
             self._resolve_exact()
+            if self.settings.exact_dedup is not None:
+                self._time("exact_dedup", started)
             if self.settings.near_dedup is not None:
+                started = time.perf_counter()
                 self._near(bars)
+                self._time("near_dedup", started)
         return self
 
     def _source_codes(self, table: pa.Table) -> np.ndarray:
@@ -166,15 +195,19 @@ class QualityRun:
             ],
             dtype=bool,
         )
+        started = time.perf_counter()
         table = self._transform(table, codes, evaluation)
+        started = self._time("pii_and_boilerplate", started)
         inputs, outputs = table.column("input"), table.column("output")
-        norm_in, norm_out = normalize(inputs), normalize(outputs)
+        norm_in, norm_out = normalize(inputs), normalize(outputs)  # for the steps below
         status = np.zeros(n, np.uint8)
         reason = np.zeros(n, np.uint8)
         self._filter(inputs, outputs, norm_in, norm_out, codes, evaluation, status, reason)
+        started = self._time("filters", started)
         contamination = self._decontaminate(
             split, table, norm_in, norm_out, codes, subsets, evaluation, status
         )
+        started = self._time("decontamination", started)
         pairs, singles = np.zeros(n, np.int64), np.zeros(n, np.int64)
         if self.settings.exact_dedup is not None:
             by_input = self.settings.exact_dedup.by_input
@@ -183,6 +216,7 @@ class QualityRun:
                 pairs[i] = text_hash(f"{a}\x1f{b}")
                 if by_input and a:  # a question repeated within one source's subset
                     singles[i] = text_hash(f"{codes[i]}\x1f{subsets[i]}\x1f{a}")
+            self._time("exact_dedup", started)
         rows = self._rows
         rows.split.append(np.full(n, SPLITS.index(split), np.int8))
         rows.source.append(codes)

@@ -274,7 +274,36 @@ class LocalSource(Source):
                 ) from None
 
 
-_MAP_HINT = "; map yours with sources.local.options.columns in the recipe"
+_MAP_HINT = (
+    "; map yours with sources.local.options.columns in the recipe "
+    "(or --columns local=input:COLUMN,output:COLUMN)"
+)
+
+
+def parse_columns(spec: str, flag: str = "--columns local") -> dict[str, str]:
+    """`input:question,output:answer,id:qid` (what `--columns local=…` gives) as the
+    `columns` option, meadow field -> your column; a RecipeError naming `flag` otherwise,
+    so a typo stops the build before any file is read."""
+    example = "e.g. input:question,output:answer"
+    mapping: dict[str, str] = {}
+    for item in (part.strip() for part in spec.split(",")):
+        field, sep, column = (s.strip() for s in item.partition(":"))
+        if not sep:
+            raise RecipeError(
+                flag, f"missing ':' in {item!r}: expected FIELD:COLUMN pairs ({example})"
+            )
+        if field not in FIELDS:
+            raise RecipeError(
+                flag,
+                f"unknown target column {field!r} in {item!r}; meadow's columns are: "
+                f"{', '.join(FIELDS)}",
+            )
+        if not column:
+            raise RecipeError(flag, f"no column name after {field + ':'!r} ({example})")
+        if field in mapping:
+            raise RecipeError(flag, f"{field!r} is mapped twice ({mapping[field]!r}, {column!r})")
+        mapping[field] = column
+    return mapping
 
 
 def _checked_columns(columns: Any) -> dict[str, str]:
