@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from meadow.errors import ConfigError
+from meadow.errors import ConfigError, did_you_mean
 from meadow.recipe_yaml import BuiltinYaml
 from meadow.train.templates import TEMPLATE_NAMES
 from meadow.typed import WrongType, checked, unknown_keys
@@ -262,7 +262,7 @@ class TrainConfig:
         """A copy with `changes` (checked like a file's values; None sets None)."""
         unknown = unknown_keys(changes, config_keys())
         if unknown:
-            raise _unknown(unknown[0], self.origin)
+            raise _unknown(unknown, self.origin)
         return dataclasses.replace(self, **changes)
 
     def with_flags(self, **flags: Any) -> TrainConfig:
@@ -354,7 +354,7 @@ def load_config(path_or_preset: str | Path | None = None, **overrides: Any) -> T
         raise ConfigError("(yaml)", "expected a mapping of keys to values", origin=origin)
     unknown = unknown_keys(data, config_keys())
     if unknown:
-        raise _unknown(unknown[0], origin)
+        raise _unknown(unknown, origin)
     return TrainConfig(**data, origin=origin).with_flags(**overrides)
 
 
@@ -367,7 +367,7 @@ def parse_assignments(values: list[str] | None) -> dict[str, Any]:
         if not sep or not key:
             raise ConfigError("--set", f"expected KEY=VALUE, got {value!r}")
         if key not in config_keys():
-            raise _unknown(key, "--set")
+            raise _unknown([key], "--set")
         try:
             parsed[key] = yaml.safe_load(rest) if rest.strip() else None
         except yaml.YAMLError:
@@ -379,8 +379,14 @@ def _config_error(key: str, problem: str, origin: str | None = None) -> ConfigEr
     return ConfigError(key, problem, origin=origin)
 
 
-def _unknown(key: str, origin: str | None) -> ConfigError:
-    return ConfigError(key, f"unknown key; known keys: {', '.join(config_keys())}", origin=origin)
+def _unknown(keys: list[str], origin: str | None) -> ConfigError:
+    """Every unknown key at once, each with its likely meaning."""
+    known = config_keys()
+    if len(keys) == 1:
+        problem = f"unknown key{did_you_mean(keys[0], known)}"
+    else:
+        problem = "unknown keys: " + ", ".join(f"{key}{did_you_mean(key, known)}" for key in keys)
+    return ConfigError(", ".join(keys), f"{problem}; known keys: {', '.join(known)}", origin=origin)
 
 
 # -- type checks ------------------------------------------------------------------------------

@@ -63,7 +63,15 @@ def test_a_yaml_file_is_read_typed_and_flags_win(train_yaml):
 @pytest.mark.parametrize(
     ("body", "message"),
     [
-        ("lora_rank: 8", "lora_rank: unknown key; known keys: mixture, revision"),
+        (
+            "lora_rank: 8",
+            "lora_rank: unknown key (did you mean 'lora_r'?); known keys: mixture, revision",
+        ),
+        (
+            "lora_rank: 8\nlearnin_rate: 1",
+            "learnin_rate, lora_rank: unknown keys: learnin_rate (did you mean "
+            "'learning_rate'?), lora_rank (did you mean 'lora_r'?); known keys: mixture",
+        ),
         ("lora_r: true", "lora_r: expected an integer, got True"),
         ("lora_r: 0", "lora_r: must be at least 1, got 0"),
         ("precision: fp8", "precision: expected one of auto, bf16, fp16, fp32, got 'fp8'"),
