@@ -102,14 +102,37 @@ def _no_answer_errors() -> tuple[type[BaseException], ...]:
 
 def _not_connected(error: BaseException) -> bool:
     """Whether no connection could be made at all (no name, refused, no route): httpx's
-    `ConnectError`, or the socket's own error; not a connection that broke mid-request,
-    which is worth more tries."""
-    if isinstance(error, (socket.gaierror, ConnectionRefusedError)):
-        return True
+    `ConnectError`, or the socket's own error anywhere in the chain (requests wraps it in
+    urllib3's errors); not a connection that broke mid-request, which is worth more tries."""
     return any(
-        kind.__name__ == "ConnectError" and kind.__module__.startswith(("httpx", "httpcore"))
-        for kind in type(error).__mro__
+        isinstance(each, (socket.gaierror, ConnectionRefusedError, *_connect_errors()))
+        for each in _chain(error)
     )
+
+
+def _connect_errors() -> tuple[type[BaseException], ...]:
+    found: list[type[BaseException]] = []
+    for module in ("httpx", "httpx2"):
+        try:
+            found.append(importlib.import_module(module).ConnectError)
+        except (ImportError, AttributeError):
+            continue
+    return tuple(found)
+
+
+def _chain(error: BaseException) -> list[BaseException]:
+    """`error` and what it wraps: causes, contexts, urllib3's `reason`, requests' first
+    argument; each once, at most 16."""
+    found: list[BaseException] = []
+    waiting: list[object] = [error]
+    while waiting and len(found) < 16:
+        each = waiting.pop(0)
+        if not isinstance(each, BaseException) or any(each is seen for seen in found):
+            continue
+        found.append(each)
+        first = each.args[0] if each.args else None
+        waiting += [each.__cause__, each.__context__, getattr(each, "reason", None), first]
+    return found
 
 
 def _endpoint(error: BaseException) -> str:
@@ -129,7 +152,12 @@ def _endpoint(error: BaseException) -> str:
 
 def _reason(error: BaseException) -> str:
     """`[Errno -2] Name or service not known` as "name or service not known": the
-    transport's words without its type or errno."""
+    socket's words (found through the transport's wrappers) without type or errno."""
+    for each in _chain(error):
+        if isinstance(each, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(each, socket.gaierror) and each.strerror:
+            return each.strerror[:1].lower() + each.strerror[1:]
     text = str(error).strip().splitlines()[0] if str(error).strip() else ""
     text = re.sub(r"^\[Errno -?\d+\]\s*", "", scrub_secrets(text))
     return (text[:1].lower() + text[1:]) if text else type(error).__name__

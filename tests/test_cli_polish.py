@@ -40,8 +40,8 @@ def test_python_dash_m_meadow_runs_the_command():
         ),
         (["build", "--nope"], "error: No such option: --nope"),
         (["nosuch"], "error: No such command 'nosuch'."),
-        (["show"], "error: Missing argument 'name'. (see 'meadow show --help')"),
-        (
+        (["show"], "error: Missing argument 'NAME'. (see 'meadow show --help')"),
+        (  # click before 8.2 says "argument" for one
             ["build", "--llm", "true"],
             "error: Got unexpected extra argument(s) (true); a flag takes no value: give it "
             "alone to switch it on (see 'meadow build --help')",
@@ -51,13 +51,20 @@ def test_python_dash_m_meadow_runs_the_command():
 def test_usage_errors_are_one_line_with_the_same_prefix_and_exit_2(capsys, argv, message):
     code, out, err = run(capsys, *argv)
     assert code == 2 and not out
-    assert err.startswith(message), err
+    assert _same_words(err).startswith(_same_words(message)), err
     assert "Error:" not in err and "Usage:" not in err and len(err.strip().splitlines()) == 1
+
+
+def _same_words(text: str) -> str:
+    """click's wording as it differs between the versions meadow supports: the case of an
+    argument's name, "argument(s)" for one."""
+    return text.lower().replace("argument(s)", "argument")
 
 
 def test_meadow_alone_still_prints_its_help(capsys):
     code, out, err = run(capsys)
-    assert code == 2 and "Usage: meadow" in out + err and "error:" not in out + err
+    # click 8.2 on exits 2 (no command given), earlier ones 0
+    assert code in (0, 2) and "Usage: meadow" in out + err and "error:" not in out + err
 
 
 @pytest.mark.parametrize("command", ["build", "train", "eval", "show", "push", "generate"])

@@ -139,8 +139,7 @@ def build_command(
 
       meadow build --sources wikidoc,anki --raw wikidoc=./pages --raw anki=./decks --push
 
-      meadow build --mixture small --raw wikidoc=./pages --raw usmle=./usmle \\
-        --require-benchmarks usmle
+      meadow build -m small --raw wikidoc=./pages --raw usmle=./usmle --require-benchmarks usmle
     """
     if check:  # before anything is parsed: every source's raw files at once
         pairs = {k: Path(v) for k, v in parse_pairs(raw, "--raw").items()}

@@ -70,8 +70,17 @@ def dead_hub(monkeypatch) -> str:
         port = sock.getsockname()[1]
     endpoint = f"http://127.0.0.1:{port}"
     monkeypatch.setenv("HF_ENDPOINT", endpoint)
-    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    _online(monkeypatch)
     return endpoint
+
+
+def _online(monkeypatch) -> None:
+    """Not offline, even where HF_HUB_OFFLINE=1 was set before huggingface_hub was imported
+    (CI sets it for the whole run, and the library reads it once, at import)."""
+    from huggingface_hub import constants
+
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
 
 
 @pytest.mark.parametrize("command", ["train", "eval"])
@@ -95,7 +104,7 @@ def test_an_unreachable_hub_is_said_in_seconds(capsys, dead_hub, command):
 def test_a_hub_that_answers_at_all_is_reachable(monkeypatch):
     with LocalServer() as server:  # every path 404s: the connection is what counts
         monkeypatch.setenv("HF_ENDPOINT", server.url("/").rstrip("/"))
-        monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+        _online(monkeypatch)
         check_model_source("some-org/some-model")
         assert server.requests
 
