@@ -44,7 +44,7 @@ from meadow.quality.decontam import BenchmarkIndex, Match, benchmark_bit, benchm
 from meadow.quality.exact import pick_copies
 from meadow.quality.filters import LanguageCheck, shape_reasons, strip_boilerplate
 from meadow.quality.near import NearDuplicates, fact_salt, pick_survivors
-from meadow.quality.pii import KINDS, Scrubber
+from meadow.quality.pii import KINDS, Scrubber, may_name_relatives
 from meadow.quality.removed import (
     DUPLICATE_KINDS,
     REMOVED_FILE,
@@ -590,23 +590,28 @@ def _transform(
         return None, None, pii, stripped
     inputs = job.inputs.to_pylist()
     outputs = job.outputs.to_pylist()
+    codes = job.codes.tolist()
+    todo = [
+        i for i, c in enumerate(codes) if not job.evaluation[i] and (wanted[c][0] or wanted[c][1])
+    ]
     changed = False
-    for i, code in enumerate(job.codes.tolist()):
-        boilerplate, scrub = wanted[code]
-        if job.evaluation[i] or not (boilerplate or scrub):
-            continue
-        name = job.sources[code]
-        if boilerplate:
+    for i in todo:
+        if wanted[codes[i]][0]:
             new = strip_boilerplate(outputs[i])
             if new != outputs[i]:
-                stripped[name] += 1
+                stripped[job.sources[codes[i]]] += 1
                 outputs[i], changed = new, True
-        if scrub:
-            scrubber = Scrubber()
-            new_in, new_out = scrubber.scrub(inputs[i]), scrubber.scrub(outputs[i])
-            if scrubber.counts:
-                pii.setdefault(name, Counter()).update(scrubber.counts)
-                inputs[i], outputs[i], changed = new_in, new_out, True
+    scrubbed = [i for i in todo if wanted[codes[i]][1]]
+    if scrubbed:  # which texts may name a relative: one RE2 pass over the batch
+        relatives_in = may_name_relatives(pa.array([inputs[i] for i in scrubbed], pa.string()))
+        relatives_out = may_name_relatives(pa.array([outputs[i] for i in scrubbed], pa.string()))
+    for k, i in enumerate(scrubbed):
+        scrubber = Scrubber()
+        new_in = scrubber.scrub(inputs[i], relatives=bool(relatives_in[k]))
+        new_out = scrubber.scrub(outputs[i], relatives=bool(relatives_out[k]))
+        if scrubber.counts:
+            pii.setdefault(job.sources[codes[i]], Counter()).update(scrubber.counts)
+            inputs[i], outputs[i], changed = new_in, new_out, True
     if not changed:
         return None, None, pii, stripped
     return pa.array(inputs, pa.string()), pa.array(outputs, pa.string()), pii, stripped

@@ -7,17 +7,19 @@ import functools
 import hashlib
 import json
 import random
+import re
 from collections import Counter
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import yaml
 
 import meadow.mixer
 from meadow import build
 from meadow.quality.filters import LanguageCheck, shape_reasons, strip_boilerplate
-from meadow.quality.pii import Scrubber
+from meadow.quality.pii import _NAME_PATTERNS, Scrubber, may_name_relatives
 from meadow.quality.run import BatchJob, scan_batch
 from meadow.quality.settings import Filters
 from meadow.quality.text import normalize
@@ -153,3 +155,34 @@ def test_num_proc_gives_the_same_bytes(tmp_path, monkeypatch):
     assert doctor["removed"]["duplicate"] >= 30 and doctor["removed"]["filtered"]["not_en"]
     assert all(doctor["splits"].values())
     assert sum(doctor["pii_replaced"].values()) > 500
+
+
+def _cased_characters() -> list[str]:
+    """Every character with a case mapping, and the ones Python's `re` folds specially."""
+    chars = (chr(u) for u in range(0x30000) if not 0xD800 <= u < 0xE000)
+    return [c for c in chars if c.lower() != c or c.upper() != c or c in "ıİſK"]
+
+
+def test_the_relation_prefilter_finds_all_that_re_finds():
+    # per character: every character Python's case-insensitive `re` takes for a letter of
+    # the relation words (or the `[a-z]` class) is taken by the RE2 prefilter too
+    chars = _cased_characters()
+    texts = pa.array(chars)
+    for piece, re2 in [(c, f"[{c}]") for c in "abcdefghijklmnopqrstuvwxyz"] + [
+        ("[a-z]", "[a-zA-ZİıſK]")
+    ]:
+        re2 = re2.replace("[i]", "[iIİı]")
+        by_re = {c for c in chars if re.fullmatch(f"(?i:{piece})", c)}
+        by_re2 = pc.match_substring_regex(texts, f"^(?i:{re2})$").to_numpy(zero_copy_only=False)
+        assert by_re <= {chars[k] for k in np.flatnonzero(by_re2)}, piece
+    # per text: where the relation pattern matches, the prefilter says it may
+    rows = realistic_rows(2000, seed=3)
+    texts = [t for row in rows for t in row] + [
+        "my mother-in-law (Dr. Ann Lee) and my SON, Jake",
+        "MY FATHER, ROBERT",
+        "our paedİatrician Dr Okafor",
+    ]
+    may = may_name_relatives(pa.array(texts))
+    matched = [bool(_NAME_PATTERNS[6].search(t)) for t in texts]
+    assert sum(matched) > 50 and not any(m and not p for m, p in zip(matched, may, strict=True))
+    assert sum(may) < len(texts) / 2  # it spares most texts the pattern
