@@ -5,7 +5,10 @@ Three streaming passes over Arrow batches:
 1. every row as the mixer gives it: ChatDoctor's boilerplate stripped, PII scrubbed (for
    the sources that ask for it), filters applied, decontamination checked, the exact
    duplicate keys taken; the rows, changed or not, are spooled to a parquet file in a
-   temporary folder;
+   temporary folder. What maps a batch to its changed texts, filter reasons and exact keys
+   (`scan_batch`) reads nothing else, so with `num_proc > 1` it runs in worker processes,
+   a few batches ahead; the driver takes the results in batch order (the same output for
+   every N) and keeps all that has state: source codes, decontamination, the spool;
 2. the spooled rows that are still in: MinHash LSH for near duplicates;
 3. the spool again, without the removed rows: what the store writes.
 
