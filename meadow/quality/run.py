@@ -120,7 +120,8 @@ class QualityRun:
         self._count = 0
         self.near_index: tuple[int, int] | None = None  # (bands, values per half-band)
         # seconds per step, in the order they first ran, for the build summary; "reading"
-        # is the time spent waiting for `pieces` (the mixer), "spool" writing pass 1's rows
+        # is the time spent waiting for `pieces` (the mixer), "spool" writing pass 1's rows;
+        # with num_proc > 1 the workers' steps are their work time, summed (as the parse's)
         self.timings: dict[str, float] = {}
 
     def _time(self, step: str, started: float) -> float:
@@ -222,10 +223,7 @@ class QualityRun:
         self, waiting: tuple[str, pa.Table, BatchJob, Future[BatchResult]]
     ) -> tuple[str, pa.Table, BatchJob, BatchResult]:
         split, table, job, future = waiting
-        started = time.perf_counter()
-        result = future.result()
-        self._time("waiting_for_workers", started)
-        return split, table, job, result
+        return split, table, job, future.result()
 
     def _job(self, split: str, table: pa.Table) -> BatchJob:
         """What `scan_batch` needs of one batch: its texts and, per row, its source's policy."""
