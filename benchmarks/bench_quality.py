@@ -16,9 +16,13 @@ own, read with `resource`):
 * the medAlpaca-sized mixture (160k rows, a third of them ChatDoctor-like with PII
   scrubbing, boilerplate and the language filter on): every default step of a build,
   benchmark index included.
+* per batch (`--only per_batch`, 100k ChatDoctor-like rows: the generator's vocabulary,
+  greetings and sign-offs, one question in six carrying a labelled PII message): the quality
+  pass but near dedup, before a change (`--before DIR`, a checkout of the older meadow:
+  `git worktree add DIR REV`), then with `num_proc` 1 and 2; the seconds per step too.
 
 Run:  python benchmarks/bench_quality.py [--work DIR] [--rows 1000000] [--only NAME]
-      (NAME: decontamination, near, language, medalpaca)
+      [--before DIR]  (NAME: decontamination, near, language, medalpaca, per_batch)
 
 Measured on this machine (2 cores, 23 GiB, Python 3.11), one run, one process per route:
 
@@ -35,6 +39,12 @@ Measured on this machine (2 cores, 23 GiB, Python 3.11), one run, one process pe
       -> 6.4x the rows/s of py3langid on every text
     medAlpaca-sized, all steps  160,000     43.0    3,721        914   155,581 rows kept
 
+Per batch, one run on this machine while other jobs kept its 2 cores busy (load ~9), so
+N=2 shows only the contention: before (5b460cd) 59.0 s, 1,696 rows/s (PII and boilerplate
+38.6 s, filters 15.0 s); N=1 33.3 s, 3,003 rows/s (1.77×; PII and boilerplate 19.3 s);
+N=2 51.7 s, 1,935 rows/s (the workers' CPU seconds tripled under the load). The same
+10,009 PII replacements in all three.
+
 The planted rows are found: 2,986 of the 3,000 contaminated rows (in the others the copied
 20-word run came from a question shorter than 13 words), every exact copy, and the near
 copies above the threshold. So a medAlpaca-sized mixture (~160k rows) is checked in well
@@ -45,6 +55,7 @@ LSH index peaking at 3.2 GiB.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import resource
 import subprocess
@@ -249,6 +260,84 @@ def route_medalpaca(work: Path, rows: int) -> dict:
     }
 
 
+PER_BATCH_ROWS = 100_000
+
+
+def _chat_rows(work: Path, count: int) -> Path:
+    """ChatDoctor-like rows, written once: the generator's Zipf vocabulary, greetings and
+    sign-offs around the answers, and one question in six with personal details (a labelled
+    patient message of tests/quality/pii_snippets.yaml); half the rows are wikidoc's."""
+    import random
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    import yaml
+    from gen_quality import Texts
+
+    from meadow.schema import ARROW_SCHEMA, record_id
+
+    path = work / f"chat_rows_{count}.parquet"
+    if path.is_file():
+        return path
+    snippets = HERE.parent / "tests" / "quality" / "pii_snippets.yaml"
+    messages = [e["text"] for e in yaml.safe_load(snippets.read_text())]
+    texts, rng = Texts(7), random.Random(7)
+    inputs = texts.many(texts.lengths(count, 60))
+    outputs = texts.many(texts.lengths(count, 120))
+    sources = ["chatdoctor" if k % 2 == 0 else "wikidoc" for k in range(count)]
+    for k in range(0, count, 2):
+        extra = " " + rng.choice(messages) if rng.random() < 1 / 6 else ""
+        inputs[k] = f"Hi doctor, {inputs[k]}{extra}"
+        outputs[k] = (
+            f"Hi, Thanks for your query. {outputs[k]} Hope this helps. Regards, Chat Doctor."
+        )
+    ids = [str(k) for k in range(count)]
+    table = pa.table(
+        {
+            "id": [record_id(s, "", i) for s, i in zip(sources, ids, strict=True)],
+            "instruction": ["Answer this question truthfully"] * count,
+            "input": inputs,
+            "output": outputs,
+            "source": sources,
+            "subset": [""] * count,
+            "source_id": ids,
+            "license": ["CC-BY-SA-4.0"] * count,
+        },
+        schema=ARROW_SCHEMA,
+    )
+    pq.write_table(table, path, compression="zstd")
+    return path
+
+
+def route_per_batch(work: Path, rows: int, num_proc: int = 1) -> dict:
+    """The quality pass but near dedup (PII, boilerplate, filters with the language check,
+    exact keys) over ChatDoctor-like rows, with `num_proc` processes."""
+    from dataclasses import replace
+
+    from meadow.quality import QualityRun, QualitySettings, SourcePolicy
+
+    rows = min(rows, PER_BATCH_ROWS)
+    path = _chat_rows(work, rows)
+    policies = {
+        "chatdoctor": SourcePolicy(pii=True, language="en", boilerplate=True),
+        "wikidoc": SourcePolicy(),
+    }
+    settings = replace(QualitySettings(), near_dedup=None)
+    options = {"num_proc": num_proc} if num_proc > 1 else {}
+    start = time.perf_counter()
+    with QualityRun(settings, policies, work_dir=work, **options) as run:
+        run.run((("train", t) for t in _batches(path, rows)), progress=False)
+        stats = run.source_stats()
+    seconds = time.perf_counter() - start
+    doctor = stats["chatdoctor"]
+    return {
+        "rows": rows,
+        "seconds": seconds,
+        "found": f"{sum(doctor['pii_replaced'].values()):,} PII replaced",
+        "steps": {k: round(v, 1) for k, v in run.timings.items()},
+    }
+
+
 ROUTES = {
     "decontamination_meadow": route_decontamination_meadow,
     "decontamination_baseline": route_decontamination_baseline,
@@ -257,18 +346,24 @@ ROUTES = {
     "language_meadow": route_language_meadow,
     "language_baseline": route_language_baseline,
     "medalpaca": route_medalpaca,
+    "per_batch_before": route_per_batch,
+    "per_batch_n1": route_per_batch,
+    "per_batch_n2": functools.partial(route_per_batch, num_proc=2),
 }
 GROUPS = {
     "decontamination": ["decontamination_meadow", "decontamination_baseline"],
     "near": ["near_meadow", "near_baseline"],
     "language": ["language_meadow", "language_baseline"],
     "medalpaca": ["medalpaca"],
+    "per_batch": ["per_batch_before", "per_batch_n1", "per_batch_n2"],
 }
 
 
-def run_child(route: str, work: Path, rows: int) -> dict:
+def run_child(route: str, work: Path, rows: int, before: Path | None = None) -> dict:
+    where = ["--before", str(before)] if before and route.endswith("_before") else []
     done = subprocess.run(
-        [sys.executable, __file__, "--child", route, "--work", str(work), "--rows", str(rows)],
+        [sys.executable, __file__, "--child", route, "--work", str(work), "--rows", str(rows)]
+        + where,
         capture_output=True,
         text=True,
         check=False,
@@ -284,8 +379,16 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--only", choices=sorted(GROUPS))
     parser.add_argument("--child", choices=sorted(ROUTES))
+    parser.add_argument(
+        "--before",
+        type=Path,
+        help="a checkout of meadow before a change (git worktree add DIR REV): the "
+        "*_before routes run its code",
+    )
     args = parser.parse_args()
     if args.child:
+        if args.before:
+            sys.path.insert(0, str(args.before.resolve()))
         result = ROUTES[args.child](args.work, args.rows)
         print(json.dumps({**result, "peak_mib": round(_peak_mib())}))
         return
@@ -306,7 +409,11 @@ def main() -> None:
     for group in [args.only] if args.only else list(GROUPS):
         results = {}
         for route in GROUPS[group]:
-            r = results[route] = run_child(route, args.work, args.rows)
+            if route.endswith("_before") and not args.before:
+                continue  # no checkout to compare with
+            if route.startswith("per_batch"):
+                _chat_rows(args.work, min(args.rows, PER_BATCH_ROWS))  # written once, untimed
+            r = results[route] = run_child(route, args.work, args.rows, args.before)
             rate = r["rows"] / r["seconds"]
             print(
                 f"{route:<28}{r['rows']:>11,}{r['seconds']:>10.1f}{rate:>10,.0f}"
@@ -317,7 +424,12 @@ def main() -> None:
             }
             if extra:
                 print(f"{'':<28}{json.dumps(extra)}")
-        if len(results) == 2:
+        if group == "per_batch" and len(results) > 1:
+            (b, br), *others = results.items()
+            for m, mr in others:
+                speed = (mr["rows"] / mr["seconds"]) / (br["rows"] / br["seconds"])
+                print(f"{'':<28}{m} / {b}: {speed:.2f}× the rows/s")
+        elif len(results) == 2:
             (m, mr), (b, br) = results.items()
             speed = (mr["rows"] / mr["seconds"]) / (br["rows"] / br["seconds"])
             memory = mr["peak_mib"] / br["peak_mib"]

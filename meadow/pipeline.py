@@ -256,7 +256,12 @@ def build(
         work = meadow_home() / "tmp"
         work.mkdir(parents=True, exist_ok=True)
         with QualityRun(
-            quality, policies, index=index, splits=selection.splits(), work_dir=work
+            quality,
+            policies,
+            index=index,
+            splits=selection.splits(),
+            work_dir=work,
+            num_proc=options.num_proc,
         ) as rows:
             rows.run(selection.iter_tables(), total=manifest.rows, progress=progress)
             _add_quality_timings(timings, rows.timings, quality)

@@ -5,7 +5,10 @@ Three streaming passes over Arrow batches:
 1. every row as the mixer gives it: ChatDoctor's boilerplate stripped, PII scrubbed (for
    the sources that ask for it), filters applied, decontamination checked, the exact
    duplicate keys taken; the rows, changed or not, are spooled to a parquet file in a
-   temporary folder;
+   temporary folder. What maps a batch to its changed texts, filter reasons and exact keys
+   (`scan_batch`) reads nothing else, so with `num_proc > 1` it runs in worker processes,
+   a few batches ahead; the driver takes the results in batch order (the same output for
+   every N) and keeps all that has state: source codes, decontamination, the spool;
 2. the spooled rows that are still in: MinHash LSH for near duplicates;
 3. the spool again, without the removed rows: what the store writes.
 
@@ -26,9 +29,12 @@ The list of removed rows, `removed.parquet`, is written by `meadow.quality.remov
 
 from __future__ import annotations
 
+import multiprocessing
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +47,7 @@ from meadow.quality.decontam import BenchmarkIndex, Match, benchmark_bit, benchm
 from meadow.quality.exact import pick_copies
 from meadow.quality.filters import LanguageCheck, shape_reasons, strip_boilerplate
 from meadow.quality.near import NearDuplicates, fact_salt, pick_survivors
-from meadow.quality.pii import KINDS, Scrubber
+from meadow.quality.pii import KINDS, Scrubber, may_name_relatives
 from meadow.quality.removed import (
     DUPLICATE_KINDS,
     REMOVED_FILE,
@@ -63,7 +69,7 @@ from meadow.quality.rows import (
     empty_numbers,
     preview,
 )
-from meadow.quality.settings import BENCHMARKS, QualitySettings, SourcePolicy
+from meadow.quality.settings import BENCHMARKS, Filters, QualitySettings, SourcePolicy
 from meadow.quality.text import Words, normalize, shingles, text_hash
 from meadow.schema import ARROW_SCHEMA, CONTAMINATION_COLUMN, SPLITS, arrow_schema
 from meadow.sources import get_source
@@ -89,8 +95,11 @@ class QualityRun:
         splits: Iterable[str] = SPLITS,
         details: bool = False,
         work_dir: Path | None = None,
+        num_proc: int = 1,
     ):
         self.settings = settings
+        # worker processes for the per-batch work (see `scan_batch`); 1: all in this one
+        self.num_proc = max(1, num_proc)
         self.policies = dict(policies)
         self.sources = list(self.policies)
         self.index = index if settings.decontamination is not None else None
@@ -104,7 +113,6 @@ class QualityRun:
         self._reasons: list[str] = []
         self._pii: dict[str, Counter[str]] = {}
         self._stripped: Counter[str] = Counter()
-        self._language = LanguageCheck()
         self.matches: dict[int, list[Match]] = {}
         self.previews: dict[int, dict[str, str]] = {}
         self._duplicates: dict[str, tuple[np.ndarray, np.ndarray]] = {}
@@ -112,7 +120,8 @@ class QualityRun:
         self._count = 0
         self.near_index: tuple[int, int] | None = None  # (bands, values per half-band)
         # seconds per step, in the order they first ran, for the build summary; "reading"
-        # is the time spent waiting for `pieces` (the mixer), "spool" writing pass 1's rows
+        # is the time spent waiting for `pieces` (the mixer), "spool" writing pass 1's rows;
+        # with num_proc > 1 the workers' steps are their work time, summed (as the parse's)
         self.timings: dict[str, float] = {}
 
     def _time(self, step: str, started: float) -> float:
@@ -154,13 +163,11 @@ class QualityRun:
         with ProgressBars(enabled=progress) as bars:
             task = bars.add("quality", total=total)
             with self._spool.writer() as writer:
-                for split, table in self._timed(pieces):
-                    if table.num_rows:
-                        scanned = self._scan(split, table.select(ARROW_SCHEMA.names))
-                        started = time.perf_counter()
-                        writer.write_table(scanned)
-                        self._time("spool", started)
-                        bars.advance(task, table.num_rows)
+                for scanned in self._scanned(self._timed(pieces)):
+                    started = time.perf_counter()
+                    writer.write_table(scanned)
+                    self._time("spool", started)
+                    bars.advance(task, scanned.num_rows)
             bars.finish(task)
             numbers = self._rows.joined() if self._count else empty_numbers()
             self._numbers = numbers
@@ -184,8 +191,42 @@ class QualityRun:
             lookup.append(self.sources.index(name))
         return np.asarray(lookup, np.int16)[encoded.indices.to_numpy(zero_copy_only=False)]
 
-    def _scan(self, split: str, table: pa.Table) -> pa.Table:
-        n = table.num_rows
+    def _scanned(self, pieces: Iterable[tuple[str, pa.Table]]) -> Iterator[pa.Table]:
+        """Each non-empty piece scanned (see `_scan`), in the order the pieces came.
+
+        With `num_proc > 1` the per-batch work (`scan_batch`) runs in worker processes, a
+        few batches ahead; the rest (source codes, decontamination, the per-row numbers)
+        stays here and takes the batches in order, so the output is the same for every N.
+        """
+        tables = ((s, t.select(ARROW_SCHEMA.names)) for s, t in pieces if t.num_rows)
+        if self.num_proc <= 1:
+            for split, table in tables:
+                job = self._job(split, table)
+                yield self._scan(split, table, job, scan_batch(job))
+            return
+        ahead: deque[tuple[str, pa.Table, BatchJob, Future[BatchResult]]] = deque()
+        with ProcessPoolExecutor(max_workers=self.num_proc, mp_context=_mp_context()) as pool:
+            try:
+                for split, table in tables:
+                    job = self._job(split, table)
+                    ahead.append((split, table, job, pool.submit(scan_batch, job)))
+                    while len(ahead) > 2 * self.num_proc:
+                        yield self._scan(*self._done(ahead.popleft()))
+                while ahead:
+                    yield self._scan(*self._done(ahead.popleft()))
+            except BaseException:
+                for *_, future in ahead:
+                    future.cancel()
+                raise
+
+    def _done(
+        self, waiting: tuple[str, pa.Table, BatchJob, Future[BatchResult]]
+    ) -> tuple[str, pa.Table, BatchJob, BatchResult]:
+        split, table, job, future = waiting
+        return split, table, job, future.result()
+
+    def _job(self, split: str, table: pa.Table) -> BatchJob:
+        """What `scan_batch` needs of one batch: its texts and, per row, its source's policy."""
         codes = self._source_codes(table)
         subsets = table.column("subset").to_pylist()
         evaluation = np.array(
@@ -195,28 +236,50 @@ class QualityRun:
             ],
             dtype=bool,
         )
+        filters = self.settings.filters
+        strip = filters is not None and filters.boilerplate
+        policies = [self.policies[s] for s in self.sources]
+        return BatchJob(
+            inputs=table.column("input").combine_chunks(),
+            outputs=table.column("output").combine_chunks(),
+            codes=codes,
+            subsets=subsets,
+            evaluation=evaluation,
+            sources=list(self.sources),
+            boilerplate=[p.boilerplate and strip for p in policies],
+            pii=[p.pii and self.settings.pii for p in policies],
+            languages=[p.language for p in policies],
+            filters=filters,
+            exact_dedup=self.settings.exact_dedup is not None,
+            by_input=self.settings.exact_dedup is not None and self.settings.exact_dedup.by_input,
+        )
+
+    def _scan(self, split: str, table: pa.Table, job: BatchJob, done: BatchResult) -> pa.Table:
+        """Take one batch's `scan_batch` result: its counts, reasons, decontamination and
+        per-row numbers; return the batch's rows as they are spooled."""
+        n = table.num_rows
+        codes, subsets, evaluation = job.codes, job.subsets, job.evaluation
+        for step, seconds in done.timings.items():
+            self.timings[step] = self.timings.get(step, 0.0) + seconds
         started = time.perf_counter()
-        table = self._transform(table, codes, evaluation)
-        started = self._time("pii_and_boilerplate", started)
-        inputs, outputs = table.column("input"), table.column("output")
-        norm_in, norm_out = normalize(inputs), normalize(outputs)  # for the steps below
+        for name, counts in done.pii.items():
+            self._pii.setdefault(name, Counter()).update(counts)
+        self._stripped.update(done.stripped)
+        for column, values in (("input", done.inputs), ("output", done.outputs)):
+            if values is not None:
+                index = table.schema.get_field_index(column)
+                table = table.set_column(index, table.field(index), values)
         status = np.zeros(n, np.uint8)
         reason = np.zeros(n, np.uint8)
-        self._filter(inputs, outputs, norm_in, norm_out, codes, evaluation, status, reason)
+        for i, why in enumerate(done.reasons):
+            if why is not None and not evaluation[i]:
+                status[i] = FILTERED
+                reason[i] = self._reason_code(why)
         started = self._time("filters", started)
         contamination = self._decontaminate(
-            split, table, norm_in, norm_out, codes, subsets, evaluation, status
+            split, table, done.norm_in, done.norm_out, codes, subsets, evaluation, status
         )
-        started = self._time("decontamination", started)
-        pairs, singles = np.zeros(n, np.int64), np.zeros(n, np.int64)
-        if self.settings.exact_dedup is not None:
-            by_input = self.settings.exact_dedup.by_input
-            texts = zip(norm_in.to_pylist(), norm_out.to_pylist(), strict=True)
-            for i, (a, b) in enumerate(texts):
-                pairs[i] = text_hash(f"{a}\x1f{b}")
-                if by_input and a:  # a question repeated within one source's subset
-                    singles[i] = text_hash(f"{codes[i]}\x1f{subsets[i]}\x1f{a}")
-            self._time("exact_dedup", started)
+        self._time("decontamination", started)
         rows = self._rows
         rows.split.append(np.full(n, SPLITS.index(split), np.int8))
         rows.source.append(codes)
@@ -227,93 +290,15 @@ class QualityRun:
         rows.status.append(status)
         rows.reason.append(reason)
         rows.contamination.append(contamination)
-        rows.pair_key.append(pairs)
-        rows.input_key.append(singles)
+        rows.pair_key.append(done.pairs)
+        rows.input_key.append(done.singles)
         self._count += n
-        return table
-
-    def _transform(self, table: pa.Table, codes: np.ndarray, evaluation: np.ndarray) -> pa.Table:
-        """Boilerplate stripped and PII scrubbed, for the sources that ask for it."""
-        filters = self.settings.filters
-        strip = filters is not None and filters.boilerplate
-        wanted = [
-            (p.boilerplate and strip, p.pii and self.settings.pii)
-            for p in (self.policies[s] for s in self.sources)
-        ]
-        if not any(a or b for a, b in wanted):
-            return table
-        inputs = table.column("input").to_pylist()
-        outputs = table.column("output").to_pylist()
-        changed = False
-        for i, code in enumerate(codes.tolist()):
-            boilerplate, pii = wanted[code]
-            if evaluation[i] or not (boilerplate or pii):
-                continue
-            name = self.sources[code]
-            if boilerplate:
-                stripped = strip_boilerplate(outputs[i])
-                if stripped != outputs[i]:
-                    self._stripped[name] += 1
-                    outputs[i], changed = stripped, True
-            if pii:
-                scrubber = Scrubber()
-                new_in, new_out = scrubber.scrub(inputs[i]), scrubber.scrub(outputs[i])
-                if scrubber.counts:
-                    self._pii.setdefault(name, Counter()).update(scrubber.counts)
-                    inputs[i], outputs[i], changed = new_in, new_out, True
-        if not changed:
-            return table
-        for column, values in (("input", inputs), ("output", outputs)):
-            index = table.schema.get_field_index(column)
-            table = table.set_column(index, table.field(index), pa.array(values, pa.string()))
         return table
 
     def _reason_code(self, reason: str) -> int:
         if reason not in self._reasons:
             self._reasons.append(reason)
         return self._reasons.index(reason) + 1
-
-    def _filter(
-        self,
-        inputs: pa.ChunkedArray,
-        outputs: pa.ChunkedArray,
-        norm_in: pa.Array,
-        norm_out: pa.Array,
-        codes: np.ndarray,
-        evaluation: np.ndarray,
-        status: np.ndarray,
-        reason: np.ndarray,
-    ) -> None:
-        filters = self.settings.filters
-        if filters is None:
-            return
-        found = shape_reasons(
-            inputs.combine_chunks(),
-            outputs.combine_chunks(),
-            norm_in,
-            norm_out,
-            min_input_chars=filters.min_input_chars,
-            min_output_chars=filters.min_output_chars,
-            max_chars=filters.max_chars,
-            copied_question=filters.copied_question,
-        )
-        if filters.language:
-            languages = [self.policies[s].language for s in self.sources]
-            for language in sorted({lang for lang in languages if lang}):
-                rows = [
-                    i
-                    for i, c in enumerate(codes.tolist())
-                    if languages[c] == language and found[i] is None and not evaluation[i]
-                ]
-                if rows:
-                    texts = [f"{inputs[i].as_py()}\n{outputs[i].as_py()}" for i in rows]
-                    other = self._language.other_language(texts, language)
-                    for i in np.asarray(rows)[other].tolist():
-                        found[i] = f"not_{language}"
-        for i, why in enumerate(found):
-            if why is not None and not evaluation[i]:
-                status[i] = FILTERED
-                reason[i] = self._reason_code(why)
 
     def _decontaminate(
         self,
@@ -505,3 +490,158 @@ class QualityRun:
         """Per source code, how many of its removed duplicates were kept in which source."""
         duplicates = {kind: self.duplicate_pairs(kind) for kind in DUPLICATE_KINDS}
         return winner_sources(self._numbers["source"], self.sources, duplicates)
+
+
+# -- the per-batch work, in this process or a worker ---------------------------------------
+
+
+@dataclass
+class BatchJob:
+    """One batch's texts and, per source code, what its policy asks (all picklable)."""
+
+    inputs: pa.Array
+    outputs: pa.Array
+    codes: np.ndarray
+    subsets: list[str]
+    evaluation: np.ndarray
+    sources: list[str]
+    boilerplate: list[bool]
+    pii: list[bool]
+    languages: list[str | None]
+    filters: Filters | None
+    exact_dedup: bool
+    by_input: bool
+
+
+@dataclass
+class BatchResult:
+    """What `scan_batch` found: the changed texts (None: unchanged), their normalised forms,
+    why each row is filtered (None: it is not), the counts and the exact-duplicate keys."""
+
+    inputs: pa.Array | None
+    outputs: pa.Array | None
+    norm_in: pa.Array
+    norm_out: pa.Array
+    reasons: list[str | None]
+    pii: dict[str, Counter[str]]
+    stripped: Counter[str]
+    pairs: np.ndarray
+    singles: np.ndarray
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+_LANGUAGE: LanguageCheck | None = None  # one per process: py3langid's model loads once
+
+
+def scan_batch(job: BatchJob) -> BatchResult:
+    """Boilerplate, PII, normalisation, the row filters and the exact keys of one batch.
+
+    Pure: it reads nothing but `job`, so it runs the same in a worker process as here, and
+    `QualityRun` takes the results in batch order.
+    """
+    global _LANGUAGE
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    inputs, outputs, pii, stripped = _transform(job)
+    timings["pii_and_boilerplate"] = (now := time.perf_counter()) - started
+    texts_in = inputs if inputs is not None else job.inputs
+    texts_out = outputs if outputs is not None else job.outputs
+    norm_in, norm_out = normalize(texts_in), normalize(texts_out)
+    reasons: list[str | None] = [None] * len(job.codes)
+    filters = job.filters
+    if filters is not None:
+        reasons = shape_reasons(
+            texts_in,
+            texts_out,
+            norm_in,
+            norm_out,
+            min_input_chars=filters.min_input_chars,
+            min_output_chars=filters.min_output_chars,
+            max_chars=filters.max_chars,
+            copied_question=filters.copied_question,
+        )
+        if filters.language:
+            _LANGUAGE = _LANGUAGE or LanguageCheck()
+            _language_reasons(job, texts_in, texts_out, reasons, _LANGUAGE)
+    timings["filters"] = (started := time.perf_counter()) - now
+    n = len(job.codes)
+    pairs, singles = np.zeros(n, np.int64), np.zeros(n, np.int64)
+    if job.exact_dedup:
+        texts = zip(norm_in.to_pylist(), norm_out.to_pylist(), strict=True)
+        codes = job.codes
+        for i, (a, b) in enumerate(texts):
+            pairs[i] = text_hash(f"{a}\x1f{b}")
+            if job.by_input and a:  # a question repeated within one source's subset
+                singles[i] = text_hash(f"{codes[i]}\x1f{job.subsets[i]}\x1f{a}")
+        timings["exact_dedup"] = time.perf_counter() - started
+    return BatchResult(
+        inputs, outputs, norm_in, norm_out, reasons, pii, stripped, pairs, singles, timings
+    )
+
+
+def _transform(
+    job: BatchJob,
+) -> tuple[pa.Array | None, pa.Array | None, dict[str, Counter[str]], Counter[str]]:
+    """Boilerplate stripped and PII scrubbed, for the sources that ask for it: the new
+    inputs and outputs (None where no row changed), PII replaced and rows stripped."""
+    pii: dict[str, Counter[str]] = {}
+    stripped: Counter[str] = Counter()
+    wanted = list(zip(job.boilerplate, job.pii, strict=True))
+    if not any(a or b for a, b in wanted):
+        return None, None, pii, stripped
+    inputs = job.inputs.to_pylist()
+    outputs = job.outputs.to_pylist()
+    codes = job.codes.tolist()
+    todo = [
+        i for i, c in enumerate(codes) if not job.evaluation[i] and (wanted[c][0] or wanted[c][1])
+    ]
+    changed = False
+    for i in todo:
+        if wanted[codes[i]][0]:
+            new = strip_boilerplate(outputs[i])
+            if new != outputs[i]:
+                stripped[job.sources[codes[i]]] += 1
+                outputs[i], changed = new, True
+    scrubbed = [i for i in todo if wanted[codes[i]][1]]
+    if scrubbed:  # which texts may name a relative: one RE2 pass over the batch
+        relatives_in = may_name_relatives(pa.array([inputs[i] for i in scrubbed], pa.string()))
+        relatives_out = may_name_relatives(pa.array([outputs[i] for i in scrubbed], pa.string()))
+    for k, i in enumerate(scrubbed):
+        scrubber = Scrubber()
+        new_in = scrubber.scrub(inputs[i], relatives=bool(relatives_in[k]))
+        new_out = scrubber.scrub(outputs[i], relatives=bool(relatives_out[k]))
+        if scrubber.counts:
+            pii.setdefault(job.sources[codes[i]], Counter()).update(scrubber.counts)
+            inputs[i], outputs[i], changed = new_in, new_out, True
+    if not changed:
+        return None, None, pii, stripped
+    return pa.array(inputs, pa.string()), pa.array(outputs, pa.string()), pii, stripped
+
+
+def _language_reasons(
+    job: BatchJob,
+    inputs: pa.Array,
+    outputs: pa.Array,
+    reasons: list[str | None],
+    check: LanguageCheck,
+) -> None:
+    """`not_<language>` for the rows not yet filtered whose source declares a language
+    their text is confidently not in (evaluation rows are never judged)."""
+    codes = job.codes.tolist()
+    for language in sorted({lang for lang in job.languages if lang}):
+        rows = [
+            i
+            for i, c in enumerate(codes)
+            if job.languages[c] == language and reasons[i] is None and not job.evaluation[i]
+        ]
+        if rows:
+            texts = [f"{inputs[i].as_py()}\n{outputs[i].as_py()}" for i in rows]
+            other = check.other_language(texts, language)
+            for i in np.asarray(rows)[other].tolist():
+                reasons[i] = f"not_{language}"
+
+
+def _mp_context() -> multiprocessing.context.BaseContext:
+    """forkserver where there is one (no fork of a threaded parent), else spawn."""
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
