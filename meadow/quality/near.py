@@ -172,9 +172,10 @@ class NearDuplicates:
         path = self._folder / f"near-{part}.bin"
         return np.fromfile(path, dtype) if path.exists() else np.zeros(0, dtype)
 
-    def add_batch(self, rows: np.ndarray, inputs: Words, outputs: Words) -> None:
-        """Index rows `rows` (the normalised words of their inputs and outputs); rows whose
-        facts (numbers and symbols, input and output) differ never collide."""
+    def keys(self, inputs: Words, outputs: Words) -> np.ndarray:
+        """(rows, bands) uint64: the band keys of a batch's rows (the normalised words of
+        their inputs and outputs); rows whose facts (numbers and symbols, input and output)
+        differ never share one. Needs no state but the settings: a worker can compute it."""
         ins, in_offsets = shingle_sets(inputs, self.shingle_size)
         outs, out_offsets = shingle_sets(outputs, self.shingle_size)
         out_sig = signatures(outs, out_offsets, self._permutations)
@@ -183,15 +184,26 @@ class NearDuplicates:
         in_sig[no_input] = out_sig[no_input]
         salt = fact_salt(inputs.fact_keys(), outputs.fact_keys()).astype(np.uint32)[:, None]
         width = self.width
+        keys = np.empty((inputs.count, self.bands), np.uint64)
         for band in range(self.bands):
             part = slice(band * width, (band + 1) * width)
             values = np.concatenate([in_sig[:, part], out_sig[:, part]], axis=1)
             if width % 2:  # an even number of values, for the 64-bit view
                 values = np.concatenate([values, np.zeros((len(values), 1), np.uint32)], axis=1)
             values ^= salt
-            self._store(band, band_keys(values))
+            keys[:, band] = band_keys(values)
+        return keys
+
+    def add_keys(self, rows: np.ndarray, keys: np.ndarray) -> None:
+        """Index rows `rows` with their band `keys` (from `keys`)."""
+        for band in range(self.bands):
+            self._store(band, np.ascontiguousarray(keys[:, band]))
         self._store(self.bands, np.asarray(rows, np.int64))
         self._count += len(rows)
+
+    def add_batch(self, rows: np.ndarray, inputs: Words, outputs: Words) -> None:
+        """Index rows `rows` (the normalised words of their inputs and outputs)."""
+        self.add_keys(rows, self.keys(inputs, outputs))
 
     def clusters(self) -> list[np.ndarray]:
         """The rows of every cluster of two or more, each sorted, in the order of their
