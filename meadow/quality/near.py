@@ -150,8 +150,8 @@ class NearDuplicates:
         self.width = max(1, round(width / 2))
         self.bands = min(bands, half // self.width)
         used = self.bands * self.width
-        sketch = MinHash(num_perm=half, seed=SEED, hashfunc=int)
-        assert sketch.scheme == "affine32", sketch.scheme
+        # datasketch's permutations (a * h + b modulo 2^32 after murmur's finalizer)
+        sketch = MinHash(num_perm=half, seed=SEED, hashfunc=int, scheme="affine32")
         self._permutations = np.asarray(sketch.permutations[:, :used], np.uint32)
         self.shingle_size = settings.shingle_size
         self._folder = folder
@@ -215,11 +215,14 @@ class NearDuplicates:
             keys = keys[order]
             same = np.flatnonzero(keys[1:] == keys[:-1])
             del keys
+            linked, to = order[same], order[same + 1]
+            del order  # before linking: the labels and the links are all it needs
             if len(same):
-                _link(labels, order[same], order[same + 1])
-        rows = self._load(self.bands, np.int64)
+                _link(labels, linked, to)
         sizes = np.bincount(labels, minlength=self._count)
         members = np.flatnonzero(sizes[labels] > 1)
+        del sizes
+        rows = self._load(self.bands, np.int64)
         if not len(members):
             return []
         members = members[np.argsort(labels[members], kind="stable")]
@@ -245,7 +248,8 @@ def _link(labels: np.ndarray, a: np.ndarray, b: np.ndarray) -> None:
     _, component = connected_components(graph, directed=False)
     _, first = np.unique(component, return_index=True)  # nodes are sorted: first is smallest
     root = nodes[first][component]
-    at = np.minimum(np.searchsorted(nodes, labels), len(nodes) - 1)
+    at = np.searchsorted(nodes, labels)
+    np.minimum(at, len(nodes) - 1, out=at)
     hit = nodes[at] == labels
     labels[hit] = root[at[hit]]
 
