@@ -11,12 +11,12 @@ own) over the first ROWS rows, 10k-row Arrow batches, as `QualityRun._near` read
 
 Both get the same words (`normalize` + `Words.of`, timed apart as `words`); rows/s (CPU
 seconds of the one process: per core, whatever else the machine runs) are given for the
-index alone and with the words. `B/row` is the peak RSS above the peak after the first
-batch (the batch's own working set), per further row; with --more, what each further
-row adds between the two sizes. The clusters of the two routes are compared and must be the same.
+index alone and with the words. `index B/row` is the peak RSS above that of the same
+rows read and split into words without an index (route `words`), per row. The clusters
+of the two routes are compared and must be the same.
 
 Run:  python benchmarks/bench_near.py [--work DIR] [--rows 200000] [--more 1000000]
-      (--more: the new route again at that size, for the marginal memory per row)
+      (--more: the new route again at a larger size)
 """
 
 from __future__ import annotations
@@ -55,15 +55,12 @@ def route(name: str, path: Path, rows: int) -> dict:
         if name == "new"
         else ReferenceNearDuplicates(settings)
     )
-    before = warm = 0
     words = indexing = 0.0
     done = 0
     for batch in pq.ParquetFile(path).iter_batches(10_000, columns=["input", "output"]):
         batch = batch.slice(0, rows - done)
         if not batch.num_rows:
             break
-        if done and not before:  # after one batch: the batch's own working set is in
-            before, warm = _peak(), done
         started = time.process_time()
         in_words = Words.of(normalize(batch.column("input")))
         out_words = Words.of(normalize(batch.column("output")))
@@ -72,7 +69,7 @@ def route(name: str, path: Path, rows: int) -> dict:
         words += split - started
         if name == "new":
             index.add_batch(keys, in_words, out_words)
-        else:
+        elif name == "old":
             ins, outs = shingles(in_words, 5), shingles(out_words, 5)
             salts = fact_salt(in_words.fact_keys(), out_words.fact_keys()).tolist()
             for row, a, b, salt in zip(keys.tolist(), ins, outs, salts, strict=True):
@@ -90,7 +87,6 @@ def route(name: str, path: Path, rows: int) -> dict:
         "words_s": words,
         "index_s": indexing,
         "peak_mib": _peak() / 2**20,
-        "bytes_per_row": (_peak() - before) / max(1, done - warm),
         "clusters": len(clusters),
         "in_clusters": int(sum(len(c) for c in clusters)),
         "digest": digest.hexdigest(),
@@ -114,7 +110,7 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=Path("/tmp/meadow-bench-quality"))
     parser.add_argument("--rows", type=int, default=200_000)
     parser.add_argument("--more", type=int, default=0)
-    parser.add_argument("--child", choices=["old", "new"])
+    parser.add_argument("--child", choices=["words", "old", "new"])
     parser.add_argument("--path", type=Path)
     args = parser.parse_args()
     if args.child:
@@ -129,32 +125,42 @@ def main() -> None:
             [sys.executable, str(HERE / "gen_quality.py"), str(args.work), "--rows", str(wanted)],
             check=True,
         )
-    runs = [("old", args.rows), ("new", args.rows)] + ([("new", args.more)] if args.more else [])
+    sizes = [args.rows] + ([args.more] if args.more else [])
+    runs = [("words", args.rows), ("old", args.rows), ("new", args.rows)]
+    runs += [("words", args.more), ("new", args.more)] if args.more else []
     print(
         f"{'route':<6}{'rows':>11}{'words s':>9}{'index s':>9}{'index rows/s':>14}"
-        f"{'with words':>12}{'peak MiB':>10}{'B/row':>8}  clusters"
+        f"{'with words':>12}{'peak MiB':>10}{'index B/row':>13}  clusters"
     )
-    results = []
+    results = {}
     for name, rows in runs:
-        r = run_child(name, path, rows)
-        results.append((name, r))
+        r = results[name, rows] = run_child(name, path, rows)
+        if name == "words":
+            continue
+        # the index's own memory: the peak above that of the same run without an index
+        extra = (r["peak_mib"] - results["words", rows]["peak_mib"]) * 2**20 / r["rows"]
+        r["index_bytes_per_row"] = extra
         print(
             f"{name:<6}{r['rows']:>11,}{r['words_s']:>9.1f}{r['index_s']:>9.1f}"
             f"{r['rows'] / r['index_s']:>14,.0f}{r['rows'] / (r['index_s'] + r['words_s']):>12,.0f}"
-            f"{r['peak_mib']:>10,.0f}{r['bytes_per_row']:>8,.0f}  {r['clusters']:,} "
+            f"{r['peak_mib']:>10,.0f}{extra:>13,.0f}  {r['clusters']:,} "
             f"({r['in_clusters']:,} rows, {r['digest']})"
         )
-    (_, old), (_, new) = results[:2]
+    for rows in sizes:
+        w = results["words", rows]
+        print(f"words  {rows:>11,} rows without an index: peak {w['peak_mib']:,.0f} MiB")
+    if args.more:  # what each further row costs, the fixed working set left out
+        grown = results["new", args.more]["peak_mib"] - results["new", args.rows]["peak_mib"]
+        words = results["words", args.more]["peak_mib"] - results["words", args.rows]["peak_mib"]
+        further = (grown - words) * 2**20 / (args.more - args.rows)
+        print(f"new, {args.rows:,} -> {args.more:,} rows: {further:,.0f} index bytes a further row")
+    old, new = results["old", args.rows], results["new", args.rows]
     same = old["digest"] == new["digest"]
     print(
         f"new / old: {old['index_s'] / new['index_s']:.1f}× the index speed, "
-        f"{new['bytes_per_row'] / old['bytes_per_row']:.3f}× the memory per row; "
-        f"clusters {'identical' if same else 'DIFFERENT'}"
+        f"{new['index_bytes_per_row'] / old['index_bytes_per_row']:.3f}× the index memory "
+        f"per row; clusters {'identical' if same else 'DIFFERENT'}"
     )
-    if args.more:
-        big = results[2][1]
-        marginal = (big["peak_mib"] - new["peak_mib"]) * 2**20 / (big["rows"] - new["rows"])
-        print(f"new, {new['rows']:,} -> {big['rows']:,} rows: {marginal:.0f} bytes a further row")
     if not same:
         raise SystemExit("the clusters differ")
 
