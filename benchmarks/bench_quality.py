@@ -30,6 +30,7 @@ Measured on this machine (2 cores, 23 GiB, Python 3.11), one run, one process pe
     near duplicates  meadow   1,000,000    167.1    5,983      3,230   24,462 rows in clusters
     near duplicates  baseline 1,000,000     33.9   29,485        500   19,379 exact copies
       -> 0.20x the rows/s of exact-hash dedup, 6.5x the memory (the LSH index, ~3 KiB a row)
+      (before issue 17's batched index: benchmarks/bench_near.py measures it, 11x faster)
     language         meadow      50,000      1.8   27,967        237   5,000 other-language
     language         baseline    50,000     11.5    4,366        168   5,000
       -> 6.4x the rows/s of py3langid on every text
