@@ -8,7 +8,7 @@ own, read with `resource`):
   options, plus short questions with their options) over every row, in 10k-row Arrow
   batches; baseline: the plain route, a Python set of the items' 13-gram tuples and a
   lookup of every row's 13-grams (Python regex normalisation and split);
-* near duplicates: meadow's MinHash LSH (datasketch) over every row; baseline: exact-hash
+* near duplicates: meadow's MinHash LSH (batched numpy) over every row; baseline: exact-hash
   dedup, a Python set of the blake2b of each row's normalised input and output;
 * language: meadow's English check (function-word share first, py3langid for the rest) on
   50,000 ChatDoctor-like answers, one in ten in another language; baseline: py3langid on
@@ -34,6 +34,7 @@ Measured on this machine (2 cores, 23 GiB, Python 3.11), one run, one process pe
     near duplicates  meadow   1,000,000    167.1    5,983      3,230   24,462 rows in clusters
     near duplicates  baseline 1,000,000     33.9   29,485        500   19,379 exact copies
       -> 0.20x the rows/s of exact-hash dedup, 6.5x the memory (the LSH index, ~3 KiB a row)
+      (before issue 17's batched index: benchmarks/bench_near.py measures it, 11x faster)
     language         meadow      50,000      1.8   27,967        237   5,000 other-language
     language         baseline    50,000     11.5    4,366        168   5,000
       -> 6.4x the rows/s of py3langid on every text
@@ -146,19 +147,23 @@ def route_decontamination_baseline(work: Path, rows: int) -> dict:
 
 
 def route_near_meadow(work: Path, rows: int) -> dict:
+    import tempfile
+
+    import numpy as np
+
     from meadow.quality.near import NearDuplicates
     from meadow.quality.settings import NearDedup
-    from meadow.quality.text import Words, normalize, shingles
+    from meadow.quality.text import Words, normalize
 
     settings = NearDedup()
-    index = NearDuplicates(settings)
+    spill = tempfile.TemporaryDirectory(dir=work)  # the band keys, as a build spills them
+    index = NearDuplicates(settings, folder=Path(spill.name))
     done = 0
     start = time.perf_counter()
     for table in _batches(work / "rows.parquet", rows):
-        ins = shingles(Words.of(normalize(table["input"])), settings.shingle_size)
-        outs = shingles(Words.of(normalize(table["output"])), settings.shingle_size)
-        for k, (a, b) in enumerate(zip(ins, outs, strict=True)):
-            index.add(done + k, a, b)
+        ins = Words.of(normalize(table["input"]))
+        outs = Words.of(normalize(table["output"]))
+        index.add_batch(np.arange(done, done + table.num_rows), ins, outs)
         done += table.num_rows
     clusters = index.clusters()
     seconds = time.perf_counter() - start

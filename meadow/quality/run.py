@@ -13,9 +13,9 @@ Three streaming passes over Arrow batches:
 3. the spool again, without the removed rows: what the store writes.
 
 Between passes only per-row numbers are kept (31 bytes a row: split, source, id, keys,
-status), plus what must grow with the rows: the LSH index (~3 KiB a row with the default
-8 bands), the union-find table of rows with near-duplicate candidates, and, for `meadow
-audit`, the previews of the rows it reports. The benchmark index is fixed by the items.
+status), plus what must grow with the rows: the LSH band keys (8 bytes a band a row, in
+files in the temporary folder; ~40 bytes a row in memory while they are clustered), and,
+for `meadow audit`, the previews of the rows it reports. The benchmark index is fixed by the items.
 
 Evaluation-only rows (benchmark subsets that the mixer puts in the test split) are never
 changed or removed; they win every duplicate pair.
@@ -46,7 +46,7 @@ from meadow.progress import ProgressBars
 from meadow.quality.decontam import BenchmarkIndex, Match, benchmark_bit, benchmarks_of
 from meadow.quality.exact import pick_copies
 from meadow.quality.filters import LanguageCheck, shape_reasons, strip_boilerplate
-from meadow.quality.near import NearDuplicates, fact_salt, pick_survivors
+from meadow.quality.near import NearDuplicates, pick_survivors
 from meadow.quality.pii import KINDS, Scrubber, may_name_relatives
 from meadow.quality.removed import (
     DUPLICATE_KINDS,
@@ -70,7 +70,7 @@ from meadow.quality.rows import (
     preview,
 )
 from meadow.quality.settings import BENCHMARKS, Filters, QualitySettings, SourcePolicy
-from meadow.quality.text import Words, normalize, shingles, text_hash
+from meadow.quality.text import Words, normalize, text_hash
 from meadow.schema import ARROW_SCHEMA, CONTAMINATION_COLUMN, SPLITS, arrow_schema
 from meadow.sources import get_source
 
@@ -358,8 +358,7 @@ class QualityRun:
 
     def _near(self, bars: ProgressBars) -> None:
         numbers = self._numbers
-        index = NearDuplicates(self.settings.near_dedup)
-        size = self.settings.near_dedup.shingle_size
+        index = NearDuplicates(self.settings.near_dedup, folder=self._spool.folder)
         alive = numbers["status"] == KEPT
         task = bars.add("near duplicates", total=int(alive.sum()))
         for start, batch in self._spool.batches(columns=["input", "output"]):
@@ -369,10 +368,7 @@ class QualityRun:
             take = pa.array(rows)
             in_words = Words.of(normalize(batch.column("input").take(take)))
             out_words = Words.of(normalize(batch.column("output").take(take)))
-            ins, outs = shingles(in_words, size), shingles(out_words, size)
-            facts = fact_salt(in_words.fact_keys(), out_words.fact_keys()).tolist()
-            for row, a, b, salt in zip(rows.tolist(), ins, outs, facts, strict=True):
-                index.add(start + row, a, b, salt)
+            index.add_batch(start + rows, in_words, out_words)
             bars.advance(task, len(rows))
         bars.finish(task)
         losers, winners = pick_survivors(
