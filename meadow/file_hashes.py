@@ -2,7 +2,7 @@
 
 A build keys its parse caches and its revision by the sha256 of every raw file; reading
 gigabytes to find them unchanged is most of an identical rebuild. Each digest is kept in
-MEADOW_HOME/cache/file-hashes.sqlite with the file's resolved path, size, mtime, ctime and
+MEADOW_HOME/cache/file-hashes.sqlite with the file's absolute path, size, mtime, ctime and
 inode, and is trusted only while all of them still match: a file touched, replaced or
 rewritten is hashed again. A digest taken while the file's mtime was within `RACY_SECONDS`
 of the hash is not trusted either (the file may have changed again within the same clock
@@ -63,7 +63,7 @@ def sha256_files(paths: Sequence[Path], *, workers: int = 1) -> list[str]:
     """Hex sha256 of each file of `paths`, in order; files not remembered (or changed
     since) are read, `workers` at a time, and remembered."""
     stats = [os.stat(p) for p in paths]
-    keys = [str(Path(p).resolve()) for p in paths]
+    keys = [os.path.abspath(p) for p in paths]  # the stat, not the path, tells a file apart
     known = {} if _rehash.get() else _lookup(keys)
     digests: list[str | None] = [
         _trusted(known.get(key), st) for key, st in zip(keys, stats, strict=True)

@@ -142,7 +142,7 @@ def _set_entry(path: Path, **values: object) -> None:
     with sqlite3.connect(hashes_file()) as db:
         for column, value in values.items():
             db.execute(
-                f"UPDATE hashes SET {column} = ? WHERE path = ?", (value, str(path.resolve()))
+                f"UPDATE hashes SET {column} = ? WHERE path = ?", (value, str(path.absolute()))
             )
 
 
