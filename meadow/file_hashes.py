@@ -9,7 +9,7 @@ of the hash is not trusted either (the file may have changed again within the sa
 tick), so such a file is hashed once more by the next build, as git does for its index.
 
 The cache only ever saves time: a damaged file is put aside and started afresh, and a
-database busy for too long (another build writing) is skipped for this run. Within
+database busy for too long (another build writing) or not writable is skipped for this run. Within
 `rehashing()` (`meadow build --rehash`) every file is read and its entry refreshed.
 """
 
@@ -119,9 +119,9 @@ def _put_aside(error: sqlite3.DatabaseError) -> None:
 
 
 def _busy(error: sqlite3.DatabaseError) -> bool:
-    return isinstance(error, sqlite3.OperationalError) and (
-        "locked" in str(error) or "busy" in str(error)
-    )
+    """An error of the moment (another build writing, a folder not writable), not damage."""
+    transient = ("locked", "busy", "unable to open", "readonly")
+    return isinstance(error, sqlite3.OperationalError) and any(w in str(error) for w in transient)
 
 
 def _lookup(keys: list[str]) -> dict[str, tuple]:
@@ -140,6 +140,8 @@ def _lookup(keys: list[str]) -> dict[str, tuple]:
         if not _busy(error):
             _put_aside(error)
         return {}
+    except OSError:  # MEADOW_HOME not writable: every file is read
+        return {}
     return found
 
 
@@ -154,6 +156,8 @@ def _remember(entries: list[tuple[str, os.stat_result, str | None, int]]) -> Non
     except sqlite3.DatabaseError as error:
         if not _busy(error):
             _put_aside(error)
+    except OSError:
+        pass
 
 
 __all__ = ["hashes_file", "rehashing", "sha256_file", "sha256_files"]

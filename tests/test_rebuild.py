@@ -8,6 +8,7 @@ import logging
 import os
 import sqlite3
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -125,9 +126,24 @@ def test_rehash_is_not_in_the_rebuild_command(toy_raw):
     assert "--rehash" not in (result.path / "README.md").read_text()
 
 
-def test_a_damaged_hash_cache_is_put_aside_and_rebuilt(toy_raw, reads, caplog):
+def _garbage(path: Path) -> None:
+    path.write_bytes(b"not a database, a crash's leftovers" * 100)
+
+
+def _truncated(path: Path) -> None:
+    path.write_bytes(path.read_bytes()[:200])
+
+
+def _other_table(path: Path) -> None:
+    path.unlink()
+    with closing(sqlite3.connect(path)) as db, db:
+        db.execute("CREATE TABLE hashes (path TEXT PRIMARY KEY, digest TEXT)")
+
+
+@pytest.mark.parametrize("damage", [_garbage, _truncated, _other_table])
+def test_a_damaged_hash_cache_is_put_aside_and_rebuilt(toy_raw, reads, caplog, damage):
     first = build(sources=["toy"], raw={"toy": toy_raw}, name="t")
-    hashes_file().write_bytes(b"not a database, a crash's leftovers" * 100)
+    damage(hashes_file())
     reads.clear()
     with caplog.at_level(logging.WARNING, logger="meadow.file_hashes"):
         again = build(sources=["toy"], raw={"toy": toy_raw}, name="t")
