@@ -100,14 +100,7 @@ class _Parsed:
     caches: dict[str, SourceCache]
     quality: QualitySettings
     benchmark_raw: dict[str, Path]  # benchmark -> its raw file or folder, where one is known
-    timings: dict[str, float]  # seconds per stage so far: parse SOURCE, mixing
-
-
-@dataclass
-class _Prepared(_Parsed):
-    """A build up to the mixer: the parse and the selected rows."""
-
-    selection: Selection | None = None
+    timings: dict[str, float]  # seconds per stage so far: parse SOURCE
 
 
 def _revision(
@@ -209,8 +202,7 @@ def _build(mixture: str | Path | Recipe | None, options: BuildOptions) -> BuildR
     kept = _unchanged(parsed, benchmarks)
     if kept is not None:
         return kept
-    selection = _select(parsed).selection
-    assert selection is not None
+    selection = _select(parsed)
     policies = _policies(
         recipe,
         adapters,
@@ -327,7 +319,7 @@ def _quality_key(
 def _unchanged(parsed: _Parsed, benchmarks: Benchmarks) -> BuildResult | None:
     """The revision this build would write, when the store already holds it complete:
     the name points at it again (as a build that writes it does) and nothing is mixed,
-    checked or written; None when the build must run.
+    no quality step runs and nothing is written; None when the build must run.
 
     The revision is worked out as `build` does, with the mixer's evaluation-only subsets
     taken from the parse's subset counts (`mixer.evaluation_only`): a mistake there could
@@ -465,12 +457,11 @@ def plan_llm(
         options = BuildOptions.of(options, **settings)
     except TypeError as exc:  # an argument build() does not take
         raise RecipeError("plan_llm", str(exc)) from None
-    prepared = _select(_parse(mixture, options))
-    assert prepared.selection is not None
+    parsed = _parse(mixture, options)
     return plan_llm_step(
-        prepared.recipe,
-        prepared.selection,
-        prepared.adapters,
+        parsed.recipe,
+        _select(parsed),
+        parsed.adapters,
         options.llm_overrides(DEFAULT_LLM_MODEL),
     )
 
@@ -540,9 +531,9 @@ def _parse(mixture: str | Path | Recipe | None, options: BuildOptions) -> _Parse
     return _Parsed(recipe, adapters, caches, quality, benchmark_raw, timings)
 
 
-def _select(parsed: _Parsed) -> _Prepared:
-    """The parse with the recipe's rows selected."""
+def _select(parsed: _Parsed) -> Selection:
+    """The recipe's rows, selected from the parsed sources (timed as `mixing`)."""
     started = time.perf_counter()
     selection = select(parsed.recipe, parsed.caches)
     parsed.timings["mixing"] = time.perf_counter() - started
-    return _Prepared(**vars(parsed), selection=selection)
+    return selection
