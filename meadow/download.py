@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 
 from meadow.errors import DownloadError, HttpError
+from meadow.file_hashes import sha256_file as remembered_sha256
 from meadow.http import (
     TRANSIENT_ERRORS,
     backoff_delay,
@@ -75,7 +76,8 @@ def download(
     """Download `url` to `dest`, resuming a previous attempt and verifying `sha256`.
 
     Nothing is requested when `dest` already exists and matches `sha256` (or no checksum
-    is given). `source` names the source in error messages so they say which
+    is given; its digest is remembered while the file is unchanged, `meadow.file_hashes`).
+    `source` names the source in error messages so they say which
     `--raw SOURCE=PATH` to pass instead. `client` defaults to `meadow.http.make_client()`;
     `sleep` is injectable so tests can record the waits between retries.
 
@@ -86,7 +88,7 @@ def download(
     """
     dest = Path(dest)
     expected = sha256.lower() if sha256 else None
-    if dest.is_file() and (expected is None or sha256_file(dest) == expected):
+    if dest.is_file() and (expected is None or remembered_sha256(dest) == expected):
         return dest
     dest.parent.mkdir(parents=True, exist_ok=True)
     part = dest.with_name(dest.name + ".part")

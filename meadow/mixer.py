@@ -165,6 +165,14 @@ def _take_subset_quotas(
     return pooled, available
 
 
+def evaluation_only(spec: SourceSpec, cache: SourceCache) -> list[str]:
+    """The subsets `select` holds out for test, known from the cache's counts before any
+    row is read: the recipe's named subsets, else every subset with rows (a repeated id
+    is in its first row's subset, since the subset is part of the id)."""
+    names = set(spec.subsets or ()) or {name for name, n in cache.subsets.items() if n}
+    return sorted(_held_out_subsets(spec, sorted(names)))
+
+
 def _held_out_subsets(spec: SourceSpec, names: list[str]) -> set[str]:
     """The subsets whose rows all go to test (evaluation-only), unless the recipe trains on them."""
     if spec.train_on_evaluation:

@@ -41,6 +41,8 @@ class BuildOptions:
         columns: a source's column mapping, `FIELD:COLUMN,…` (`--columns
             local=input:question,output:answer`); replaces the recipe's.
         num_proc: parallel processes.
+        rehash: read every raw file again instead of trusting the remembered sha256 of
+            the unchanged ones (`--rehash`); the output is the same either way.
         progress: show progress bars (None: when the terminal is interactive).
     """
 
@@ -63,6 +65,7 @@ class BuildOptions:
     llm_price: tuple[float, float] | None = _flag("--llm-price")
     max_cost: float | None = _flag("--max-cost")
     num_proc: int = _flag("--num-proc", 1)
+    rehash: bool = _flag("--rehash", False)
     progress: bool | None = None
 
     @classmethod

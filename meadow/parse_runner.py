@@ -22,7 +22,6 @@ from concurrent.futures import (
     FIRST_COMPLETED,
     Future,
     ProcessPoolExecutor,
-    ThreadPoolExecutor,
     wait,
 )
 from contextlib import ExitStack
@@ -33,8 +32,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from meadow.download import sha256_file
 from meadow.errors import MeadowError, RawFileError
+from meadow.file_hashes import sha256_files
 from meadow.paths import folder_size, source_cache_root
 from meadow.progress import ProgressBars
 from meadow.schema import ARROW_SCHEMA, COLUMNS, record_id
@@ -137,21 +136,27 @@ def _shard_size(shard: Path) -> int:
     return shard.stat().st_size
 
 
-def _shard_digest(shard: Path) -> str:
-    """sha256 of a file, or of a folder's (relative name, file sha256) list."""
-    if not shard.is_dir():
-        return sha256_file(shard)
-    listing = "".join(
-        f"{p.relative_to(shard).as_posix()}\0{sha256_file(p)}\n" for p in _folder_files(shard)
-    )
-    return hashlib.sha256(listing.encode()).hexdigest()
+def _shard_digests(shards: list[Path], workers: int) -> list[str]:
+    """sha256 of each shard: of a file, or of a folder's (relative name, file sha256) list.
+    The files' digests come from `meadow.file_hashes` (remembered while unchanged)."""
+    files = {s: _folder_files(s) if s.is_dir() else [s] for s in shards}
+    flat = [f for listed in files.values() for f in listed]
+    digest = dict(zip(flat, sha256_files(flat, workers=workers), strict=True))
+    out = []
+    for shard in shards:
+        if not shard.is_dir():
+            out.append(digest[shard])
+            continue
+        listing = "".join(f"{p.relative_to(shard).as_posix()}\0{digest[p]}\n" for p in files[shard])
+        out.append(hashlib.sha256(listing.encode()).hexdigest())
+    return out
 
 
 def plan_source(source: Source, raw: Path, cache_root: Path, *, workers: int = 1) -> SourcePlan:
-    """Hash the raw files and work out the cache key of `source` over `raw`."""
+    """Hash the raw files (unchanged ones remembered: `meadow.file_hashes`) and work out the
+    cache key of `source` over `raw`."""
     shards = source.shards(raw)
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:  # hashlib frees the GIL
-        hashes = list(pool.map(_shard_digest, shards))
+    hashes = _shard_digests(shards, workers)
     raw_files = [
         {"name": _relative_name(s, raw), "sha256": digest, "size": _shard_size(s)}
         for s, digest in zip(shards, hashes, strict=True)

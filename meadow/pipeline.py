@@ -16,12 +16,14 @@ from meadow._version import __version__
 from meadow.build_benchmarks import checked_benchmarks
 from meadow.card import render_dataset_card
 from meadow.chart import composition_chart
-from meadow.errors import EmptyBuildError, RecipeError
+from meadow.errors import EmptyBuildError, MeadowError, RecipeError
+from meadow.file_hashes import rehashing
 from meadow.llm import DEFAULT_MODEL as DEFAULT_LLM_MODEL
 from meadow.llm import LlmPlan
 from meadow.llm.step import plan_llm_step, run_llm_step
 from meadow.manifest import Manifest, QualityReport, SourceStats
-from meadow.mixer import MIXER_VERSION, Selection, select
+from meadow.manifest import read as read_manifest
+from meadow.mixer import MIXER_VERSION, Selection, evaluation_only, select
 from meadow.options import BuildOptions
 from meadow.parse_runner import SourceCache, plan_source, run_plans
 from meadow.paths import meadow_home, source_cache_root, store_root
@@ -31,6 +33,7 @@ from meadow.quality import (
     Benchmarks,
     QualityRun,
     QualitySettings,
+    SourcePolicy,
     libraries,
     source_policy,
 )
@@ -44,6 +47,7 @@ from meadow.store import (
     chart_path,
     check_name,
     flagged,
+    keep_revision,
     new_revision,
     revision_path,
     write_manifest_and_card,
@@ -88,16 +92,15 @@ class BuildResult:
 
 
 @dataclass
-class _Prepared:
-    """A build up to the mixer: the recipe, parsed sources, selected rows, quality plan."""
+class _Parsed:
+    """A build up to the parse: the recipe, parsed sources, quality plan."""
 
     recipe: Recipe
     adapters: dict[str, Source]
     caches: dict[str, SourceCache]
-    selection: Selection
     quality: QualitySettings
     benchmark_raw: dict[str, Path]  # benchmark -> its raw file or folder, where one is known
-    timings: dict[str, float]  # seconds per stage so far: parse SOURCE, mixing
+    timings: dict[str, float]  # seconds per stage so far: parse SOURCE
 
 
 def _revision(
@@ -182,42 +185,35 @@ def build(
     mixed in.
     """
     options = BuildOptions.of(options, **settings)
-    prepared = _prepare(mixture, options)
+    with rehashing(options.rehash):  # every raw file the build hashes, benchmarks' too
+        return _build(mixture, options)
+
+
+def _build(mixture: str | Path | Recipe | None, options: BuildOptions) -> BuildResult:
+    """`build()` with its options known."""
+    parsed = _parse(mixture, options)
     progress, llm_options = options.progress, options.llm_overrides(DEFAULT_LLM_MODEL)
-    recipe, adapters, caches, selection = (
-        prepared.recipe,
-        prepared.adapters,
-        prepared.caches,
-        prepared.selection,
-    )
-    quality, timings = prepared.quality, prepared.timings
+    recipe, adapters, caches = parsed.recipe, parsed.adapters, parsed.caches
+    quality, timings = parsed.quality, parsed.timings
     started = time.perf_counter()
-    benchmarks = checked_benchmarks(quality, prepared.benchmark_raw, adapters, caches)
+    benchmarks = checked_benchmarks(quality, parsed.benchmark_raw, adapters, caches)
     if benchmarks.found:
         timings["benchmarks"] = time.perf_counter() - started
-    policies = {
-        sel.spec.name: source_policy(
-            type(adapters[sel.spec.name]),
-            pii=sel.spec.pii,
-            language=sel.spec.language,
-            evaluation_subsets=frozenset(sel.stats.get("evaluation_only", ())),
-        )
-        for sel in selection.sources
-    }
+    kept = _unchanged(parsed, benchmarks)
+    if kept is not None:
+        return kept
+    selection = _select(parsed)
+    policies = _policies(
+        recipe,
+        adapters,
+        {sel.spec.name: sel.stats.get("evaluation_only", ()) for sel in selection.sources},
+    )
     started = time.perf_counter()
     llm = run_llm_step(recipe, selection, adapters, llm_options, progress)
     if recipe.uses_llm():
         timings["llm"] = time.perf_counter() - started
-    quality_key = {
-        "settings": quality.canonical(),
-        "policies": {
-            name: vars(p) | {"evaluation_subsets": sorted(p.evaluation_subsets)}
-            for name, p in policies.items()
-        },
-        "benchmarks": benchmarks.fingerprint(),
-        "libraries": libraries(),
-    }
-    revision = _revision(recipe, caches, llm.key, quality_key if quality.enabled else None)
+    quality_key = _quality_key(quality, policies, benchmarks)
+    revision = _revision(recipe, caches, llm.key, quality_key)
     sources_info = {n: type(a).info() for n, a in adapters.items()}
     sources = {
         sel.spec.name: SourceStats.from_dict(
@@ -290,6 +286,73 @@ def build(
         manifest=manifest.to_dict(),
         timings=timings,
         unchanged=unchanged,
+    )
+
+
+def _policies(
+    recipe: Recipe, adapters: Mapping[str, Source], held_out: Mapping[str, Any]
+) -> dict[str, SourcePolicy]:
+    """Each source's quality policy; `held_out` its evaluation-only subsets."""
+    return {
+        name: source_policy(
+            type(adapters[name]),
+            pii=recipe.sources[name].pii,
+            language=recipe.sources[name].language,
+            evaluation_subsets=frozenset(subsets),
+        )
+        for name, subsets in held_out.items()
+    }
+
+
+def _quality_key(
+    quality: QualitySettings, policies: Mapping[str, SourcePolicy], benchmarks: Benchmarks
+) -> dict[str, Any] | None:
+    """What of the quality pass decides the revision (None when the pass is off)."""
+    if not quality.enabled:
+        return None
+    return {
+        "settings": quality.canonical(),
+        "policies": {
+            name: vars(p) | {"evaluation_subsets": sorted(p.evaluation_subsets)}
+            for name, p in policies.items()
+        },
+        "benchmarks": benchmarks.fingerprint(),
+        "libraries": libraries(),
+    }
+
+
+def _unchanged(parsed: _Parsed, benchmarks: Benchmarks) -> BuildResult | None:
+    """The revision this build would write, when the store already holds it complete:
+    the name points at it again (as a build that writes it does) and nothing is mixed,
+    no quality step runs and nothing is written; None when the build must run.
+
+    The revision is worked out as `build` does, with the mixer's evaluation-only subsets
+    taken from the parse's subset counts (`mixer.evaluation_only`): a mistake there could
+    only miss the folder, never find another build's. A build whose rows an LLM writes
+    always runs, since its revision depends on the answers, known only after the mixer.
+    """
+    recipe, caches = parsed.recipe, parsed.caches
+    if recipe.uses_llm():
+        return None
+    held_out = {name: evaluation_only(spec, caches[name]) for name, spec in recipe.sources.items()}
+    policies = _policies(recipe, parsed.adapters, held_out)
+    revision = _revision(recipe, caches, None, _quality_key(parsed.quality, policies, benchmarks))
+    folder = revision_path(recipe.name, revision)
+    try:
+        manifest = read_manifest(folder) if (folder / "manifest.json").is_file() else None
+    except MeadowError:  # a damaged revision: the build runs and says what it finds
+        return None
+    if manifest is None or manifest.revision != revision:
+        return None
+    keep_revision(recipe.name, revision)
+    return BuildResult(
+        name=recipe.name,
+        revision=revision,
+        path=folder,
+        splits=dict(manifest.splits),
+        manifest=manifest.to_dict(),
+        timings=parsed.timings,
+        unchanged=True,
     )
 
 
@@ -399,17 +462,17 @@ def plan_llm(
         options = BuildOptions.of(options, **settings)
     except TypeError as exc:  # an argument build() does not take
         raise RecipeError("plan_llm", str(exc)) from None
-    prepared = _prepare(mixture, options)
+    parsed = _parse(mixture, options)
     return plan_llm_step(
-        prepared.recipe,
-        prepared.selection,
-        prepared.adapters,
+        parsed.recipe,
+        _select(parsed),
+        parsed.adapters,
         options.llm_overrides(DEFAULT_LLM_MODEL),
     )
 
 
-def _prepare(mixture: str | Path | Recipe | None, options: BuildOptions) -> _Prepared:
-    """The recipe with its overrides, the parsed sources and the selected rows."""
+def _parse(mixture: str | Path | Recipe | None, options: BuildOptions) -> _Parsed:
+    """The recipe with its overrides and the parsed sources."""
     sources, name, num_proc = options.sources, options.name, options.num_proc
     if mixture is None and not sources:
         raise RecipeError("--mixture", "give a recipe (--mixture NAME|PATH) or --sources a,b")
@@ -470,7 +533,12 @@ def _prepare(mixture: str | Path | Recipe | None, options: BuildOptions) -> _Pre
     }
     benchmark_raw = {n: raw_paths[n] for n in checked if n in raw_paths}
     benchmark_raw.update({n: Path(raw[n]) for n in checked if n in raw and n not in raw_paths})
+    return _Parsed(recipe, adapters, caches, quality, benchmark_raw, timings)
+
+
+def _select(parsed: _Parsed) -> Selection:
+    """The recipe's rows, selected from the parsed sources (timed as `mixing`)."""
     started = time.perf_counter()
-    selection = select(recipe, caches)
-    timings["mixing"] = time.perf_counter() - started
-    return _Prepared(recipe, adapters, caches, selection, quality, benchmark_raw, timings)
+    selection = select(parsed.recipe, parsed.caches)
+    parsed.timings["mixing"] = time.perf_counter() - started
+    return selection

@@ -285,6 +285,12 @@ def revision_path(name: str, revision: str) -> Path:
     return mixture_dir(name) / "revisions" / revision
 
 
+def keep_revision(name: str, revision: str) -> None:
+    """Point `name` at revision `revision`, already in the store, as writing it again would
+    (an unchanged rebuild): its folder is left as it is."""
+    _point_name_at(mixture_dir(name), revision)
+
+
 def adopt_revision(name: str, revision: str, folder: Path) -> Path:
     """Copy a complete revision folder (a pulled one) into the store; point `name` at it."""
     with new_revision(name, revision) as tmp:

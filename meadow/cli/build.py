@@ -56,6 +56,13 @@ def build_command(
     validation: Annotated[float | None, typer.Option(help="Validation fraction.")] = None,
     test: Annotated[float | None, typer.Option(help="Test fraction.")] = None,
     num_proc: Annotated[int, typer.Option("--num-proc", help="Parallel processes.")] = 1,
+    rehash: Annotated[
+        bool,
+        typer.Option(
+            "--rehash",
+            help="Read every raw file again, not trusting the remembered sha256 of unchanged ones.",
+        ),
+    ] = False,
     llm: Annotated[
         bool,
         typer.Option(
@@ -155,6 +162,7 @@ def build_command(
         validation=validation,
         test=test,
         num_proc=num_proc,
+        rehash=rehash,
         llm=llm,
         llm_model=llm_model,
         llm_base_url=llm_base_url,
