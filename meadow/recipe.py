@@ -14,6 +14,19 @@ from pathlib import Path
 from typing import Any
 
 from meadow.errors import RecipeError, did_you_mean
+from meadow.recipe_keys import (
+    LLM_ALLOWED,
+    LLM_HINTS,
+    LLM_KEYS,
+    RECIPE_KEYS,
+    SOURCE_KEYS,
+    SPLIT_KEYS,
+    flag_problem,
+    has,
+    unknown_error,
+    unknown_in_document,
+    unknown_keys,
+)
 from meadow.recipe_yaml import BuiltinYaml, check_plain, parse_recipe_yaml, recipe_error
 from meadow.sources import get_source, list_sources
 from meadow.sources.local import parse_columns
@@ -23,31 +36,9 @@ ALL = "all"
 
 Quota = int | float | str  # a count, a fraction in (0, 1], or "all"
 
-_RECIPE_KEYS = ("name", "description", "seed", "splits", "sources", "llm", "quality")
-_SOURCE_KEYS = (
-    "quota",
-    "subsets",
-    "options",
-    "instruction",
-    "paraphrase",
-    "llm",
-    "raw",
-    "train_on_evaluation",
-    "pii",
-    "language",
-)
-# the `llm:` block: what each key holds (the API key is never one)
-_LLM_HINTS: dict[str, Any] = {
-    "model": str,
-    "base_url": str | None,
-    "concurrency": int,
-    "max_cost": float | None,
-}
-_LLM_KEYS = tuple(_LLM_HINTS)
 # keys of a source whose values are checked against `SourceSpec`'s type hints
 _TYPED_SOURCE_KEYS = ("options", "instruction", "paraphrase", "llm", "train_on_evaluation", "pii")
 _WORDS = {bool: "true or false"}  # as recipes have always said it
-_SPLIT_KEYS = ("validation", "test")
 
 
 def parse_quota(value: Any, key: str) -> Quota:
@@ -158,7 +149,7 @@ class Recipe:
                 recipe=self.origin or None,
             )
         check_plain(self.seed, ["seed"], self.origin or None)
-        for key in _SPLIT_KEYS:
+        for key in SPLIT_KEYS:
             value = getattr(self, key)
             if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 1:
                 raise RecipeError(
@@ -176,11 +167,11 @@ class Recipe:
             )
         for spec in self.sources.values():
             _check_source_spec(spec, self.origin)
-        unknown = _unknown_keys(self.llm, "llm.", _LLM_KEYS, "key", _LLM_ALLOWED)
+        unknown = unknown_keys(self.llm, "llm.", LLM_KEYS, "key", LLM_ALLOWED)
         if unknown:
-            raise _unknown_error(unknown, self.origin or None)
+            raise unknown_error(unknown, self.origin or None)
         for key, value in self.llm.items():
-            typed_value(f"llm.{key}", value, _LLM_HINTS[key], self.origin)
+            typed_value(f"llm.{key}", value, LLM_HINTS[key], self.origin)
 
     def canonical(self) -> dict[str, Any]:
         """What decides the output (the name and raw paths do not)."""
@@ -229,9 +220,9 @@ class Recipe:
             raise RecipeError("--seed", f"expected a non-negative integer, got {seed}")
         specs = dict(self.sources)
         if sources:
-            unknown = _unknown_keys(sources, "", list_sources(), "source", "available: {}")
+            unknown = unknown_keys(sources, "", list_sources(), "source", "available: {}")
             if unknown:
-                raise RecipeError("--sources", _flag_problem(unknown))
+                raise RecipeError("--sources", flag_problem(unknown))
             specs = {s: specs.get(s, SourceSpec(name=s)) for s in sources}
         for source, spec_text in (columns or {}).items():
             key = f"--columns {source}"
@@ -310,14 +301,6 @@ def _check_split_flags(recipe: Recipe, validation: float | None, test: float | N
         )
 
 
-def _flag_problem(unknown: list[_Unknown]) -> str:
-    """What an unknown name given to a flag is: "unknown source 'x' (did you mean …?)"."""
-    names = ", ".join(f"{u.path!r}{u.hint}" for u in unknown)
-    return (
-        f"unknown {unknown[0].what}{'s' if len(unknown) > 1 else ''} {names}; {unknown[0].allowed}"
-    )
-
-
 def typed_value(key: str, value: Any, hint: Any, origin: str | None) -> Any:
     """`value` if it fits the type `hint` (see `meadow.typed`), else a RecipeError naming
     `key` and the expected type: "sources.toy.pii: expected true or false or null, got 'no'"."""
@@ -338,85 +321,16 @@ def _check_source_spec(spec: SourceSpec, origin: str) -> None:
             f"source {spec.name!r} has no rows an LLM can write; sources that have: {able}",
             recipe=recipe,
         )
-    unknown = _unknown_keys([spec.name], "sources.", known, "source", "available: {}")
+    unknown = unknown_keys([spec.name], "sources.", known, "source", "available: {}")
     if unknown:
-        raise _unknown_error(unknown, recipe)
+        raise unknown_error(unknown, recipe)
     cls = get_source(spec.name)
     if spec.subsets is not None and cls.subsets:
-        unknown = _unknown_keys(
-            spec.subsets, f"sources.{spec.name}.subsets.", cls.subsets, "subset", _has(spec.name)
+        unknown = unknown_keys(
+            spec.subsets, f"sources.{spec.name}.subsets.", cls.subsets, "subset", has(spec.name)
         )
         if unknown:
-            raise _unknown_error(unknown, recipe)
-
-
-# what an unknown key's message lists (`{}`: the allowed names)
-_ALLOWED = "allowed: {}"
-_LLM_ALLOWED = "allowed: {} (the API key comes from OPENAI_API_KEY, never from a recipe)"
-
-
-def _has(source: str) -> str:
-    return f"{source} has: {{}}"
-
-
-@dataclass(frozen=True)
-class _Unknown:
-    """One unknown name of a recipe: where, what it is, its likely meaning, what exists."""
-
-    path: str
-    what: str  # key, split, source, subset
-    hint: str  # " (did you mean 'x'?)" or ""
-    allowed: str
-
-
-def _unknown_keys(
-    given: Any, prefix: str, known: typing.Iterable[str], what: str = "key", allowed: str = _ALLOWED
-) -> list[_Unknown]:
-    known = [str(k) for k in known]
-    return [
-        _Unknown(f"{prefix}{key}", what, did_you_mean(key, known), allowed.format(", ".join(known)))
-        for key in sorted(set(map(str, given)) - set(known))
-    ]
-
-
-def _unknown_error(unknown: list[_Unknown], recipe: str | None) -> RecipeError:
-    """One error naming every unknown name (each with its likely meaning, if any)."""
-    if len(unknown) == 1:
-        (one,) = unknown
-        return RecipeError(one.path, f"unknown {one.what}{one.hint}; {one.allowed}", recipe=recipe)
-    names = ", ".join(f"{u.path}{u.hint or f' ({u.allowed})'}" for u in unknown)
-    return RecipeError(f"{len(unknown)} unknown keys", names, recipe=recipe)
-
-
-def _unknown_in_document(data: dict[Any, Any]) -> list[_Unknown]:
-    """Every unknown key, split, source and subset of a recipe document, so that one error
-    names them all rather than one per run."""
-    found = _unknown_keys(data, "", _RECIPE_KEYS)
-    splits = data.get("splits")
-    if isinstance(splits, dict):
-        found += _unknown_keys(
-            splits, "splits.", _SPLIT_KEYS, "split", "allowed: {} (train gets the rest)"
-        )
-    llm = data.get("llm")
-    if isinstance(llm, dict):
-        found += _unknown_keys(llm, "llm.", _LLM_KEYS, "key", _LLM_ALLOWED)
-    body = data.get("sources")
-    if isinstance(body, list):
-        body = {str(name): None for name in body}
-    if not isinstance(body, dict):
-        return found
-    known = list_sources()
-    found += _unknown_keys(body, "sources.", known, "source", "available: {}")
-    for name, source in body.items():
-        if not isinstance(source, dict):
-            continue
-        found += _unknown_keys(source, f"sources.{name}.", _SOURCE_KEYS)
-        subsets = source.get("subsets")
-        if str(name) in known and isinstance(subsets, list | dict) and get_source(name).subsets:
-            found += _unknown_keys(
-                subsets, f"sources.{name}.subsets.", get_source(name).subsets, "subset", _has(name)
-            )
-    return found
+            raise unknown_error(unknown, recipe)
 
 
 def _source_spec(name: str, body: Any, origin: str, base_dir: Path | None) -> SourceSpec:
@@ -425,11 +339,11 @@ def _source_spec(name: str, body: Any, origin: str, base_dir: Path | None) -> So
         body = {}
     if not isinstance(body, dict):
         raise RecipeError(
-            key, f"expected a mapping of {', '.join(_SOURCE_KEYS)}, got {body!r}", recipe=origin
+            key, f"expected a mapping of {', '.join(SOURCE_KEYS)}, got {body!r}", recipe=origin
         )
-    unknown = _unknown_keys(body, f"{key}.", _SOURCE_KEYS)
+    unknown = unknown_keys(body, f"{key}.", SOURCE_KEYS)
     if unknown:
-        raise _unknown_error(unknown, origin)
+        raise unknown_error(unknown, origin)
     try:
         quota = parse_quota(body.get("quota", ALL), f"{key}.quota")
         subsets_body = body.get("subsets")
@@ -498,12 +412,12 @@ def recipe_from_dict(data: Any, *, origin: str = "", base_dir: Path | None = Non
     if not isinstance(data, dict):
         raise RecipeError(
             "(top level)",
-            f"a recipe is a mapping with keys {', '.join(_RECIPE_KEYS)}",
+            f"a recipe is a mapping with keys {', '.join(RECIPE_KEYS)}",
             recipe=origin,
         )
-    unknown = _unknown_in_document(data)
+    unknown = unknown_in_document(data)
     if unknown:
-        raise _unknown_error(unknown, origin)
+        raise unknown_error(unknown, origin)
     splits = data.get("splits") or {}
     if not isinstance(splits, dict):
         raise RecipeError(
@@ -519,7 +433,7 @@ def recipe_from_dict(data: Any, *, origin: str = "", base_dir: Path | None = Non
     sources = {str(n): _source_spec(str(n), b, origin, base_dir) for n, b in body.items()}
     llm = data.get("llm") or {}
     if not isinstance(llm, dict):
-        raise RecipeError("llm", f"expected a mapping of {', '.join(_LLM_KEYS)}", recipe=origin)
+        raise RecipeError("llm", f"expected a mapping of {', '.join(LLM_KEYS)}", recipe=origin)
     quality = data.get("quality")
     if quality is not None and not isinstance(quality, bool | dict):
         raise RecipeError(
