@@ -22,7 +22,7 @@ from meadow.recipe_keys import (
     SOURCE_KEYS,
     SPLIT_KEYS,
     flag_problem,
-    has,
+    source_has,
     unknown_error,
     unknown_in_document,
     unknown_keys,
@@ -327,7 +327,11 @@ def _check_source_spec(spec: SourceSpec, origin: str) -> None:
     cls = get_source(spec.name)
     if spec.subsets is not None and cls.subsets:
         unknown = unknown_keys(
-            spec.subsets, f"sources.{spec.name}.subsets.", cls.subsets, "subset", has(spec.name)
+            spec.subsets,
+            f"sources.{spec.name}.subsets.",
+            cls.subsets,
+            "subset",
+            source_has(spec.name),
         )
         if unknown:
             raise unknown_error(unknown, recipe)

@@ -42,7 +42,7 @@ _ALLOWED = "allowed: {}"
 LLM_ALLOWED = "allowed: {} (the API key comes from OPENAI_API_KEY, never from a recipe)"
 
 
-def has(source: str) -> str:
+def source_has(source: str) -> str:
     return f"{source} has: {{}}"
 
 
@@ -109,6 +109,10 @@ def unknown_in_document(data: dict[Any, Any]) -> list[Unknown]:
         subsets = source.get("subsets")
         if str(name) in known and isinstance(subsets, list | dict) and get_source(name).subsets:
             found += unknown_keys(
-                subsets, f"sources.{name}.subsets.", get_source(name).subsets, "subset", has(name)
+                subsets,
+                f"sources.{name}.subsets.",
+                get_source(name).subsets,
+                "subset",
+                source_has(name),
             )
     return found
