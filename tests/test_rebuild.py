@@ -15,6 +15,7 @@ import pytest
 
 import meadow.file_hashes
 import meadow.pipeline
+import meadow.prepare
 from meadow import build
 from meadow.file_hashes import hashes_file, rehashing, sha256_file, sha256_files
 from meadow.mixer import evaluation_only, select
@@ -68,7 +69,7 @@ def test_sample_rebuild_is_unchanged_without_mixing_or_quality(monkeypatch, read
     before = _folder_bytes(first.path)
     reads.clear()
     monkeypatch.setattr(meadow.pipeline, "QualityRun", _Refused)
-    monkeypatch.setattr(meadow.pipeline, "select", _Refused)
+    monkeypatch.setattr(meadow.prepare, "select", _Refused)
     again = build(mixture="sample", progress=False)
     assert again.unchanged and again.revision == first.revision and again.path == first.path
     assert again.manifest == first.manifest and again.splits == first.splits
@@ -81,7 +82,7 @@ def test_sample_rebuild_is_unchanged_without_mixing_or_quality(monkeypatch, read
 def test_evaluation_only_subsets_are_known_before_mixing():
     build(mixture="sample", progress=False)
     recipe = load_recipe("sample")
-    parsed = meadow.pipeline._parse(recipe, meadow.pipeline.BuildOptions(progress=False))
+    parsed = meadow.prepare.parse(recipe, meadow.prepare.BuildOptions(progress=False))
     selection = select(recipe, parsed.caches)
     held = {s.spec.name: s.stats.get("evaluation_only", []) for s in selection.sources}
     assert any(held.values())  # the sample has benchmarks with held-out subsets
