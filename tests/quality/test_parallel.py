@@ -20,7 +20,7 @@ import meadow.mixer
 from meadow import build
 from meadow.quality.filters import LanguageCheck, shape_reasons, strip_boilerplate
 from meadow.quality.pii import _NAME_PATTERNS, Scrubber, may_name_relatives
-from meadow.quality.run import BatchJob, scan_batch
+from meadow.quality.scan import BatchJob, scan_batch
 from meadow.quality.settings import Filters
 from meadow.quality.text import normalize
 
