@@ -18,6 +18,7 @@ import httpx
 
 from meadow.errors import DownloadError, HttpError
 from meadow.file_hashes import sha256_file as remembered_sha256
+from meadow.file_hashes import sha256_of
 from meadow.http import (
     TRANSIENT_ERRORS,
     backoff_delay,
@@ -32,19 +33,9 @@ Progress = Callable[[int, int | None], None]
 """Called with (bytes done, total bytes or None when the server does not say)."""
 
 
-def _sha256_of(path: Path) -> hashlib._Hash:
-    digest = hashlib.sha256()
-    buffer = bytearray(CHUNK_SIZE)
-    view = memoryview(buffer)
-    with open(path, "rb", buffering=0) as f:
-        while n := f.readinto(buffer):
-            digest.update(view[:n])
-    return digest
-
-
 def sha256_file(path: str | Path) -> str:
     """Hex sha256 of a file, read in 1 MiB chunks (memory stays flat for any size)."""
-    return _sha256_of(Path(path)).hexdigest()
+    return sha256_of(Path(path)).hexdigest()
 
 
 def _error(url: str, problem: str, source: str | None) -> DownloadError:
@@ -156,7 +147,7 @@ def _fetch(
         try:
             status = response.status_code
             if status == 416 and offset:  # nothing left past our offset: the .part is whole
-                return _sha256_of(part) if hashed else hashlib.sha256()
+                return sha256_of(part) if hashed else hashlib.sha256()
             if status == 206 and offset and _range_start(response) == offset:
                 append = True
             elif 200 <= status < 300 and status != 206:  # the server ignored Range: restart
@@ -193,7 +184,7 @@ def _save_body(
     done = part.stat().st_size if append else 0
     length = response.headers.get("Content-Length")
     total = done + int(length) if length and length.isdigit() else None
-    digest = _sha256_of(part) if hashed and append else hashlib.sha256()
+    digest = sha256_of(part) if hashed and append else hashlib.sha256()
     with open(part, "ab" if append else "wb") as f:
         for chunk in response.iter_raw():  # as received: a cut leaves every byte on disk
             f.write(chunk)

@@ -78,14 +78,20 @@ def sha256_files(paths: Sequence[Path], *, workers: int = 1) -> list[str]:
     return [d for d in digests if d is not None]
 
 
-def _read(path: Path) -> str:
+def sha256_of(path: Path) -> hashlib._Hash:
+    """The sha256 state after reading the whole file in 1 MiB chunks (memory stays flat),
+    uncached; a caller may go on updating it (a resumed download)."""
     digest = hashlib.sha256()
     buffer = bytearray(CHUNK_SIZE)
     view = memoryview(buffer)
     with open(path, "rb", buffering=0) as f:
         while n := f.readinto(buffer):
             digest.update(view[:n])
-    return digest.hexdigest()
+    return digest
+
+
+def _read(path: Path) -> str:
+    return sha256_of(path).hexdigest()
 
 
 def _trusted(row: tuple | None, st: os.stat_result) -> str | None:
@@ -160,4 +166,4 @@ def _remember(entries: list[tuple[str, os.stat_result, str | None, int]]) -> Non
         pass
 
 
-__all__ = ["hashes_file", "rehashing", "sha256_file", "sha256_files"]
+__all__ = ["hashes_file", "rehashing", "sha256_file", "sha256_files", "sha256_of"]
