@@ -61,7 +61,11 @@ def test_pmc_llama_builds_cold_warm_and_unchanged_next_to_the_baselines(tmp_path
     assert len({b["revision"] for b in builds}) == 1 and builds[0]["revision"]
     for b in builds:
         assert b["rows"] > 100 and b["wall"] > 0 and b["cpu"] > 0 and b["peak_mib"] > 50
+    for b in builds[:2]:
         assert {"parse", "mixing", "quality", "writing", "total"} <= set(b["stages"])
+    # an unchanged rebuild stops after the parse: the revision is already in the store
+    assert {"parse", "total"} <= set(builds[2]["stages"])
+    assert not {"mixing", "quality", "writing"} & set(builds[2]["stages"])
     assert {"parse medqa", "parse medmcqa", "parse pubmedqa", "parse umls"} <= set(
         builds[0]["stages"]
     )
