@@ -13,7 +13,6 @@ the manifest counts them as `duplicate_id` in the source's `skipped`.
 from __future__ import annotations
 
 import hashlib
-from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -58,27 +57,37 @@ class SourceSelection:
 
 def _select_source(spec: SourceSpec, cache: SourceCache, recipe: Recipe) -> SourceSelection:
     """One source's rows: drop repeated ids, sample each subset's quota and then the
-    source's quota by (seed, id) keys, assign splits, and count what happened."""
-    ids, subsets, licenses = _read_index(cache)
-    first = _first_of_each_id(ids)
-    candidate = first & _in_subsets(subsets, spec.subsets)
-    keys = _sampling_keys(ids, candidate, recipe.seed)
-    pooled, available = _take_subset_quotas(spec, subsets, candidate, keys)
+    source's quota by (seed, id) keys, assign splits, and count what happened.
+
+    Ids, subsets and licenses stay in Arrow and numpy arrays (subsets and licenses as
+    dictionary codes): a million-row source costs no Python object per row but a
+    transient one while its id is hashed."""
+    index = _read_index(cache)
+    first = _first_of_each_id(index.ids)
+    candidate = first & _in_subsets(index.subsets, spec.subsets)
+    keys = _sampling_keys(index.ids, candidate, recipe.seed)
+    pooled, available = _take_subset_quotas(spec, index.subsets, candidate, keys)
     chosen = np.sort(_smallest(keys, pooled, quota_count(spec.quota, len(pooled))))
     held_out = _held_out_subsets(spec, list(available))
-    split_codes = _split_codes(chosen, ids, subsets, held_out, recipe)
+    split_codes = _split_codes(chosen, index.ids, index.subsets, held_out, recipe)
+    chosen_licenses = _Codes(index.licenses.codes[chosen], index.licenses.names)
     stats: dict[str, Any] = {
         "adapter_version": cache.version,
         "fingerprint": cache.fingerprint,
         "raw_files": cache.raw_files,
         "rows_parsed": cache.rows,
-        "skipped": _skipped(cache, duplicates=len(ids) - int(first.sum())),
+        "skipped": _skipped(cache, duplicates=len(first) - int(first.sum())),
         "available": int(candidate.sum()),
         "quota": spec.quota,
         "taken": len(chosen),
-        "subsets": _subset_stats(spec, available, subsets[chosen], licenses[chosen]),
+        "subsets": _subset_stats(
+            spec,
+            available,
+            _Codes(index.subsets.codes[chosen], index.subsets.names),
+            chosen_licenses,
+        ),
         "splits": {s: int((split_codes == c).sum()) for c, s in enumerate(SPLITS)},
-        "licenses": dict(sorted(Counter(licenses[chosen].tolist()).items())),
+        "licenses": chosen_licenses.counts(),
     }
     if cache.notes:
         stats["notes"] = list(cache.notes)
@@ -94,7 +103,39 @@ def _select_source(spec: SourceSpec, cache: SourceCache, recipe: Recipe) -> Sour
     return SourceSelection(spec=spec, cache=cache, rows=chosen, splits=split_codes, stats=stats)
 
 
-def _read_index(cache: SourceCache) -> tuple[list[str], np.ndarray, np.ndarray]:
+@dataclass
+class _Codes:
+    """A string column as dictionary codes (one per row) and the names they stand for."""
+
+    codes: np.ndarray
+    names: list[Any]
+
+    @classmethod
+    def of(cls, column: pa.ChunkedArray) -> _Codes:
+        encoded = column.combine_chunks().dictionary_encode(null_encoding="encode")
+        codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+        return cls(codes, encoded.dictionary.to_pylist())
+
+    def code(self, name: Any) -> int:
+        """The code of `name`; -1 (no row) for a name no row has."""
+        return self.names.index(name) if name in self.names else -1
+
+    def counts(self) -> dict[Any, int]:
+        """How many rows have each name, by name (names with no row left out)."""
+        found = np.bincount(self.codes, minlength=len(self.names))
+        return dict(sorted((self.names[c], int(n)) for c, n in enumerate(found) if n))
+
+
+@dataclass
+class _Index:
+    """The id (Arrow), subset and license (codes) of every parsed row, in cache order."""
+
+    ids: pa.Array
+    subsets: _Codes
+    licenses: _Codes
+
+
+def _read_index(cache: SourceCache) -> _Index:
     """The id, subset and license of every parsed row, in cache order (no other column)."""
     columns = ["id", "subset", "license"]
     tables = [pq.read_table(p, columns=columns) for p in cache.part_paths]
@@ -103,40 +144,55 @@ def _read_index(cache: SourceCache) -> tuple[list[str], np.ndarray, np.ndarray]:
         if tables
         else pa.table({c: pa.array([], pa.string()) for c in columns})
     )
-    ids: list[str] = table.column("id").to_pylist()
-    subsets = np.asarray(table.column("subset").to_pylist(), dtype=object)
-    licenses = np.asarray(table.column("license").to_pylist(), dtype=object)
-    return ids, subsets, licenses
+    ids = table.column("id").combine_chunks()
+    return _Index(ids, _Codes.of(table.column("subset")), _Codes.of(table.column("license")))
 
 
-def _first_of_each_id(ids: list[str]) -> np.ndarray:
+def _first_of_each_id(ids: pa.Array) -> np.ndarray:
     """True at the first row of each id, False at every later row with the same id.
 
     The later rows are dropped silently here: no row is selected twice, and the caller
     counts them as `duplicate_id` in the source's `skipped`.
     """
+    codes = ids.dictionary_encode().indices.to_numpy(zero_copy_only=False)
     first = np.zeros(len(ids), dtype=bool)
-    seen: set[str] = set()
-    for i, row_id in enumerate(ids):
-        if row_id not in seen:
-            seen.add(row_id)
-            first[i] = True
+    first[np.unique(codes, return_index=True)[1]] = True
     return first
 
 
-def _in_subsets(subsets: np.ndarray, wanted: Mapping[str, Any] | None) -> np.ndarray:
+def _in_subsets(subsets: _Codes, wanted: Mapping[str, Any] | None) -> np.ndarray:
     """True at rows of a subset the recipe names; every row when it names none."""
     if not wanted:
-        return np.ones(len(subsets), dtype=bool)
-    return np.array([subset in wanted for subset in subsets], dtype=bool)
+        return np.ones(len(subsets.codes), dtype=bool)
+    named = [c for c, name in enumerate(subsets.names) if name in wanted]
+    return np.isin(subsets.codes, named)
 
 
-def _sampling_keys(ids: list[str], candidate: np.ndarray, seed: int) -> np.ndarray:
+_HASH_BATCH = 65_536
+
+
+def _hashes(prefix: str, ids: pa.Array, rows: np.ndarray) -> np.ndarray:
+    """`_hash64(prefix + id)` of the ids at `rows`, as uint64, a batch of ids at a time
+    (blake2b has no vectorised form; the batch's bytes objects are the only per-row ones)."""
+    seeded = hashlib.blake2b(prefix.encode(), digest_size=8)
+    out = np.empty(len(rows), dtype=np.uint64)
+    raw = ids.cast(pa.binary())
+    for start in range(0, len(rows), _HASH_BATCH):
+        batch = raw.take(pa.array(rows[start : start + _HASH_BATCH])).to_pylist()
+        digests = []
+        for row_id in batch:
+            h = seeded.copy()
+            h.update(row_id)
+            digests.append(h.digest())
+        out[start : start + len(batch)] = np.frombuffer(b"".join(digests), dtype=">u8")
+    return out
+
+
+def _sampling_keys(ids: pa.Array, candidate: np.ndarray, seed: int) -> np.ndarray:
     """Each candidate row's sampling key, a hash of (seed, id); a quota takes the smallest."""
     keys = np.zeros(len(ids), dtype=np.uint64)
-    prefix = f"{seed}\x1f"
-    for i in np.flatnonzero(candidate):
-        keys[i] = _hash64(prefix + ids[i])
+    rows = np.flatnonzero(candidate)
+    keys[rows] = _hashes(f"{seed}\x1f", ids, rows)
     return keys
 
 
@@ -146,18 +202,24 @@ def _smallest(keys: np.ndarray, idx: np.ndarray, k: int) -> np.ndarray:
 
 
 def _take_subset_quotas(
-    spec: SourceSpec, subsets: np.ndarray, candidate: np.ndarray, keys: np.ndarray
+    spec: SourceSpec, subsets: _Codes, candidate: np.ndarray, keys: np.ndarray
 ) -> tuple[np.ndarray, dict[str, int]]:
     """The rows each subset's quota takes, pooled, and how many rows each subset had.
 
     Subsets are the ones found among the candidates and the ones the recipe names (a named
     subset with no rows is reported with 0), in name order.
     """
-    names = sorted(set(subsets[candidate].tolist()) | set(spec.subsets or ()))
+    rows = np.flatnonzero(candidate)
+    codes = subsets.codes[rows]
+    order = np.argsort(codes, kind="stable")  # rows grouped by subset, each in cache order
+    found = np.unique(codes)
+    bounds = np.searchsorted(codes[order], np.arange(len(subsets.names) + 1))
+    names = sorted({subsets.names[c] for c in found.tolist()} | set(spec.subsets or ()))
     available: dict[str, int] = {}
     parts = []
     for name in names:
-        idx = np.flatnonzero(candidate & (subsets == name))
+        code = subsets.code(name)
+        idx = rows[order[bounds[code] : bounds[code + 1]]] if code >= 0 else rows[:0]
         quota = (spec.subsets or {}).get(name, ALL)
         parts.append(_smallest(keys, idx, quota_count(quota, len(idx))))
         available[name] = len(idx)
@@ -181,43 +243,42 @@ def _held_out_subsets(spec: SourceSpec, names: list[str]) -> set[str]:
 
 
 def _split_codes(
-    chosen: np.ndarray, ids: list[str], subsets: np.ndarray, held_out: set[str], recipe: Recipe
+    chosen: np.ndarray, ids: pa.Array, subsets: _Codes, held_out: set[str], recipe: Recipe
 ) -> np.ndarray:
     """Each chosen row's split, as its index in `SPLITS`: test for held-out subsets, else
-    by the hash of its id."""
-    test_code = SPLITS.index("test")
-    return np.array(
-        [
-            test_code
-            if subsets[i] in held_out
-            else SPLITS.index(split_of(ids[i], recipe.validation, recipe.test))
-            for i in chosen
-        ],
-        dtype=np.int8,
-    )
+    by the hash of its id (the same fraction `split_of` compares, for every row at once)."""
+    held = np.isin(subsets.codes[chosen], [subsets.code(name) for name in held_out])
+    codes = np.full(len(chosen), SPLITS.index("test"), dtype=np.int8)
+    hashed = chosen[~held]
+    u = _hashes("split\x1f", ids, hashed).astype(np.float64) / 2**64
+    by_hash = np.full(len(hashed), SPLITS.index("train"), dtype=np.int8)
+    by_hash[u < recipe.test + recipe.validation] = SPLITS.index("validation")
+    by_hash[u < recipe.test] = SPLITS.index("test")
+    codes[~held] = by_hash
+    return codes
 
 
 def _subset_stats(
     spec: SourceSpec,
     available: Mapping[str, int],
-    chosen_subsets: np.ndarray,
-    chosen_licenses: np.ndarray,
+    chosen_subsets: _Codes,
+    chosen_licenses: _Codes,
 ) -> dict[str, dict[str, Any]]:
     """Per subset: rows available, its quota, rows taken after the source-level quota, and
     their licenses (rows may carry their own licenses: PMC-LLaMA's UMLS rows)."""
     stats: dict[str, dict[str, Any]] = {}
     for name, count in available.items():
         quota = (spec.subsets or {}).get(name, ALL)
-        in_subset = chosen_subsets == name
-        found = Counter(chosen_licenses[in_subset].tolist()) if len(chosen_subsets) else Counter()
+        in_subset = chosen_subsets.codes == chosen_subsets.code(name)
+        found = _Codes(chosen_licenses.codes[in_subset], chosen_licenses.names)
         entry: dict[str, Any] = {
             "available": count,
             "quota": quota,
-            "taken": int(in_subset.sum()) if len(chosen_subsets) else 0,
+            "taken": int(in_subset.sum()),
         }
         if isinstance(quota, int) and quota > count:
             entry["quota_exceeds_available"] = True
-        entry["licenses"] = dict(sorted(found.items()))
+        entry["licenses"] = found.counts()
         stats[name] = entry
     return stats
 
