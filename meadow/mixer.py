@@ -112,8 +112,19 @@ class _Codes:
 
     @classmethod
     def of(cls, column: pa.ChunkedArray) -> _Codes:
+        """The codes of a column read as strings or as parquet's dictionaries (one per part,
+        unified here); a null is a name of its own."""
+        if pa.types.is_dictionary(column.type) and not column.null_count:
+            unified = column.unify_dictionaries()
+            if unified.num_chunks:
+                names = unified.chunk(0).dictionary.to_pylist()
+                chunks = [c.indices.to_numpy(zero_copy_only=False) for c in unified.chunks]
+                return cls(np.concatenate(chunks).astype(np.int32, copy=False), names)
+            column = column.cast(column.type.value_type)
+        if pa.types.is_dictionary(column.type):
+            column = column.cast(column.type.value_type)
         encoded = column.combine_chunks().dictionary_encode(null_encoding="encode")
-        codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+        codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int32, copy=False)
         return cls(codes, encoded.dictionary.to_pylist())
 
     def code(self, name: Any) -> int:
@@ -138,7 +149,10 @@ class _Index:
 def _read_index(cache: SourceCache) -> _Index:
     """The id, subset and license of every parsed row, in cache order (no other column)."""
     columns = ["id", "subset", "license"]
-    tables = [pq.read_table(p, columns=columns) for p in cache.part_paths]
+    # subset and license come as parquet's dictionaries: codes, never a string per row
+    tables = [
+        pq.read_table(p, columns=columns, read_dictionary=columns[1:]) for p in cache.part_paths
+    ]
     table = (
         pa.concat_tables(tables)
         if tables
