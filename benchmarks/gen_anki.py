@@ -4,6 +4,9 @@ genanki builds one Python object per note and card; for 100k notes that is the s
 so this writes the same SQLite layout (genanki's schema and collection row, its Basic and
 Cloze models) with `executemany`, then zips it as Anki does (deflate).
 
+Fronts and backs are composed per note from benchmarks/medtext.py's vocabulary (drugs,
+diseases, tests, findings, numbers), so notes repeat only by chance (well under 1%).
+
     python benchmarks/gen_anki.py OUT.apkg --notes 100000 [--seed 0]
 """
 
@@ -13,6 +16,7 @@ import argparse
 import json
 import random
 import sqlite3
+import sys
 import tempfile
 import time
 import zipfile
@@ -22,8 +26,11 @@ import genanki
 from genanki.apkg_col import APKG_COL
 from genanki.apkg_schema import APKG_SCHEMA
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import medtext  # noqa: E402
+
 TIMESTAMP = 1_700_000_000
-POOL = 4096
 DECKS = {
     2059400110: "Medicine::Cardiology",
     2059400111: "Medicine::Nephrology",
@@ -31,68 +38,20 @@ DECKS = {
     2059400113: "Physiology::Respiratory",
     2059400114: "Microbiology",
 }
-ORGANS = [
-    "heart",
-    "kidney",
-    "liver",
-    "lung",
-    "pancreas",
-    "spleen",
-    "thyroid",
-    "adrenal",
-    "gland",
-    "stomach",
-    "colon",
-    "brain",
-]
-SUBJECTS = [
-    "beta blockers",
-    "loop diuretics",
-    "ACE inhibitors",
-    "insulin",
-    "cortisol",
-    "surfactant",
-    "erythropoietin",
-    "aldosterone",
-    "Staphylococcus aureus",
-    "vitamin B12",
-    "warfarin",
-    "heparin",
-]
 VERBS = [
     "regulates",
     "inhibits",
     "stimulates",
     "increases",
     "decreases",
-    "filters",
-    "secretes",
-    "binds",
-]
-EFFECTS = [
-    "sodium reabsorption",
-    "cardiac output",
-    "blood glucose",
-    "gas exchange",
-    "platelet aggregation",
-    "the clotting cascade",
-    "red cell production",
-    "vascular tone",
-]
-QUESTIONS = [
-    "What is the mechanism of action of {s}?",
-    "Which organ is mainly affected by {s}?",
-    "What is a common adverse effect of {s}?",
-    "How does {s} change {e}?",
-    "Where in the {o} does {s} act?",
+    "lowers",
+    "raises",
+    "worsens",
 ]
 
 
 def _sentence(rng: random.Random) -> str:
-    return (
-        f"{rng.choice(SUBJECTS).capitalize()} {rng.choice(VERBS)} {rng.choice(EFFECTS)} "
-        f"in the {rng.choice(ORGANS)}"
-    )
+    return medtext.sentence(rng)[:-1]
 
 
 def _htmlish(rng: random.Random, text: str) -> str:
@@ -106,9 +65,7 @@ def _htmlish(rng: random.Random, text: str) -> str:
 
 
 def _basic(rng: random.Random) -> tuple[str, str]:
-    question = rng.choice(QUESTIONS).format(
-        s=rng.choice(SUBJECTS), e=rng.choice(EFFECTS), o=rng.choice(ORGANS)
-    )
+    question = medtext.question(rng)
     answer = ". ".join(_sentence(rng) for _ in range(rng.randint(1, 3))) + "."
     roll = rng.random()
     if roll < 0.03:
@@ -123,10 +80,11 @@ def _cloze(rng: random.Random) -> tuple[str, str, int]:
     parts = []
     for k in range(1, n + 1):
         hint = f"::{rng.choice(['drug', 'organ', 'effect'])}" if rng.random() < 0.2 else ""
-        effect = rng.choice(EFFECTS)
+        effect = f"{rng.choice(medtext.OUTCOMES)} in {rng.choice(medtext.DISEASES)}"
         if rng.random() < 0.15:  # the same number twice: both hidden on one card
             effect = f"{{{{c{k}::{effect}}}}}"
-        parts.append(f"{{{{c{k}::{rng.choice(SUBJECTS)}{hint}}}}} {rng.choice(VERBS)} {effect}")
+        drug = rng.choice(medtext.DRUGS)
+        parts.append(f"{{{{c{k}::{drug}{hint}}}}} {rng.choice(VERBS)} {effect}")
     extra = _sentence(rng) + "." if rng.random() < 0.4 else ""
     return _htmlish(rng, "; ".join(parts) + "."), extra, n
 
@@ -140,13 +98,6 @@ def make_deck(path: Path, n_notes: int, seed: int = 0) -> Path:
     models = {str(m.model_id): m.to_json(TIMESTAMP, first_deck) for m in (basic, cloze)}
     decks = {str(did): genanki.Deck(did, name).to_json() for did, name in DECKS.items()}
     deck_ids = list(DECKS)
-    # Texts come from pools: drawing every word per note costs more than writing the deck.
-    basic_pool = ["\x1f".join(_basic(rng)) for _ in range(POOL)]
-    cloze_pool = []
-    for _ in range(POOL):
-        text, extra, n_cards = _cloze(rng)
-        cloze_pool.append((f"{text}\x1f{extra}", n_cards))
-
     notes, cards = [], []
     card_id = TIMESTAMP * 1000 + 10 * n_notes
     random_ = rng.random
@@ -154,10 +105,11 @@ def make_deck(path: Path, n_notes: int, seed: int = 0) -> Path:
         note_id = TIMESTAMP * 1000 + i
         did = deck_ids[int(random_() * len(deck_ids))]
         if random_() < 0.75:
-            mid, flds, n_cards = basic.model_id, basic_pool[int(random_() * POOL)], 1
+            mid, flds, n_cards = basic.model_id, "\x1f".join(_basic(rng)), 1
         else:
             mid = cloze.model_id
-            flds, n_cards = cloze_pool[int(random_() * POOL)]
+            text, extra, n_cards = _cloze(rng)
+            flds = f"{text}\x1f{extra}"
         guid = f"{rng.getrandbits(60):015x}"
         sfld = flds.split("\x1f", 1)[0]
         notes.append((note_id, guid, mid, TIMESTAMP, -1, " bench ", flds, sfld, 0, 0, ""))

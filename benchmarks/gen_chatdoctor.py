@@ -1,8 +1,10 @@
 """Write a large HealthCareMagic-100k.json (ChatDoctor's layout) and time the chatdoctor source.
 
 The file is an indented JSON array of `{instruction, input, output}` with texts of the
-real corpus's length (a ~500-character question, a ~900-character answer) made from a
-pool of invented sentences, a few repeats and empty answers included.
+real corpus's length (a ~500-character question, a ~900-character answer) composed per
+row from benchmarks/medtext.py's vocabulary (findings, drugs, diseases, tests, numbers).
+Planted on purpose: 1% of items repeat the item before (as the corpus does) and 0.2%
+have an empty answer; other texts repeat by chance well under 0.1% of the time.
 
     python benchmarks/gen_chatdoctor.py OUT_DIR --rows 112165 [--seed 0] [--measure]
 
@@ -24,37 +26,85 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import medtext  # noqa: E402
+
 INSTRUCTION = (
     "If you are a doctor, please answer the medical questions based on the patient's description."
 )
 COMPLAINTS = [
-    "I have had a dull headache for {n} days that gets worse in the evening",
-    "my {who} has a fever of 101 F and a sore throat since yesterday",
-    "I feel a burning pain in my upper stomach after meals",
-    "I get short of breath when I climb stairs and my ankles swell",
-    "there is a small painless lump on the side of my neck",
-    "my knee is swollen and painful after a fall {n} days ago",
-    "I have been very tired for months and my hair is falling",
-    "my blood pressure readings at home are around 150/95",
+    "I have had {finding} for {n} days that gets worse in the evening",
+    "my {who} has {finding} and {finding2} since {when}",
+    "I was diagnosed with {disease} {n} years ago and now I have {finding}",
+    "I get {finding} when I climb stairs and sometimes {finding2}",
+    "there is {finding} on my {side} side for {n} weeks",
+    "my {who} takes {drug} for {disease} and has developed {finding}",
+    "I have been very tired for {n} months and have {finding}",
+    "my {test} result came back abnormal and I also have {finding}",
+    "I stopped {drug} {n} days ago and now I have {finding}",
 ]
+WHO = ("son", "daughter", "wife", "husband", "mother", "father", "grandmother", "brother")
+WHEN = ("yesterday", "last week", "two days", "this morning", "a month", "Sunday")
 DETAILS = [
-    "I am {age} years old and do not smoke.",
-    "I take no regular medicines apart from vitamins.",
-    "There is no history of diabetes or heart disease in my family.",
-    "I tried paracetamol but it helped only a little.",
-    "I also feel a little dizzy when I stand up quickly.",
-    "My doctor did a blood test last year and it was normal.",
+    "I am {age} years old and {smoke}.",
+    "I take {drug} {dose} mg {freq}.",
+    "There is a history of {disease} in my family.",
+    "I tried {drug} but it helped only a little.",
+    "I also have {finding} when I stand up quickly.",
+    "My doctor did {test} {n} months ago and it was normal.",
+    "I weigh {kg} kg and I am {cm} cm tall.",
 ]
+SMOKE = ("do not smoke", "smoke ten a day", "quit smoking last year", "drink socially")
+FREQ = ("once a day", "twice a day", "at night", "when needed")
+GREETINGS = ("Hi, ", "Hello, ", "Thanks for your query. ", "Dear patient, ", "Hi, welcome. ")
 ANSWERS = [
-    "Thanks for your query.",
-    "From your description this is most likely a viral infection that settles on its own.",
-    "Please get a complete blood count and a thyroid profile done.",
-    "Drink plenty of fluids, rest well and take paracetamol for pain or fever if needed.",
-    "An ultrasound of the area will help to tell a lymph node from a cyst.",
-    "If the symptoms get worse or you notice blood, please see a doctor in person.",
-    "Cut down on salt, walk for thirty minutes a day and recheck your readings in a month.",
-    "Hope this helps. Regards, Chat Doctor.",
+    "From your description this is most likely {disease}, which is treatable.",
+    "Please get {test} and {test2} done and share the reports.",
+    "{finding} with {finding2} needs to be evaluated for {disease}.",
+    "You can take {drug} {dose} mg {freq} for {k} days, after consulting your doctor.",
+    "Do not take {drug} together with {drug2}, as they interact.",
+    "If you notice {finding} or the symptoms get worse, please see a doctor in person.",
+    "Cut down on salt, walk for {k} minutes a day and recheck in {n} weeks.",
+    "{test} will help to tell {disease} from {disease2}.",
+    "Your {organ} may be involved, so a specialist review is advisable.",
 ]
+CLOSINGS = (
+    "Hope this helps. Regards, Chat Doctor.",
+    "Take care. Chat Doctor.",
+    "Wishing you good health.",
+    "Feel free to ask more questions.",
+)
+
+
+def _fill(rng: random.Random, template: str) -> str:
+    c = rng.choice
+    return template.format(
+        finding=c(medtext.FINDINGS),
+        finding2=c(medtext.FINDINGS),
+        disease=c(medtext.DISEASES),
+        disease2=c(medtext.DISEASES),
+        drug=c(medtext.DRUGS),
+        drug2=c(medtext.DRUGS),
+        test=c(medtext.TESTS),
+        test2=c(medtext.TESTS),
+        organ=c(medtext.ORGANS),
+        side=c(("left", "right", "lower", "upper")),
+        who=c(WHO),
+        when=c(WHEN),
+        smoke=c(SMOKE),
+        freq=c(FREQ),
+        dose=c((5, 10, 20, 40, 50, 100, 250, 500)),
+        n=rng.randint(2, 20),
+        k=rng.randint(3, 45),
+        age=rng.randint(18, 80),
+        kg=rng.randint(45, 120),
+        cm=rng.randint(150, 195),
+    )
+
+
+def _capital(text: str) -> str:
+    return text[0].upper() + text[1:]
 
 
 def make_file(folder: Path, rows: int, *, seed: int = 0) -> Path:
@@ -70,13 +120,15 @@ def make_file(folder: Path, rows: int, *, seed: int = 0) -> Path:
                 item = previous  # the corpus repeats some conversations
             else:
                 question = "Hi doctor, " + ". ".join(
-                    rng.choice(COMPLAINTS).format(n=rng.randint(2, 20), who="son", age=30)
-                    for _ in range(3)
+                    _fill(rng, rng.choice(COMPLAINTS)) for _ in range(rng.randint(3, 4))
                 )
                 question += ". " + " ".join(
-                    rng.choice(DETAILS).format(age=rng.randint(18, 80)) for _ in range(4)
+                    _fill(rng, rng.choice(DETAILS)) for _ in range(rng.randint(3, 6))
                 )
-                answer = "Hi, " + " ".join(rng.choice(ANSWERS) for _ in range(11))
+                answer = rng.choice(GREETINGS) + " ".join(
+                    _capital(_fill(rng, rng.choice(ANSWERS))) for _ in range(rng.randint(8, 13))
+                )
+                answer += " " + rng.choice(CLOSINGS)
                 if rng.random() < 0.002:
                     answer = ""
                 item = {"instruction": INSTRUCTION, "input": question, "output": answer}

@@ -4,8 +4,10 @@ The file has CORD-19's 19 columns in release order, multi-valued cells joined by
 (sha, source_x, authors, pdf_json_files, url), abstracts with quoted commas, doubled
 quotes and newlines inside quotes, about a quarter of the abstracts empty, and a few
 percent of rows repeating an earlier `cord_uid` (as CORD-19 does when a paper comes from
-several sources). Texts come from pools drawn once: drawing every word per row would cost
-more than writing the file.
+several sources). Titles are composed per row from benchmarks/medtext.py's vocabulary
+(drugs, diseases, populations, outcomes, numbers); abstracts join per-row picks from a
+pool of 50,000 such sentences (composing every sentence per row would cost more than
+writing the file). No text repeats on purpose: exact duplicates are under 0.1%.
 
     python benchmarks/gen_cord19.py OUT.csv --rows 1000000 [--seed 0]
     python benchmarks/gen_cord19.py OUT.csv --rows 1000000 --bench [--repeat 3]
@@ -31,10 +33,14 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))
+
+import medtext  # noqa: E402
 
 from meadow.sources.cord19 import COLUMNS  # noqa: E402  (the one list of columns)
 
 POOL = 4096
+SENTENCES = 50_000
 LICENSES = (
     ("cc-by", 20),
     ("els-covid", 18),
@@ -57,63 +63,26 @@ LICENSES = (
 )
 SOURCES = ("PMC", "Medline", "WHO", "Elsevier; Medline; PMC", "Medline; PMC", "MedRxiv; WHO")
 JOURNALS = ("Lancet", "BMJ", "J Virol", "Vaccine", "PLoS One", "Nature", "Clin Infect Dis", "")
-SUBJECTS = (
-    "SARS-CoV-2 infection",
-    "COVID-19 pneumonia",
-    "the spike protein",
-    "ACE2 expression",
-    "viral shedding",
-    "mask wearing",
-    "remdesivir treatment",
-    "the interferon response",
-    "nosocomial transmission",
-    "long COVID",
-    "MERS coronavirus",
-    "vaccination of older adults",
-)
-VERBS = ("was associated with", "reduced", "increased", "did not change", "predicted", "delayed")
-OUTCOMES = (
-    "mortality at 28 days",
-    "the length of hospital stay",
-    "viral load in nasal swabs",
-    "antibody titres",
-    "admission to intensive care",
-    "household transmission",
-    "the incidence of thrombosis",
-    "symptom duration",
-)
 LABELS = ("BACKGROUND: ", "METHODS: ", "RESULTS: ", "CONCLUSIONS: ", "", "", "")
 SURNAMES = ("Wang", "Smith", "Garcia", "Müller", "Rossi", "Kim", "Okafor", "Dubois", "Singh")
 INITIALS = ("A.", "B. C.", "J.", "M.", "Y.", "L. K.")
 
 
-def _sentence(rng: random.Random) -> str:
-    text = f"{rng.choice(SUBJECTS)} {rng.choice(VERBS)} {rng.choice(OUTCOMES)}"
-    roll = rng.random()
-    if roll < 0.3:
-        text += f", in {rng.randint(12, 4000)} patients (p = 0.0{rng.randint(1, 9)})"
-    elif roll < 0.35:
-        text += ' in what authors called "the second wave"'
-    return text[0].upper() + text[1:] + "."
-
-
-def _abstract(rng: random.Random) -> str:
-    parts = []
-    for _ in range(rng.randint(14, 26)):
-        label = rng.choice(LABELS) if rng.random() < 0.15 else ""
-        parts.append(label + _sentence(rng))
+def _abstract(rng: random.Random, sentences: list[str]) -> str:
+    parts = rng.choices(sentences, k=rng.randint(14, 26))
+    if rng.random() < 0.15:
+        parts[0] = rng.choice(LABELS) + parts[0]
     sep = "\n" if rng.random() < 0.08 else " "
     text = sep.join(parts)
     if rng.random() < 0.1:
         text = "Abstract " + text
+    elif rng.random() < 0.05:
+        text += ' The authors called it "the second wave".'
     return text
 
 
 def _title(rng: random.Random) -> str:
-    title = f"{rng.choice(SUBJECTS)} and {rng.choice(OUTCOMES)}"
-    if rng.random() < 0.3:
-        title += f", a {rng.choice(('cohort', 'case-control', 'modelling'))} study"
-    return title[0].upper() + title[1:]
+    return medtext.title(rng)
 
 
 def _authors(rng: random.Random) -> str:
@@ -131,8 +100,7 @@ def make_metadata(path: Path, n_rows: int, seed: int = 0) -> Path:
     rng = random.Random(seed)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    abstracts = [_abstract(rng) for _ in range(POOL)]
-    titles = [_title(rng) for _ in range(POOL)]
+    sentences = [medtext.sentence(rng) for _ in range(SENTENCES)]
     authors = [_authors(rng) for _ in range(POOL)]
     licenses = rng.choices([name for name, _ in LICENSES], [w for _, w in LICENSES], k=POOL)
     uids: list[str] = []
@@ -158,12 +126,12 @@ def make_metadata(path: Path, n_rows: int, seed: int = 0) -> Path:
                     uid,
                     "; ".join(shas),
                     SOURCES[pick % len(SOURCES)],
-                    titles[pick],
+                    _title(rng),
                     doi,
                     pmcid,
                     str(30_000_000 + i) if random_() < 0.7 else "",
                     licenses[pick],
-                    abstracts[pick] if random_() >= 0.25 else "",
+                    _abstract(rng, sentences) if random_() >= 0.25 else "",
                     f"2020-{1 + i % 12:02d}-{1 + i % 28:02d}",
                     authors[pick],
                     JOURNALS[pick % len(JOURNALS)],

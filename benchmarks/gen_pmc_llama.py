@@ -4,7 +4,9 @@ The file is the release's layout: one indented JSON array of `{instruction, inpu
 source, sample_id}`, rows grouped by source in the release's proportions (at 513,999 rows:
 pubmedqa.ori_pqaa 211,000, medmcqa 183,000, umls 99,000, medqa_train 10,200,
 umls_relation 9,474, medicationqa 690, liveqa 635), with texts of realistic length made
-from pools of invented sentences (about 700 MB at full size). It is written as it is
+from pools of invented sentences joined with per-row sentences, questions and concept
+names from benchmarks/medtext.py's vocabulary, so rows repeat only by chance (under 1%;
+about 700 MB at full size). It is written as it is
 generated, so memory stays flat; the same --rows and --seed give the same bytes.
 
     python benchmarks/gen_pmc_llama.py OUT_DIR --rows 513999 [--seed 0]
@@ -17,10 +19,15 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import sys
 import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import medtext  # noqa: E402
+
 FULL_ROWS = 513_999
 # The release's sources in file order, with their row counts at full size.
 MIX = (
@@ -177,6 +184,18 @@ def _counts(rows: int) -> list[tuple[str, int]]:
     return counts
 
 
+QUALIFIERS = ("Acute", "Chronic", "Congenital", "Recurrent", "Primary", "Secondary", "Severe")
+QUALIFIERS += ("Mild", "Bilateral", "Idiopathic", "Hereditary", "Drug-induced", "Juvenile")
+
+
+def _term(rng: random.Random) -> str:
+    """A UMLS-like concept name (millions of combinations)."""
+    pick = rng.choice
+    if rng.random() < 0.5:
+        return f"{pick(QUALIFIERS)} {pick(medtext.DISEASES)} of the {pick(medtext.ORGANS)}"
+    return f"{pick(QUALIFIERS)} {pick(medtext.DISEASES)} with {pick(medtext.FINDINGS)}"
+
+
 def _options(rng: random.Random, n: int) -> tuple[str, str]:
     """`###Options:` lines and the answer line for `n` options."""
     letters = "ABCDE"[:n]
@@ -196,28 +215,28 @@ def _row(rng: random.Random, source: str) -> tuple[str, str]:
         return f"###Question: {case} {pick(QUESTIONS)}\n###Options:\n{options}", answer
     if source == "medmcqa":
         options, answer = _options(rng, 4)
-        rationale = " ".join(pick(RATIONALE) for _ in range(8))
+        rationale = " ".join(pick(RATIONALE) for _ in range(6)) + " " + medtext.sentences(rng, 2)
         return (
-            f"###Question: {pick(SHORT_QUESTIONS)}\n###Options:\n{options}",
+            f"###Question: {medtext.question(rng)}\n###Options:\n{options}",
             f"###Rationale: {rationale}\n\n{answer}",
         )
     if source == "pubmedqa.ori_pqaa":
         context = " ".join(pick(CONTEXT) for _ in range(20))
         letter = pick("ABC")
-        rationale = " ".join(pick(CONTEXT) for _ in range(4))
+        rationale = " ".join(pick(CONTEXT) for _ in range(3)) + " " + medtext.sentence(rng)
         return (
-            f"###Question: {pick(RESEARCH)}\n###Context: {context}\n"
+            f"###Question: {medtext.title(rng)}?\n###Context: {context}\n"
             "###Options:\nA. yes\nB. no\nC. maybe",
             f"###Rationale: {rationale}\n\n###Answer: OPTION {letter} IS CORRECT.",
         )
     if source in ("liveqa", "medicationqa"):
-        question = " ".join(pick(CONSUMER) for _ in range(3))
-        return f"###Question: {question}", "###Answer: " + " ".join(pick(ADVICE) for _ in range(14))
+        question = " ".join(pick(CONSUMER) for _ in range(2)) + " " + medtext.question(rng)
+        answer = " ".join(pick(ADVICE) for _ in range(11)) + " " + medtext.sentences(rng, 3)
+        return f"###Question: {question}", "###Answer: " + answer
     if source == "umls":
-        return f"###Question: {pick(TERMS)}", "###Answer: " + " ".join(
-            pick(DEFINITIONS) for _ in range(3)
-        )
-    first, second = rng.sample(TERMS, 2)
+        definition = " ".join(pick(DEFINITIONS) for _ in range(2)) + " " + medtext.sentence(rng)
+        return f"###Question: {_term(rng)}", "###Answer: " + definition
+    first, second = _term(rng), _term(rng)
     return (
         f"###Question: What is the relation between {first} and {second}?",
         f"###Answer: {first} {pick(RELATIONS)} {second}.",

@@ -6,6 +6,8 @@ indentation), streamed item by item so memory stays flat whatever --items is. It
 the real corpus's sizes from invented text: a title question, 3-4 labelled context
 sections of 300-900 characters, a 150-400 character LONG_ANSWER, 5-15 MeSH terms, and a
 yes/no decision (about 93% yes, as in PQA-A); a few items have an empty LONG_ANSWER.
+Topics (subject, exposure, outcome) are composed per item, partly from
+benchmarks/medtext.py's vocabulary, so questions repeat only by chance (about 1%).
 
     python benchmarks/gen_pubmedqa.py OUT_FOLDER --items 211269 [--seed 0]
 
@@ -17,10 +19,15 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import sys
 import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import medtext  # noqa: E402
+
 FULL_SIZE = 211_269
 
 SUBJECTS = [
@@ -177,11 +184,19 @@ def _paragraph(rng: random.Random, pool: list[str], topic: dict[str, str], size:
 
 def make_item(rng: random.Random) -> dict:
     """One PQA-A item of realistic size, from invented text."""
-    topic = {
-        "subject": rng.choice(SUBJECTS),
-        "exposure": rng.choice(EXPOSURES),
-        "outcome": rng.choice(OUTCOMES),
-    }
+    pick = rng.choice
+    # the study's own topics, or ones composed from the wider vocabulary
+    subject = (
+        pick(SUBJECTS)
+        if rng.random() < 0.15
+        else f"{pick(medtext.POPULATIONS)} with {pick(medtext.DISEASES)}"
+    )
+    roll = rng.random()
+    exposure = (
+        pick(EXPOSURES) if roll < 0.3 else pick(medtext.DRUGS if roll < 0.8 else medtext.TESTS)
+    )
+    outcome = pick(OUTCOMES) if rng.random() < 0.3 else pick(medtext.OUTCOMES)
+    topic = {"subject": subject, "exposure": exposure, "outcome": outcome}
     labels = rng.choice(LABEL_SETS)
     pools = {"RESULTS": RESULTS, "DISCUSSION": CONCLUSIONS}
     contexts = [

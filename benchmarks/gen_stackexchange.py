@@ -29,6 +29,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import medtext  # noqa: E402
 
 _WORDS = (
     *("patients", "disease", "inflammation", "treatment", "diagnosis", "symptoms"),
@@ -79,6 +82,8 @@ def _html_text(text: str) -> str:
 
 
 def _sentence(rng: random.Random) -> str:
+    if rng.random() < 0.5:
+        return medtext.sentence(rng)
     words = rng.choices(_WORDS, k=rng.randint(8, 22))
     return " ".join(words).capitalize() + "."
 
@@ -165,8 +170,7 @@ def _plan(rng: random.Random, n_rows: int) -> tuple[bytearray, array, array, dic
 def make_posts(path: Path, target_bytes: int, seed: int = 0) -> Path:
     """Write a Posts.xml of about `target_bytes` (~1,600 bytes a row) at `path`."""
     rng = random.Random(seed)
-    pool = _block_pool(rng, 6000)
-    titles = [_xml_attr(_sentence(rng)[:-1] + "?") for _ in range(5000)]
+    pool = _block_pool(rng, 20_000)
     n_rows = int(target_bytes / 1550 * 1.1) + 10
     types, parents, scores, accepted = _plan(rng, n_rows)
     answer_count: dict[int, int] = {}
@@ -204,7 +208,7 @@ def make_posts(path: Path, target_bytes: int, seed: int = 0) -> Path:
                     f'  <row Id="{post_id}" PostTypeId="1" {acc_attr}{common}'
                     f'ViewCount="{rng.randrange(20, 90_000)}" Body="{body}" '
                     f'OwnerUserId="{user}" LastActivityDate="{stamp}" '
-                    f'Title="{rng.choice(titles)}" Tags="{tag_text}" '
+                    f'Title="{_xml_attr(medtext.question(rng))}" Tags="{tag_text}" '
                     f'AnswerCount="{answer_count.get(post_id, 0)}" '
                     f'CommentCount="{rng.randrange(6)}" '
                     f'{closed}ContentLicense="{license_}" />\r\n'

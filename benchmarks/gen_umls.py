@@ -23,6 +23,10 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import medtext  # noqa: E402
+
 sys.path.insert(0, str(HERE.parent))
 
 # Vocabularies: (SAB, language, restriction level, weight as a concept's preferred name).
@@ -94,12 +98,14 @@ SENTENCES = (
 def _name(number: int) -> str:
     """A medically plausible, mostly unique name for concept `number`."""
     q, s, h = QUALIFIERS, SITES, HEADS
-    text = f"{q[number % len(q)]} {s[(number // 7) % len(s)]} {h[(number // 49) % len(h)]}"
-    return text if number < 1372 else f"{text}, type {number // 1372}"
+    base = len(q) * len(s) * len(h)  # mixed radix: every number below `base` is distinct
+    site, head = number // len(q) % len(s), number // len(q) // len(s) % len(h)
+    text = f"{q[number % len(q)]} {s[site]} {h[head]}"
+    return text if number < base else f"{text}, type {number // base}"
 
 
 def _definition(rng: random.Random) -> str:
-    text = " ".join(rng.sample(SENTENCES, rng.randint(1, 3)))
+    text = " ".join([medtext.sentence(rng), *rng.sample(SENTENCES, rng.randint(0, 2))])
     roll = rng.random()
     if roll < 0.04:
         return f"<p>{text}</p>"

@@ -15,8 +15,13 @@ from __future__ import annotations
 
 import argparse
 import random
+import sys
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import medtext  # noqa: E402
 
 SHAPES = ("legacy", "heading_div", "parsoid")
 
@@ -76,6 +81,8 @@ _SUBHEADINGS = ("Genetics", "Associated Conditions", "Gross Pathology", "Diet", 
 
 
 def _sentence(rng: random.Random) -> str:
+    if rng.random() < 0.5:
+        return medtext.sentence(rng)
     words = rng.choices(_WORDS, k=rng.randint(8, 22))
     words[0] = words[0].capitalize()
     if rng.random() < 0.3:
@@ -235,6 +242,7 @@ def _page(rng: random.Random, pool: list[str], index: int, shape: str) -> tuple[
                     break
                 parts.append(part)
                 size += len(part) + 250  # heading, edit link, toc entry
+            parts.insert(0, f"<p>{medtext.sentences(rng, rng.randint(2, 4))}\n</p>\n")
             body = "".join(parts).replace("{t}", lower).replace("{T}", topic)
             blocks.append((level, text, body))
 
@@ -300,7 +308,7 @@ def make_pages(folder: Path, n_pages: int, seed: int = 0) -> Path:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     rng = random.Random(seed)
-    pool = _paragraph_pool(rng, 300)
+    pool = _paragraph_pool(rng, 3000)
     for index in range(n_pages):
         title, page = _page(rng, pool, index, SHAPES[index % len(SHAPES)])
         (folder / WikidocSource.page_filename(title)).write_text(page, encoding="utf-8")
