@@ -4,12 +4,14 @@ Three streaming passes over Arrow batches:
 
 1. every row as the mixer gives it: ChatDoctor's boilerplate stripped, PII scrubbed (for
    the sources that ask for it), filters applied, decontamination checked, the exact
-   duplicate keys taken; the rows, changed or not, are spooled to a parquet file in a
-   temporary folder. What maps a batch to its changed texts, filter reasons and exact keys
-   (`scan_batch`) reads nothing else, so with `num_proc > 1` it runs in worker processes,
-   a few batches ahead; the driver takes the results in batch order (the same output for
-   every N) and keeps all that has state: source codes, decontamination, the spool;
-2. the spooled rows that are still in: MinHash LSH for near duplicates;
+   duplicate keys and every row's near-dedup band keys taken; the rows, changed or not,
+   are spooled to a parquet file in a temporary folder, the band keys to a file beside it.
+   What maps a batch to its changed texts, filter reasons and keys (`scan_batch`) reads
+   nothing else, so with `num_proc > 1` it runs in worker processes, a few batches ahead;
+   the driver takes the results in batch order (the same output for every N) and keeps
+   all that has state: source codes, decontamination, the spool, the band keys;
+2. the band keys of the rows still in (not filtered, contaminated or exact copies): the
+   MinHash LSH clusters, near duplicates;
 3. the spool again, without the removed rows: what the store writes.
 
 Between passes only per-row numbers are kept (31 bytes a row: split, source, id, keys,
@@ -70,11 +72,11 @@ from meadow.quality.rows import (
 )
 from meadow.quality.scan import BatchJob, BatchResult, scan_batch
 from meadow.quality.settings import BENCHMARKS, QualitySettings, SourcePolicy
-from meadow.quality.text import Words, normalize
 from meadow.schema import ARROW_SCHEMA, CONTAMINATION_COLUMN, SPLITS, arrow_schema
 from meadow.sources import get_source
 
 _CHECKED_SPLITS = (SPLITS.index("train"), SPLITS.index("validation"))
+NEAR_KEYS = "near-keys.bin"  # pass 1's band keys of every row, (rows, bands) uint64
 
 
 class QualityRun:
@@ -252,6 +254,7 @@ class QualityRun:
             filters=filters,
             exact_dedup=self.settings.exact_dedup is not None,
             by_input=self.settings.exact_dedup is not None and self.settings.exact_dedup.by_input,
+            near=self.settings.near_dedup,
         )
 
     def _scan(self, split: str, table: pa.Table, job: BatchJob, done: BatchResult) -> pa.Table:
@@ -292,6 +295,9 @@ class QualityRun:
         rows.contamination.append(contamination)
         rows.pair_key.append(done.pairs)
         rows.input_key.append(done.singles)
+        if done.near_keys is not None:  # every row's, in row order; `_near` takes those still in
+            with open(self._spool.folder / NEAR_KEYS, "ab") as file:
+                np.ascontiguousarray(done.near_keys).tofile(file)
         self._count += n
         return table
 
@@ -357,19 +363,16 @@ class QualityRun:
             self._duplicates[name] = (losers, winners)
 
     def _near(self, bars: ProgressBars) -> None:
+        """Cluster the rows still in by the band keys pass 1 computed for every row."""
         numbers = self._numbers
         index = NearDuplicates(self.settings.near_dedup, folder=self._spool.folder)
         alive = numbers["status"] == KEPT
         task = bars.add("near duplicates", total=int(alive.sum()))
-        for start, batch in self._spool.batches(columns=["input", "output"]):
-            rows = np.flatnonzero(alive[start : start + batch.num_rows])
-            if not len(rows):
-                continue
-            take = pa.array(rows)
-            in_words = Words.of(normalize(batch.column("input").take(take)))
-            out_words = Words.of(normalize(batch.column("output").take(take)))
-            index.add_batch(start + rows, in_words, out_words)
-            bars.advance(task, len(rows))
+        for start, keys in self._near_keys(index.bands):
+            rows = np.flatnonzero(alive[start : start + len(keys)])
+            if len(rows):
+                index.add_keys(start + rows, keys[rows])
+                bars.advance(task, len(rows))
         bars.finish(task)
         losers, winners = pick_survivors(
             index.clusters(),
@@ -380,6 +383,15 @@ class QualityRun:
         numbers["status"][losers] = NEAR_DUPLICATE
         self._duplicates["near"] = (losers, winners)
         self.near_index = (index.bands, index.width)
+
+    def _near_keys(self, bands: int) -> Iterator[tuple[int, np.ndarray]]:
+        """(first row, keys): pass 1's band keys of every row, BATCH_ROWS rows at a time."""
+        if not self._count:
+            return
+        with open(self._spool.folder / NEAR_KEYS, "rb") as file:
+            for start in range(0, self._count, BATCH_ROWS):
+                count = min(BATCH_ROWS, self._count - start)
+                yield start, np.fromfile(file, np.uint64, count * bands).reshape(count, bands)
 
     # -- results ---------------------------------------------------------------------------
 

@@ -1,6 +1,7 @@
 """The per-batch quality work: what maps one batch of rows to its changed texts, filter
-reasons and exact-duplicate keys (`scan_batch`), reading nothing but its `BatchJob`, so
-`QualityRun` can run it in this process or, with `num_proc > 1`, in worker processes.
+reasons, exact-duplicate keys and near-duplicate band keys (`scan_batch`), reading nothing
+but its `BatchJob`, so `QualityRun` can run it in this process or, with `num_proc > 1`, in
+worker processes.
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ import numpy as np
 import pyarrow as pa
 
 from meadow.quality.filters import LanguageCheck, shape_reasons, strip_boilerplate
+from meadow.quality.near import NearDuplicates
 from meadow.quality.pii import Scrubber, may_name_relatives
-from meadow.quality.settings import Filters
-from meadow.quality.text import normalize, text_hash
+from meadow.quality.settings import Filters, NearDedup
+from meadow.quality.text import Words, normalize, text_hash
 
 
 @dataclass
@@ -34,12 +36,15 @@ class BatchJob:
     filters: Filters | None
     exact_dedup: bool
     by_input: bool
+    near: NearDedup | None = None
 
 
 @dataclass
 class BatchResult:
     """What `scan_batch` found: the changed texts (None: unchanged), their normalised forms,
-    why each row is filtered (None: it is not), the counts and the exact-duplicate keys."""
+    why each row is filtered (None: it is not), the counts, the exact-duplicate keys and,
+    with near dedup on, every row's near-duplicate band keys (rows, bands): the words are
+    split here once, and `QualityRun` keeps the keys of the rows still in after pass 1."""
 
     inputs: pa.Array | None
     outputs: pa.Array | None
@@ -51,13 +56,16 @@ class BatchResult:
     pairs: np.ndarray
     singles: np.ndarray
     timings: dict[str, float] = field(default_factory=dict)
+    near_keys: np.ndarray | None = None
 
 
 _LANGUAGE: LanguageCheck | None = None  # one per process: py3langid's model loads once
+_NEAR: dict[NearDedup, NearDuplicates] = {}  # one per process and settings: its permutations
 
 
 def scan_batch(job: BatchJob) -> BatchResult:
-    """Boilerplate, PII, normalisation, the row filters and the exact keys of one batch.
+    """Boilerplate, PII, normalisation, the row filters, the exact keys and the near-dedup
+    band keys of one batch.
 
     Pure: it reads nothing but `job`, so it runs the same in a worker process as here, and
     `QualityRun` takes the results in batch order.
@@ -96,9 +104,25 @@ def scan_batch(job: BatchJob) -> BatchResult:
             pairs[i] = text_hash(f"{a}\x1f{b}")
             if job.by_input and a:  # a question repeated within one source's subset
                 singles[i] = text_hash(f"{codes[i]}\x1f{job.subsets[i]}\x1f{a}")
-        timings["exact_dedup"] = time.perf_counter() - started
+        timings["exact_dedup"] = (now := time.perf_counter()) - started
+        started = now
+    near_keys = None
+    if job.near is not None:  # every row's: which are still in is known only after pass 1
+        index = _NEAR.get(job.near) or _NEAR.setdefault(job.near, NearDuplicates(job.near))
+        near_keys = index.keys(Words.of(norm_in), Words.of(norm_out))
+        timings["near_keys"] = time.perf_counter() - started
     return BatchResult(
-        inputs, outputs, norm_in, norm_out, reasons, pii, stripped, pairs, singles, timings
+        inputs,
+        outputs,
+        norm_in,
+        norm_out,
+        reasons,
+        pii,
+        stripped,
+        pairs,
+        singles,
+        timings,
+        near_keys,
     )
 
 
