@@ -70,6 +70,9 @@ def preview(table: pa.Table, row: int, split: str, width: int = 200) -> dict[str
     return found
 
 
+NEAR_KEYS = "near-keys.bin"  # pass 1's band keys of every row, (rows, bands) uint64
+
+
 class Spool:
     """Pass 1's rows, changed or not, in a parquet file in a temporary folder (under
     `work_dir`), read back batch by batch by the later passes; `remove()` deletes it."""
@@ -88,6 +91,20 @@ class Spool:
         for batch in pq.ParquetFile(self.path).iter_batches(BATCH_ROWS, columns=columns):
             yield start, batch
             start += batch.num_rows
+
+    def append_keys(self, keys: np.ndarray) -> None:
+        """Add a batch's near-dedup band keys, (rows, bands) uint64, after the ones before."""
+        with open(self.folder / NEAR_KEYS, "ab") as file:
+            np.ascontiguousarray(keys, np.uint64).tofile(file)
+
+    def keys(self, rows: int, bands: int) -> Iterator[tuple[int, np.ndarray]]:
+        """(first row, keys): the band keys of all `rows`, BATCH_ROWS rows at a time."""
+        if not rows:
+            return
+        with open(self.folder / NEAR_KEYS, "rb") as file:
+            for start in range(0, rows, BATCH_ROWS):
+                count = min(BATCH_ROWS, rows - start)
+                yield start, np.fromfile(file, np.uint64, count * bands).reshape(count, bands)
 
     def previews(
         self, positions: Iterable[int], numbers: Mapping[str, np.ndarray]

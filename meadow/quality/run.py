@@ -76,7 +76,6 @@ from meadow.schema import ARROW_SCHEMA, CONTAMINATION_COLUMN, SPLITS, arrow_sche
 from meadow.sources import get_source
 
 _CHECKED_SPLITS = (SPLITS.index("train"), SPLITS.index("validation"))
-NEAR_KEYS = "near-keys.bin"  # pass 1's band keys of every row, (rows, bands) uint64
 
 
 class QualityRun:
@@ -296,8 +295,7 @@ class QualityRun:
         rows.pair_key.append(done.pairs)
         rows.input_key.append(done.singles)
         if done.near_keys is not None:  # every row's, in row order; `_near` takes those still in
-            with open(self._spool.folder / NEAR_KEYS, "ab") as file:
-                np.ascontiguousarray(done.near_keys).tofile(file)
+            self._spool.append_keys(done.near_keys)
         self._count += n
         return table
 
@@ -368,7 +366,7 @@ class QualityRun:
         index = NearDuplicates(self.settings.near_dedup, folder=self._spool.folder)
         alive = numbers["status"] == KEPT
         task = bars.add("near duplicates", total=int(alive.sum()))
-        for start, keys in self._near_keys(index.bands):
+        for start, keys in self._spool.keys(self._count, index.bands):
             rows = np.flatnonzero(alive[start : start + len(keys)])
             if len(rows):
                 index.add_keys(start + rows, keys[rows])
@@ -383,15 +381,6 @@ class QualityRun:
         numbers["status"][losers] = NEAR_DUPLICATE
         self._duplicates["near"] = (losers, winners)
         self.near_index = (index.bands, index.width)
-
-    def _near_keys(self, bands: int) -> Iterator[tuple[int, np.ndarray]]:
-        """(first row, keys): pass 1's band keys of every row, BATCH_ROWS rows at a time."""
-        if not self._count:
-            return
-        with open(self._spool.folder / NEAR_KEYS, "rb") as file:
-            for start in range(0, self._count, BATCH_ROWS):
-                count = min(BATCH_ROWS, self._count - start)
-                yield start, np.fromfile(file, np.uint64, count * bands).reshape(count, bands)
 
     # -- results ---------------------------------------------------------------------------
 
