@@ -32,6 +32,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from fresh_process import run_route  # benchmarks/ is on sys.path when a script runs
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
@@ -159,16 +161,7 @@ def child(route: str, folder: Path, baseline: str) -> dict:
 
 
 def run_child(route: str, folder: Path, baseline: str) -> dict:
-    done = subprocess.run(
-        [sys.executable, __file__, "--child", route, "--folder", str(folder)]
-        + ["--baseline", baseline],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode:
-        raise SystemExit(f"{route} failed:\n{done.stderr}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return run_route(__file__, route, ["--folder", str(folder), "--baseline", baseline])
 
 
 def main() -> None:

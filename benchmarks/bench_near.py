@@ -31,6 +31,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from fresh_process import run_route  # benchmarks/ is on sys.path when a script runs
+
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
@@ -94,15 +96,7 @@ def route(name: str, path: Path, rows: int) -> dict:
 
 
 def run_child(name: str, path: Path, rows: int) -> dict:
-    done = subprocess.run(
-        [sys.executable, __file__, "--child", name, "--path", str(path), "--rows", str(rows)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode:
-        raise SystemExit(f"{name} failed:\n{done.stderr}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return run_route(__file__, name, ["--path", str(path), "--rows", str(rows)])
 
 
 def main() -> None:

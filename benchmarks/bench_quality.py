@@ -72,6 +72,8 @@ import sys
 import time
 from pathlib import Path
 
+from fresh_process import run_route  # benchmarks/ is on sys.path when a script runs
+
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
@@ -379,16 +381,7 @@ GROUPS = {
 
 def run_child(route: str, work: Path, rows: int, before: Path | None = None) -> dict:
     where = ["--before", str(before)] if before and route.endswith("_before") else []
-    done = subprocess.run(
-        [sys.executable, __file__, "--child", route, "--work", str(work), "--rows", str(rows)]
-        + where,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode:
-        raise SystemExit(f"{route} failed:\n{done.stderr}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return run_route(__file__, route, ["--work", str(work), "--rows", str(rows), *where])
 
 
 def main() -> None:
