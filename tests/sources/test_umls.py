@@ -17,8 +17,8 @@ import pytest
 from meadow import build, load_mixture
 from meadow.errors import RawFileError, RecipeError
 from meadow.schema import Record
+from meadow.sources import _umls_tables as umls_tables
 from meadow.sources import get_source
-from meadow.sources import umls as umls_module
 from meadow.sources.base import Skip
 from meadow.sources.umls import (
     ENTITY_PARAPHRASES,
@@ -248,8 +248,8 @@ def test_skips_are_counted_per_batch(tmp_path: Path, monkeypatch: pytest.MonkeyP
     skips = [s for shard in source.shards(meta) for s in source.parse(shard) if isinstance(s, Skip)]
     assert any(s.count > 1 for s in skips)  # whole batches are reported at once
     records, counts = run(meta)
-    monkeypatch.setattr(umls_module, "_BLOCK_SIZE", 512)  # many small batches
-    umls_module._names_cache.clear()
+    monkeypatch.setattr(umls_tables, "_BLOCK_SIZE", 512)  # many small batches
+    umls_tables._names_cache.clear()
     small_records, small_counts = run(meta)
     assert small_records == records
     assert small_counts == counts
@@ -303,7 +303,7 @@ def test_names_are_built_once_and_again_when_the_file_changes(one_relation: Path
     records, _ = run(one_relation)
     assert '"Asthma" is a "Lung disease".' in [r.output for r in records]
     conso = one_relation / "MRCONSO.RRF"
-    assert umls_module.concept_names(conso, 0) is umls_module.concept_names(conso, 0)
+    assert umls_tables.concept_names(conso, 0) is umls_tables.concept_names(conso, 0)
     conso.write_text(conso.read_text().replace("|Lung disease|", "|Pulmonary disease|"))
     os.utime(conso, ns=(conso.stat().st_atime_ns, conso.stat().st_mtime_ns + 10**9))
     records, _ = run(one_relation)
