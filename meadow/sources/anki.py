@@ -27,35 +27,30 @@ import re
 import sqlite3
 import tempfile
 import zipfile
-import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
-from typing import Any, BinaryIO
-
-import zstandard
+from pathlib import Path
+from typing import Any
 
 from meadow.converters.html import html_to_text
 from meadow.errors import RawFileError, RecipeError
 from meadow.llm.tasks import LlmTask
 from meadow.schema import Record
 from meadow.sources import register_source
+from meadow.sources._apkg import (
+    MAX_COLLECTION_MB,
+    MAX_COMPRESSION_RATIO,
+    MB,
+    RATIO_FLOOR,
+    Budget,
+    copy_collection,
+    open_apkg,
+    pick_collection,
+)
+from meadow.sources._cloze import cloze_answer, cloze_numbers, parse_cloze, render_cloze
 from meadow.sources.base import Skip, Source
 
-# Newest layout first: the first one present in the zip is read.
-COLLECTION_MEMBERS = ("collection.anki21b", "collection.anki21", "collection.anki2")
-
-_SQLITE_MAGIC = b"SQLite format 3\x00"
-_ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 _FIELD_SEP = "\x1f"
-_CHUNK = 1 << 20
-_MB = 1 << 20
-# Decompression bounds (see the module docstring); the ratio only applies past the floor.
-MAX_COLLECTION_MB = 2048
-MAX_COMPRESSION_RATIO = 30
-_RATIO_FLOOR = 64 * _MB
-# zstd input per call: an RLE block turns 4 bytes into 128 KiB, so 1 KiB writes <= 32 MiB.
-_ZSTD_FEED = 1 << 10
 _LIMIT_OPTIONS = ("max_collection_mb", "max_compression_ratio")
 # The only note of the placeholder collection newer Anki versions put next to the real one.
 _DUMMY_NOTE = re.compile(
@@ -64,7 +59,6 @@ _DUMMY_NOTE = re.compile(
 _IMAGE = re.compile(r"<img\b", re.I)
 _SOUND = "[sound:"
 _CLOZE_OPEN = re.compile(r"\{\{c\d+::")
-_CLOZE_TOKEN = re.compile(r"\{\{c(\d+)::|\}\}")
 # Anki's image-occlusion notes keep their masks as clozes over a picture.
 _IMAGE_OCCLUSION = "image-occlusion:"
 
@@ -157,10 +151,10 @@ class AnkiSource(Source):
     def parse(self, path: Path) -> Iterator[dict[str, Any] | Skip]:
         """Notes of one .apkg in note id order: guid, fields by name, deck, cloze or not."""
         path = Path(path)
-        with _open_apkg(path) as apkg, tempfile.TemporaryDirectory(prefix="meadow-anki-") as tmp:
-            member = _pick_collection(path, apkg)
+        with open_apkg(path) as apkg, tempfile.TemporaryDirectory(prefix="meadow-anki-") as tmp:
+            member = pick_collection(path, apkg)
             db_path = Path(tmp) / "collection.sqlite"
-            _copy_collection(path, apkg, member, db_path, self._budget(path, apkg, member))
+            copy_collection(path, apkg, member, db_path, self._budget(path, apkg, member))
             conn = sqlite3.connect(f"{db_path.resolve().as_uri()}?mode=ro", uri=True)
             try:
                 conn.create_collation("unicase", _unicase)
@@ -172,17 +166,17 @@ class AnkiSource(Source):
             finally:
                 conn.close()
 
-    def _budget(self, path: Path, apkg: zipfile.ZipFile, member: str) -> _Budget:
+    def _budget(self, path: Path, apkg: zipfile.ZipFile, member: str) -> Budget:
         """How many bytes `member` may decompress to, and the option that decides it."""
-        absolute = int(self.options_in_effect["max_collection_mb"] * _MB)
+        absolute = int(self.options_in_effect["max_collection_mb"] * MB)
         ratio = self.options_in_effect["max_compression_ratio"]
-        by_ratio = max(_RATIO_FLOOR, int(ratio * apkg.getinfo(member).compress_size))
+        by_ratio = max(RATIO_FLOOR, int(ratio * apkg.getinfo(member).compress_size))
         if by_ratio < absolute:
             why = f"over {ratio:g} times its {apkg.getinfo(member).compress_size:,} bytes"
-            return _Budget(path, member, by_ratio, why, "max_compression_ratio", ratio)
+            return Budget(path, member, by_ratio, why, "max_compression_ratio", ratio)
         why = "over the max_collection_mb limit"
         mb = self.options_in_effect["max_collection_mb"]
-        return _Budget(path, member, absolute, why, "max_collection_mb", mb)
+        return Budget(path, member, absolute, why, "max_collection_mb", mb)
 
     def to_records(self, item: dict[str, Any]) -> Iterable[Record | Skip]:
         """One record for a basic note, one per cloze number for a cloze note."""
@@ -239,120 +233,6 @@ class AnkiSource(Source):
                 )
             )
         return out
-
-
-# -- the zip ---------------------------------------------------------------------------------
-
-
-def _open_apkg(path: Path) -> zipfile.ZipFile:
-    """The .apkg as a zip, refusing member names that point outside a folder."""
-    try:
-        apkg = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, EOFError) as exc:
-        raise RawFileError(
-            path, f"not a readable .apkg (zip) file: {exc}; re-export the deck"
-        ) from exc
-    except OSError as exc:
-        raise RawFileError(path, f"cannot open the .apkg: {exc.strerror or exc}") from exc
-    for name in apkg.namelist():
-        if not _safe_member_name(name):
-            apkg.close()
-            raise RawFileError(
-                path, f"unsafe member name {name!r} in the .apkg (absolute or with '..'); refused"
-            )
-    return apkg
-
-
-def _safe_member_name(name: str) -> bool:
-    posix = name.replace("\\", "/")
-    if posix.startswith("/") or re.match(r"[A-Za-z]:", posix):
-        return False
-    return ".." not in PurePosixPath(posix).parts
-
-
-def _pick_collection(path: Path, apkg: zipfile.ZipFile) -> str:
-    names = set(apkg.namelist())
-    for member in COLLECTION_MEMBERS:
-        if member in names:
-            return member
-    raise RawFileError(
-        path,
-        f"no Anki collection in the .apkg (expected one of {', '.join(COLLECTION_MEMBERS)}); "
-        "export it from Anki as an Anki Deck Package",
-    )
-
-
-@dataclass
-class _Budget:
-    """The bytes a collection may still decompress to; refuses it past the limit."""
-
-    path: Path
-    member: str
-    left: int
-    why: str
-    option: str
-    value: float
-
-    def write(self, dst: BinaryIO, data: bytes) -> None:
-        self.left -= len(data)
-        if self.left < 0:
-            raise RawFileError(
-                self.path,
-                f"{self.member} decompresses to {self.why} ({self.value:g}): refused as a "
-                "likely decompression bomb; if the deck is genuine, raise "
-                f"sources.anki.options.{self.option} in the recipe",
-            )
-        dst.write(data)
-
-
-def _copy_collection(
-    path: Path, apkg: zipfile.ZipFile, member: str, dest: Path, budget: _Budget
-) -> None:
-    """Stream `member` into `dest` within `budget`, decompressing zstd; check it is SQLite."""
-    try:
-        with apkg.open(member) as src:
-            compressed = src.read(len(_ZSTD_MAGIC)) == _ZSTD_MAGIC
-        with apkg.open(member) as src, dest.open("wb") as dst:
-            if not compressed:  # anki2/anki21, or a plain SQLite file named anki21b
-                while data := src.read(_CHUNK):
-                    budget.write(dst, data)
-            elif not _unzstd(src, dst, budget):
-                raise RawFileError(
-                    path, f"{member} is cut short (incomplete zstd data); re-export the deck"
-                )
-    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as exc:
-        # RuntimeError: an encrypted member; NotImplementedError: an unknown compression
-        raise RawFileError(
-            path, f"not a readable .apkg (zip) file: {member}: {exc}; re-export the deck"
-        ) from exc
-    except zstandard.ZstdError as exc:
-        raise RawFileError(
-            path, f"{member} is not valid zstd-compressed data ({exc}); re-export the deck"
-        ) from exc
-    with dest.open("rb") as db:
-        if db.read(len(_SQLITE_MAGIC)) != _SQLITE_MAGIC:
-            raise RawFileError(
-                path,
-                f"{member} is not an SQLite database, so not an Anki collection; "
-                "re-export the deck",
-            )
-
-
-def _unzstd(src: BinaryIO, dst: BinaryIO, budget: _Budget) -> bool:
-    """Decompress zstd frames from `src` into `dst`, in bounded pieces; False if cut short."""
-    dctx = zstandard.ZstdDecompressor()
-    frame = dctx.decompressobj()
-    in_frame = False
-    while chunk := src.read(_CHUNK):
-        for start in range(0, len(chunk), _ZSTD_FEED):
-            piece = chunk[start : start + _ZSTD_FEED]
-            while piece:
-                budget.write(dst, frame.decompress(piece))
-                in_frame = True
-                piece = b""
-                if frame.eof:  # a frame ended; what follows starts the next one
-                    piece, frame, in_frame = frame.unused_data, dctx.decompressobj(), False
-    return not in_frame
 
 
 # -- the collection ---------------------------------------------------------------------------
@@ -535,80 +415,3 @@ def _media_skip(*texts: str) -> Skip | None:
     if _SOUND in joined:
         return Skip("has_sound")
     return None
-
-
-# -- clozes -----------------------------------------------------------------------------------
-
-
-@dataclass
-class Cloze:
-    """One `{{cN::answer::hint}}` deletion; `parts` may hold nested deletions."""
-
-    number: int
-    parts: list[str | Cloze]
-    hint: str = ""
-
-
-def parse_cloze(text: str) -> list[str | Cloze]:
-    """Split a cloze field into text and (possibly nested) deletions, as Anki reads them.
-
-    An unclosed `{{cN::` and a stray `}}` stay literal text.
-    """
-    root: list[str | Cloze] = []
-    stack: list[tuple[int, list[str | Cloze], str]] = []  # (number, parts, opening token)
-    pos = 0
-    for match in _CLOZE_TOKEN.finditer(text):
-        parts = stack[-1][1] if stack else root
-        if match.start() > pos:
-            parts.append(text[pos : match.start()])
-        pos = match.end()
-        if match.group(1) is not None:
-            stack.append((int(match.group(1)), [], match.group()))
-        elif stack:
-            number, inner, _ = stack.pop()
-            hint = ""
-            if inner and isinstance(inner[-1], str) and "::" in inner[-1]:
-                inner[-1], hint = inner[-1].split("::", 1)
-            (stack[-1][1] if stack else root).append(Cloze(number, inner, hint))
-        else:
-            parts.append(match.group())
-    (stack[-1][1] if stack else root).append(text[pos:])
-    while stack:  # unclosed deletions are plain text
-        _, inner, opening = stack.pop()
-        (stack[-1][1] if stack else root).extend([opening, *inner])
-    return root
-
-
-def cloze_numbers(nodes: list[str | Cloze]) -> set[int]:
-    """Every cloze number used, nested ones included."""
-    found: set[int] = set()
-    for node in nodes:
-        if isinstance(node, Cloze):
-            found.add(node.number)
-            found |= cloze_numbers(node.parts)
-    return found
-
-
-def render_cloze(nodes: list[str | Cloze], hide: int | None = None) -> str:
-    """The text with deletion `hide` shown as `[...]` (or `[hint]`) and the rest filled in."""
-    out: list[str] = []
-    for node in nodes:
-        if isinstance(node, str):
-            out.append(node)
-        elif node.number == hide:
-            out.append(f"[{node.hint}]" if node.hint else "[...]")
-        else:
-            out.append(render_cloze(node.parts, hide))
-    return "".join(out)
-
-
-def cloze_answer(nodes: list[str | Cloze], number: int) -> str:
-    """The answers of deletion `number`, joined (to spot empty deletions)."""
-    out: list[str] = []
-    for node in nodes:
-        if isinstance(node, Cloze):
-            if node.number == number:
-                out.append(render_cloze(node.parts))
-            else:
-                out.append(cloze_answer(node.parts, number))
-    return " ".join(part for part in out if part)

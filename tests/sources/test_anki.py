@@ -20,8 +20,10 @@ import zstandard
 
 from meadow.errors import RawFileError, RecipeError
 from meadow.schema import Record
-from meadow.sources import anki, get_source
-from meadow.sources.anki import AnkiSource, cloze_numbers, parse_cloze, render_cloze
+from meadow.sources import get_source
+from meadow.sources._apkg import Budget
+from meadow.sources._cloze import cloze_numbers, parse_cloze, render_cloze
+from meadow.sources.anki import AnkiSource
 from tests.sources.helpers import collect, peak_traced
 
 TIMESTAMP = 1_700_000_000.0
@@ -672,14 +674,14 @@ def test_deflate_bomb_is_refused_before_filling_the_disk(tmp_path: Path) -> None
             member.write(zeros)
     assert path.stat().st_size < 1 << 20
     written: list[int] = []
-    real_copy = anki._Budget.write
+    real_copy = Budget.write
 
     def spy(self, dst, data) -> None:
         written.append(len(data))
         real_copy(self, dst, data)
 
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(anki._Budget, "write", spy)
+        mp.setattr(Budget, "write", spy)
         with pytest.raises(RawFileError, match="collection.anki2 decompresses to over 30 times"):
             list(AnkiSource().parse(path))
     assert sum(written) <= 65 << 20  # stopped at the 64 MiB floor, not 200 MiB on disk
