@@ -13,7 +13,7 @@ import pytest
 
 from meadow.errors import RawFileError
 from meadow.sources import Skip, get_source
-from meadow.sources import wikidoc as wikidoc_module
+from meadow.sources import _wikidoc_pages as wikidoc_pages
 from meadow.sources.wikidoc import WikidocSource
 from tests.sources.helpers import collect, rows, write_file
 
@@ -881,7 +881,7 @@ def test_a_page_over_libxml2s_limits_is_counted_not_read_cut_short(
 
 
 def test_a_page_over_the_size_limit_is_skipped_unread(tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setattr(wikidoc_module, "MAX_PAGE_BYTES", 4096)
+    monkeypatch.setattr(wikidoc_pages, "MAX_PAGE_BYTES", 4096)
     legacy_page(tmp_path, "Asthma_(patient_information).html", b"<p>" + b"x" * 5000 + b"</p>")
     legacy_page(tmp_path, "Gout_(patient_information).html", b"<h2>Outlook</h2><p>Good.</p>")
     records, skips = run(tmp_path)
@@ -935,6 +935,6 @@ def test_sections_with_bytes_that_are_not_utf8_are_counted(tmp_path: Path, chars
 def test_an_export_page_over_the_size_limit_is_skipped(
     xml_export_with_redirect: Path, monkeypatch
 ) -> None:
-    monkeypatch.setattr(wikidoc_module, "MAX_PAGE_BYTES", 200)
+    monkeypatch.setattr(wikidoc_pages, "MAX_PAGE_BYTES", 200)
     records, skips = run(xml_export_with_redirect)
     assert skips["too_large"] >= 1
