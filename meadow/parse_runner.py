@@ -22,6 +22,7 @@ from concurrent.futures import (
     FIRST_COMPLETED,
     Future,
     ProcessPoolExecutor,
+    ThreadPoolExecutor,
     wait,
 )
 from contextlib import ExitStack
@@ -37,21 +38,19 @@ from meadow.file_hashes import sha256_files
 from meadow.paths import folder_size, source_cache_root
 from meadow.progress import ProgressBars
 from meadow.schema import ARROW_SCHEMA, COLUMNS, record_id
-from meadow.sources.base import Skip, Source
+from meadow.sources.base import BATCH_ROWS, FIELD_TOO_LONG, Rows, Skip, Source, max_field_chars
 from meadow.workdirs import work_dir
 
 # 2 (issue 14): every source skips overlong fields (`field_too_long`), multiple-choice
 # options are written on one line, control characters no longer stop an HTML parse, and
 # Anki BLOB fields are read: a parse cached before may differ, so none is reused.
 CACHE_FORMAT = "2"
-BATCH_ROWS = 10_000
 # Columns with few distinct values; dictionary-encoding the long unique texts only costs time.
 DICTIONARY_COLUMNS = ["instruction", "source", "subset", "license"]
 # Small enough that two workers finish together (a group is the unit of parallel work),
 # large enough that a group's parquet part is not tiny.
 GROUP_BYTES = 8 * 1024 * 1024
 GROUP_FILES = 500
-_PROGRESS_EVERY = 2_000
 
 
 @dataclass
@@ -198,46 +197,20 @@ def _write_group(
     started = time.perf_counter()
     skipped: Counter = Counter()
     subsets: Counter = Counter()
-    columns: dict[str, list[str]] = {name: [] for name in COLUMNS}
-    ids, instructions, inputs, outputs = (columns[c] for c in COLUMNS[:4])
-    source_names, subset_names, source_ids, licenses = (columns[c] for c in COLUMNS[4:])
-    rows = unreported = 0
-    with pq.ParquetWriter(
-        part_path, ARROW_SCHEMA, compression="zstd", use_dictionary=DICTIONARY_COLUMNS
-    ) as writer:
-
-        def flush() -> None:
-            if columns["id"]:
-                writer.write_table(pa.table(columns, schema=ARROW_SCHEMA))
-                for values in columns.values():
-                    values.clear()
-
+    limit = max_field_chars()
+    rows = 0
+    with _PartWriter(part_path) as writer:
         for shard in shards:
             try:
-                for item in source.read(shard):
-                    if isinstance(item, Skip):
-                        skipped[item.reason] += item.count
+                for batch in source.batches(shard):
+                    if type(batch) is Skip:
+                        skipped[batch.reason] += batch.count
                         continue
-                    if not item.output.strip():
-                        skipped["empty_output"] += 1
-                        continue
-                    # the hottest loop of every build: plain appends, no per-row dict
-                    ids.append(record_id(item.source, item.subset, item.source_id))
-                    instructions.append(item.instruction)
-                    inputs.append(item.input)
-                    outputs.append(item.output)
-                    source_names.append(item.source)
-                    subset_names.append(item.subset)
-                    source_ids.append(item.source_id)
-                    licenses.append(item.license)
-                    subsets[item.subset] += 1
-                    rows += 1
-                    unreported += 1
-                    if len(ids) >= BATCH_ROWS:
-                        flush()
-                    if unreported >= _PROGRESS_EVERY:
-                        report(job, unreported)
-                        unreported = 0
+                    columns = _columns(source, batch, limit, skipped)
+                    subsets.update(columns["subset"])
+                    rows += len(columns["id"])
+                    writer.add(columns)
+                    report(job, len(columns["id"]))
             except MeadowError:
                 raise
             except Exception as exc:
@@ -245,10 +218,95 @@ def _write_group(
                     shard,
                     f"could not be parsed by source {source.name!r}: {type(exc).__name__}: {exc}",
                 ) from exc
-        flush()
-    report(job, unreported)
     seconds = time.perf_counter() - started
     return _GroupResult(rows=rows, skipped=skipped, subsets=subsets, seconds=seconds)
+
+
+def _columns(source: Source, batch: Rows, limit: int, skipped: Counter) -> dict[str, list[str]]:
+    """A batch's columns with every record kept: none over `limit`, none with an empty
+    output (each counted), and the ids computed."""
+    n = len(batch)
+    instruction = batch.instruction if batch.instruction is not None else source.instruction
+    license = batch.license if batch.license is not None else source.license
+    columns = {
+        "instruction": _column(instruction, n),
+        "input": batch.input,
+        "output": batch.output,
+        "source": [source.name] * n,
+        "subset": _column(batch.subset, n),
+        "source_id": batch.source_id,
+        "license": _column(license, n),
+    }
+    texts = [columns["instruction"], batch.input, batch.output]
+    too_long = {
+        i
+        for values in texts
+        if max(map(len, values), default=0) > limit
+        for i, text in enumerate(values)
+        if len(text) > limit
+    }
+    empty = {i for i, text in enumerate(batch.output) if not text.strip()} - too_long
+    if too_long or empty:
+        if too_long:
+            skipped[FIELD_TOO_LONG] += len(too_long)
+        if empty:
+            skipped["empty_output"] += len(empty)
+        dropped = too_long | empty
+        keep = [i for i in range(n) if i not in dropped]
+        columns = {name: [values[i] for i in keep] for name, values in columns.items()}
+    name = source.name
+    columns["id"] = [
+        record_id(name, subset, source_id)
+        for subset, source_id in zip(columns["subset"], columns["source_id"], strict=True)
+    ]
+    return columns
+
+
+def _column(value: list[str] | str, n: int) -> list[str]:
+    return [value] * n if isinstance(value, str) else value
+
+
+class _PartWriter:
+    """A group's parquet part, written BATCH_ROWS rows per row group by a background thread
+    (Arrow encodes and compresses without the GIL, so the parse goes on meanwhile); at most
+    one row group waits, so memory stays bounded."""
+
+    def __init__(self, path: Path) -> None:
+        self._writer = pq.ParquetWriter(
+            path, ARROW_SCHEMA, compression="zstd", use_dictionary=DICTIONARY_COLUMNS
+        )
+        self._pending: dict[str, list[str]] = {name: [] for name in COLUMNS}
+        self._thread = ThreadPoolExecutor(max_workers=1)
+        self._writing: Future | None = None
+
+    def add(self, columns: dict[str, list[str]]) -> None:
+        for name, values in self._pending.items():
+            values.extend(columns[name])
+        while len(self._pending["id"]) >= BATCH_ROWS:
+            self._flush(BATCH_ROWS)
+
+    def _flush(self, count: int) -> None:
+        table = pa.table(
+            {name: values[:count] for name, values in self._pending.items()}, schema=ARROW_SCHEMA
+        )
+        for values in self._pending.values():
+            del values[:count]
+        if self._writing is not None:
+            self._writing.result()
+        self._writing = self._thread.submit(self._writer.write_table, table)
+
+    def __enter__(self) -> _PartWriter:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        try:
+            if exc_info[0] is None and self._pending["id"]:
+                self._flush(len(self._pending["id"]))
+            if self._writing is not None:
+                self._writing.result()
+        finally:
+            self._thread.shutdown()
+            self._writer.close()
 
 
 def _report_to_queue(job: int, n: int) -> None:

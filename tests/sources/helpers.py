@@ -59,3 +59,49 @@ def peak_traced(call) -> int:
         return tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
+
+
+def batch_rows(source: Source, raw: Path) -> tuple[list[tuple[str, ...]], Counter[str]]:
+    """The rows (instruction, input, output, subset, source_id, license) of `source.batches`
+    over `raw`, and its skips; rows with an empty output are counted as the runner counts
+    them."""
+    out: list[tuple[str, ...]] = []
+    skips: Counter[str] = Counter()
+    for shard in source.shards(raw):
+        for batch in source.batches(shard):
+            if isinstance(batch, Skip):
+                skips[batch.reason] += batch.count
+                continue
+            n = len(batch)
+            columns = [
+                batch.instruction if batch.instruction is not None else source.instruction,
+                batch.input,
+                batch.output,
+                batch.subset,
+                batch.source_id,
+                batch.license if batch.license is not None else source.license,
+            ]
+            columns = [[c] * n if isinstance(c, str) else c for c in columns]
+            assert all(len(c) == n for c in columns), "a batch's columns differ in length"
+            for row in zip(*columns, strict=True):
+                if row[2].strip():
+                    out.append(row)
+                else:
+                    skips["empty_output"] += 1
+    return out, skips
+
+
+def assert_batches_match_read(source: Source, raw: Path) -> int:
+    """Hold a source's `batches` to `read`: the same rows in the same order, the same skips.
+    Returns the number of rows (so a test can check it read something)."""
+    records, skips = collect(source, raw)
+    expected = []
+    for r in records:
+        if r.output.strip():
+            expected.append((r.instruction, r.input, r.output, r.subset, r.source_id, r.license))
+        else:
+            skips["empty_output"] += 1
+    got, got_skips = batch_rows(source, raw)
+    assert got == expected
+    assert +got_skips == +skips
+    return len(got)
