@@ -157,15 +157,33 @@ class BenchmarkIndex:
     ) -> tuple[np.ndarray, dict[int, list[Match]]]:
         """Per row of normalised `inputs`/`outputs`, the bits of the benchmarks it overlaps,
         and (with `details`) each row's matches."""
+        return self.match_words(
+            inputs, outputs, Words.of(inputs), Words.of(outputs), details=details
+        )
+
+    def match_words(
+        self,
+        inputs: pa.Array,
+        outputs: pa.Array,
+        input_words: Words,
+        output_words: Words,
+        *,
+        rows: np.ndarray | None = None,
+        details: bool = False,
+    ) -> tuple[np.ndarray, dict[int, list[Match]]]:
+        """`match`, given the texts' words (`Words.of` of `inputs` and `outputs`), so a
+        batch that has split its words for near dedup does not split them again; only the
+        rows in `rows` (a bool mask; None: all) are checked, the others get no bits and no
+        matches. The same bits and matches as `match` of those rows alone."""
         masks = np.zeros(len(inputs), np.uint8)
+        wanted = np.ones(len(inputs), bool) if rows is None else np.asarray(rows, bool)
         # row -> {(item, kind): (field, first token of the shared run)}, first found kept
         found: dict[int, dict[tuple[int, str], tuple[int, int]]] = {}
         # (row, field) -> items whose whole short question the field holds
         short_candidates: dict[tuple[int, int], set[int]] = {}
         longest = max([self.ngram, *self.short]) if self.short else self.ngram
         sizes, firsts = [], []
-        for field, texts in enumerate((inputs, outputs)):
-            words = Words.of(texts)
+        for field, words in enumerate((input_words, output_words)):
             sizes.append(words.lengths())
             firsts.append(np.cumsum(sizes[-1]) - sizes[-1])
             for m, hashes, starts in words.windows(longest):
@@ -174,6 +192,8 @@ class BenchmarkIndex:
                     hit, at = self._lookup(hashes[sample], self.gram_hashes)
                     positions = starts[sample[hit]]
                     owners = words.segment[positions]
+                    checked = wanted[owners]
+                    positions, owners, at = positions[checked], owners[checked], at[checked]
                     np.bitwise_or.at(masks, owners, self.gram_bits[at])
                     if details:
                         for row, item, start in zip(
@@ -187,8 +207,10 @@ class BenchmarkIndex:
                     keys, members = self.short[m]
                     sample = self._maybe(hashes)
                     hit, at = self._lookup(hashes[sample], keys)
-                    holders = words.segment[starts[sample[hit]]].tolist()
-                    for row, index in zip(holders, at.tolist(), strict=True):
+                    holders = words.segment[starts[sample[hit]]]
+                    checked = wanted[holders]
+                    holders, at = holders[checked], at[checked]
+                    for row, index in zip(holders.tolist(), at.tolist(), strict=True):
                         short_candidates.setdefault((row, field), set()).update(
                             _equal_run(keys, members, index)
                         )

@@ -6,10 +6,11 @@ Three streaming passes over Arrow batches:
    the sources that ask for it), filters applied, decontamination checked, the exact
    duplicate keys and every row's near-dedup band keys taken; the rows, changed or not,
    are spooled to a parquet file in a temporary folder, the band keys to a file beside it.
-   What maps a batch to its changed texts, filter reasons and keys (`scan_batch`) reads
-   nothing else, so with `num_proc > 1` it runs in worker processes, a few batches ahead;
-   the driver takes the results in batch order (the same output for every N) and keeps
-   all that has state: source codes, decontamination, the spool, the band keys;
+   What maps a batch to its changed texts, filter reasons, benchmark overlaps and keys
+   (`scan_batch`) reads nothing else (the benchmark index is fixed), so with `num_proc > 1`
+   it runs in worker processes, a few batches ahead; the driver takes the results in batch
+   order (the same output for every N) and keeps all that has state: source codes, the
+   matches, the spool, the band keys;
 2. the band keys of the rows still in (not filtered, contaminated or exact copies): the
    MinHash LSH clusters, near duplicates;
 3. the spool again, without the removed rows: what the store writes.
@@ -70,10 +71,9 @@ from meadow.quality.rows import (
     empty_numbers,
     preview,
 )
-from meadow.quality.scan import BatchJob, BatchResult, scan_batch
+from meadow.quality.scan import BatchJob, BatchResult, scan_batch, use_index
 from meadow.quality.settings import BENCHMARKS, QualitySettings, SourcePolicy
 from meadow.schema import ARROW_SCHEMA, CONTAMINATION_COLUMN, SPLITS, arrow_schema
-from meadow.sources import get_source
 
 _CHECKED_SPLITS = (SPLITS.index("train"), SPLITS.index("validation"))
 
@@ -196,17 +196,23 @@ class QualityRun:
         """Each non-empty piece scanned (see `_scan`), in the order the pieces came.
 
         With `num_proc > 1` the per-batch work (`scan_batch`) runs in worker processes, a
-        few batches ahead; the rest (source codes, decontamination, the per-row numbers)
-        stays here and takes the batches in order, so the output is the same for every N.
+        few batches ahead (each worker given the benchmark index once); the rest (source
+        codes, the matches, the per-row numbers) stays here and takes the batches in order,
+        so the output is the same for every N.
         """
         tables = ((s, t.select(ARROW_SCHEMA.names)) for s, t in pieces if t.num_rows)
         if self.num_proc <= 1:
             for split, table in tables:
                 job = self._job(split, table)
-                yield self._scan(split, table, job, scan_batch(job))
+                yield self._scan(split, table, job, scan_batch(job, self.index))
             return
         ahead: deque[tuple[str, pa.Table, BatchJob, Future[BatchResult]]] = deque()
-        with ProcessPoolExecutor(max_workers=self.num_proc, mp_context=_mp_context()) as pool:
+        with ProcessPoolExecutor(
+            max_workers=self.num_proc,
+            mp_context=_mp_context(),
+            initializer=use_index,
+            initargs=(self.index,),
+        ) as pool:
             try:
                 for split, table in tables:
                     job = self._job(split, table)
@@ -254,13 +260,14 @@ class QualityRun:
             exact_dedup=self.settings.exact_dedup is not None,
             by_input=self.settings.exact_dedup is not None and self.settings.exact_dedup.by_input,
             near=self.settings.near_dedup,
+            decontaminate=self.index is not None and SPLITS.index(split) in _CHECKED_SPLITS,
         )
 
     def _scan(self, split: str, table: pa.Table, job: BatchJob, done: BatchResult) -> pa.Table:
         """Take one batch's `scan_batch` result: its counts, reasons, decontamination and
         per-row numbers; return the batch's rows as they are spooled."""
         n = table.num_rows
-        codes, subsets, evaluation = job.codes, job.subsets, job.evaluation
+        codes, evaluation = job.codes, job.evaluation
         for step, seconds in done.timings.items():
             self.timings[step] = self.timings.get(step, 0.0) + seconds
         started = time.perf_counter()
@@ -278,9 +285,7 @@ class QualityRun:
                 status[i] = FILTERED
                 reason[i] = self._reason_code(why)
         started = self._time("filters", started)
-        contamination = self._decontaminate(
-            split, table, done.norm_in, done.norm_out, codes, subsets, evaluation, status
-        )
+        contamination = self._decontaminate(split, table, done, status)
         self._time("decontamination", started)
         rows = self._rows
         rows.split.append(np.full(n, SPLITS.index(split), np.int8))
@@ -305,41 +310,18 @@ class QualityRun:
         return self._reasons.index(reason) + 1
 
     def _decontaminate(
-        self,
-        split: str,
-        table: pa.Table,
-        norm_in: pa.Array,
-        norm_out: pa.Array,
-        codes: np.ndarray,
-        subsets: list[str],
-        evaluation: np.ndarray,
-        status: np.ndarray,
+        self, split: str, table: pa.Table, done: BatchResult, status: np.ndarray
     ) -> np.ndarray:
-        """Per row, the bits of the benchmarks it overlaps (training and validation rows)."""
-        masks = np.zeros(table.num_rows, np.uint8)
-        if self.index is None or SPLITS.index(split) not in _CHECKED_SPLITS:
-            return masks
-        checked = np.flatnonzero((status == KEPT) & ~evaluation)
-        if not len(checked):
-            return masks
-        take = pa.array(checked)
-        # the matches are kept for every overlapping row: removed.parquet names the item
-        found, matches = self.index.match(norm_in.take(take), norm_out.take(take), details=True)
-        # a benchmark's own evaluation subsets, trained on by choice, are not checked against it
-        for k, row in enumerate(checked.tolist()):
-            name = self.sources[codes[row]]
-            if name in BENCHMARKS and get_source(name).is_evaluation_only(subsets[row]):
-                found[k] &= ~np.uint8(benchmark_bit(name))
-        masks[checked] = found
+        """Per row, the bits of the benchmarks it overlaps (`scan_batch` checked the rows);
+        the overlapping rows are removed (unless flagged) and their matches kept."""
+        masks = done.contamination
         if not self.flag:
-            status[checked[found > 0]] = CONTAMINATED
-        for k, hits in matches.items():
-            position = self._count + int(checked[k])
-            kept = [m for m in hits if found[k] & benchmark_bit(m.benchmark)]
-            if kept:
-                self.matches[position] = kept
-                if self.details:
-                    self.previews[position] = preview(table, int(checked[k]), split)
+            status[masks > 0] = CONTAMINATED
+        for row, kept in done.matches.items():
+            position = self._count + row
+            self.matches[position] = kept
+            if self.details:
+                self.previews[position] = preview(table, row, split)
         return masks
 
     # -- duplicates ------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """The per-batch quality work: what maps one batch of rows to its changed texts, filter
-reasons, exact-duplicate keys and near-duplicate band keys (`scan_batch`), reading nothing
-but its `BatchJob`, so `QualityRun` can run it in this process or, with `num_proc > 1`, in
-worker processes.
+reasons, exact-duplicate keys, benchmark overlaps and near-duplicate band keys
+(`scan_batch`), reading nothing but its `BatchJob` and the benchmark index, so `QualityRun`
+can run it in this process or, with `num_proc > 1`, in worker processes (each given the
+index once, by `use_index`, when it starts).
 """
 
 from __future__ import annotations
@@ -13,11 +14,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyarrow as pa
 
+from meadow.quality.decontam import BenchmarkIndex, Match, benchmark_bit
 from meadow.quality.filters import LanguageCheck, shape_reasons, strip_boilerplate
 from meadow.quality.near import NearDuplicates
 from meadow.quality.pii import Scrubber, may_name_relatives
-from meadow.quality.settings import Filters, NearDedup
+from meadow.quality.settings import BENCHMARKS, Filters, NearDedup
 from meadow.quality.text import Words, normalize, text_hash
+from meadow.sources import get_source
 
 
 @dataclass
@@ -37,19 +40,23 @@ class BatchJob:
     exact_dedup: bool
     by_input: bool
     near: NearDedup | None = None
+    # check the rows not filtered against the benchmark index (training and validation)
+    decontaminate: bool = False
 
 
 @dataclass
 class BatchResult:
-    """What `scan_batch` found: the changed texts (None: unchanged), their normalised forms,
-    why each row is filtered (None: it is not), the counts, the exact-duplicate keys and,
-    with near dedup on, every row's near-duplicate band keys (rows, bands): the words are
-    split here once, and `QualityRun` keeps the keys of the rows still in after pass 1."""
+    """What `scan_batch` found: the changed texts (None: unchanged), why each row is
+    filtered (None: it is not), the counts, the exact-duplicate keys, per row the bits of
+    the benchmarks it overlaps (`contamination`, 0 for a row not checked) with each
+    overlapping row's matches (by row in the batch), and, with near dedup on, every row's
+    near-duplicate band keys (rows, bands): the words are split here once, for both, and
+    `QualityRun` keeps the keys of the rows still in after pass 1."""
 
     inputs: pa.Array | None
     outputs: pa.Array | None
-    norm_in: pa.Array
-    norm_out: pa.Array
+    contamination: np.ndarray
+    matches: dict[int, list[Match]]
     reasons: list[str | None]
     pii: dict[str, Counter[str]]
     stripped: Counter[str]
@@ -61,13 +68,22 @@ class BatchResult:
 
 _LANGUAGE: LanguageCheck | None = None  # one per process: py3langid's model loads once
 _NEAR: dict[NearDedup, NearDuplicates] = {}  # one per process and settings: its permutations
+_INDEX: BenchmarkIndex | None = None  # a worker's benchmark index, given once (`use_index`)
 
 
-def scan_batch(job: BatchJob) -> BatchResult:
-    """Boilerplate, PII, normalisation, the row filters, the exact keys and the near-dedup
-    band keys of one batch.
+def use_index(index: BenchmarkIndex | None) -> None:
+    """Give this (worker) process the benchmark index `scan_batch` checks rows against: a
+    pool's initializer, so the index is sent once per worker, not with every batch."""
+    global _INDEX
+    _INDEX = index
 
-    Pure: it reads nothing but `job`, so it runs the same in a worker process as here, and
+
+def scan_batch(job: BatchJob, index: BenchmarkIndex | None = None) -> BatchResult:
+    """Boilerplate, PII, normalisation, the row filters, the exact keys, decontamination
+    and the near-dedup band keys of one batch.
+
+    Pure: it reads nothing but `job` and the benchmark index (`index`, else the one
+    `use_index` gave the process), so it runs the same in a worker process as here, and
     `QualityRun` takes the results in batch order.
     """
     global _LANGUAGE
@@ -106,16 +122,24 @@ def scan_batch(job: BatchJob) -> BatchResult:
                 singles[i] = text_hash(f"{codes[i]}\x1f{job.subsets[i]}\x1f{a}")
         timings["exact_dedup"] = (now := time.perf_counter()) - started
         started = now
+    index = index if index is not None else _INDEX
+    checking = job.decontaminate and index is not None
+    words = (Words.of(norm_in), Words.of(norm_out)) if checking or job.near else None
+    contamination, matches = np.zeros(n, np.uint8), {}
+    if checking and words is not None:
+        contamination, matches = _decontaminate(job, index, norm_in, norm_out, words, reasons)
+        timings["decontamination"] = (now := time.perf_counter()) - started
+        started = now
     near_keys = None
-    if job.near is not None:  # every row's: which are still in is known only after pass 1
-        index = _NEAR.get(job.near) or _NEAR.setdefault(job.near, NearDuplicates(job.near))
-        near_keys = index.keys(Words.of(norm_in), Words.of(norm_out))
+    if job.near is not None and words is not None:  # every row's: which rows are still in
+        near = _NEAR.get(job.near) or _NEAR.setdefault(job.near, NearDuplicates(job.near))
+        near_keys = near.keys(*words)  # is known only after pass 1
         timings["near_keys"] = time.perf_counter() - started
     return BatchResult(
         inputs,
         outputs,
-        norm_in,
-        norm_out,
+        contamination,
+        matches,
         reasons,
         pii,
         stripped,
@@ -124,6 +148,34 @@ def scan_batch(job: BatchJob) -> BatchResult:
         timings,
         near_keys,
     )
+
+
+def _decontaminate(
+    job: BatchJob,
+    index: BenchmarkIndex,
+    norm_in: pa.Array,
+    norm_out: pa.Array,
+    words: tuple[Words, Words],
+    reasons: list[str | None],
+) -> tuple[np.ndarray, dict[int, list[Match]]]:
+    """Per row, the bits of the benchmarks it overlaps, and the matches of each row that
+    overlaps one; only rows not filtered and not evaluation-only are checked, and a
+    benchmark's own evaluation subsets (trained on by choice) not against it."""
+    checked = np.array([why is None for why in reasons], bool) & ~job.evaluation
+    if not checked.any():
+        return np.zeros(len(job.codes), np.uint8), {}
+    masks, found = index.match_words(norm_in, norm_out, *words, rows=checked, details=True)
+    for row in np.flatnonzero(masks).tolist():
+        name = job.sources[job.codes[row]]
+        if name in BENCHMARKS and get_source(name).is_evaluation_only(job.subsets[row]):
+            masks[row] &= ~np.uint8(benchmark_bit(name))
+    # the matches are kept for every overlapping row: removed.parquet names the item
+    matches = {}
+    for row, hits in found.items():
+        kept = [m for m in hits if masks[row] & benchmark_bit(m.benchmark)]
+        if kept:
+            matches[row] = kept
+    return masks, matches
 
 
 def _transform(
