@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import re
+from itertools import repeat
 
 import numpy as np
 import pyarrow as pa
@@ -90,6 +91,8 @@ _MIN_LETTERS = 20
 _ENGLISH_SHARE = 0.2
 _CONFIDENCE = 0.9
 _SAMPLE_CHARS = 1000
+_WORD_PUNCTUATION = ".,;:!?()\"'"
+_IS_ENGLISH = _ENGLISH_WORDS.__contains__
 
 
 class LanguageCheck:
@@ -113,7 +116,8 @@ class LanguageCheck:
             sample = text[:_SAMPLE_CHARS]
             if language == "en":
                 words = sample.lower().split()
-                common = sum(w.strip(".,;:!?()\"'") in _ENGLISH_WORDS for w in words)
+                # in C: each word stripped of punctuation, looked up in the word set
+                common = sum(map(_IS_ENGLISH, map(str.strip, words, repeat(_WORD_PUNCTUATION))))
                 if words and common / len(words) >= _ENGLISH_SHARE:
                     continue
             if sum(map(str.isalpha, sample)) < _MIN_LETTERS:

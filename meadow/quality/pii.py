@@ -336,7 +336,7 @@ def may_name_relatives(texts: pa.Array) -> np.ndarray:
 
 
 def _has(text: str, keys: tuple[str, ...]) -> bool:
-    return any(key in text for key in keys)
+    return any(map(text.__contains__, keys))  # in C: no generator frame per key
 
 
 # Capitalised words that follow a greeting, a title or a relation but are not names.

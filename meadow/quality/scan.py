@@ -227,6 +227,8 @@ def _language_reasons(
     """`not_<language>` for the rows not yet filtered whose source declares a language
     their text is confidently not in (evaluation rows are never judged)."""
     codes = job.codes.tolist()
+    texts_in: list[str | None] | None = None
+    texts_out: list[str | None] = []
     for language in sorted({lang for lang in job.languages if lang}):
         rows = [
             i
@@ -234,7 +236,9 @@ def _language_reasons(
             if job.languages[c] == language and reasons[i] is None and not job.evaluation[i]
         ]
         if rows:
-            texts = [f"{inputs[i].as_py()}\n{outputs[i].as_py()}" for i in rows]
+            if texts_in is None:  # each batch's texts once, not a Python object per value
+                texts_in, texts_out = inputs.to_pylist(), outputs.to_pylist()
+            texts = [f"{texts_in[i]}\n{texts_out[i]}" for i in rows]
             other = check.other_language(texts, language)
             for i in np.asarray(rows)[other].tolist():
                 reasons[i] = f"not_{language}"

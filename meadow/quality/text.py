@@ -49,6 +49,7 @@ _BASE = np.uint64(0x100000001B3)
 
 # The dash/minus family; each variant, and a run of them, becomes one `-`.
 _DASHES = "[-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d\u2796\u02d7]+"
+_DASH = _DASHES[:-1]  # one character of the family
 # Other variants of one symbol and their one form (rare: replaced only when present).
 _VARIANTS = {
     "\u266f": "#",  # ♯ music sharp
@@ -99,13 +100,25 @@ def normalize(texts: pa.Array | pa.ChunkedArray | Sequence[str | None]) -> pa.Ar
     if len(text) and pc.any(pc.match_substring_regex(text, _ANY_VARIANT)).as_py():
         for variant, form in _VARIANTS.items():
             text = pc.replace_substring(text, pattern=variant, replacement=form)
-    text = pc.replace_substring_regex(text, pattern=_DASHES, replacement="-")
-    for _ in range(2):
-        text = pc.replace_substring_regex(text, pattern=_HYPHEN, replacement=r"\1 \2")
+    # the three dash passes, the costliest, only over the texts with a dash (often a few)
+    dashed = pc.match_substring_regex(text, _DASH)
+    count = pc.sum(dashed).as_py() or 0
+    if count == len(text):
+        text = _hyphens(text)
+    elif count:
+        text = pc.replace_with_mask(text, dashed, _hyphens(pc.filter(text, dashed)))
     text = pc.replace_substring_regex(text, pattern=_NOISE, replacement=" ")
     text = pc.replace_substring_regex(text, pattern=_SYMBOL, replacement=r" \0 ")
     text = pc.replace_substring_regex(text, pattern="  +", replacement=" ")
     return pc.utf8_trim_whitespace(text)
+
+
+def _hyphens(text: pa.Array) -> pa.Array:
+    """Every run of dashes one `-`, and a dash between two word characters a space."""
+    text = pc.replace_substring_regex(text, pattern=_DASHES, replacement="-")
+    for _ in range(2):
+        text = pc.replace_substring_regex(text, pattern=_HYPHEN, replacement=r"\1 \2")
+    return text
 
 
 def word_hashes(words: pa.Array | Sequence[str]) -> np.ndarray:
@@ -175,13 +188,18 @@ class Words:
 
     @classmethod
     def of(cls, normalized: pa.Array) -> Words:
-        """The tokens of `normalize()`d texts; the hashing runs once per distinct token."""
-        split = pc.utf8_split_whitespace(normalized)
+        """The tokens of `normalize()`d texts; the hashing runs once per distinct token.
+
+        `normalize` leaves one plain space between tokens and none at either end, so the
+        texts are split at spaces (faster than at Unicode whitespace); the empty pieces
+        (of empty texts) are dropped."""
+        split = pc.split_pattern(normalized, " ")
         flat = pc.list_flatten(split)
         parents = pc.list_parent_indices(split).to_numpy(zero_copy_only=False)
-        keep = pc.greater(pc.utf8_length(flat), 0)
-        flat = pc.filter(flat, keep)
-        parents = parents[keep.to_numpy(zero_copy_only=False)]
+        keep = pc.greater(pc.binary_length(flat), 0)
+        if not pc.all(keep).as_py():
+            flat = pc.filter(flat, keep)
+            parents = parents[keep.to_numpy(zero_copy_only=False)]
         encoded = pc.dictionary_encode(flat) if len(flat) else None
         if encoded is None:
             empty = np.zeros(0, np.int64)
