@@ -16,7 +16,9 @@ as they would unsalted.
 The signatures are datasketch's (`MinHash(seed=1, hashfunc=int)`, scheme affine32: the
 shingle value murmur-finalised, then `a * h + b` modulo 2^32, the minimum per
 permutation), computed for a whole Arrow batch at once; the bands and permutations are
-taken from datasketch, so the buckets are the ones its `MinHashLSH` would fill. Instead
+datasketch's (`lsh_bands`, `permutations` compute them as it does, without importing it:
+datasketch imports scipy, ~50 MiB of memory in every process), so the buckets are the
+ones its `MinHashLSH` would fill. Instead
 of a bucket dict, each row keeps one 64-bit key per band (a hash of the band's values);
 rows with equal keys in some band are linked, which is exactly what an LSH query before
 each insert links. The keys go to one file per band in the run's temporary folder; at the
@@ -44,6 +46,34 @@ MAX_HASH = np.uint32(0xFFFFFFFF)
 CHUNK_BYTES = 16 << 20
 # murmur3's 32-bit finalizer, as datasketch's affine32 scheme pre-mixes every value
 _FMIX32 = (16, np.uint32(0x85EBCA6B), 13, np.uint32(0xC2B2AE35), 16)
+
+
+def permutations(count: int, seed: int = SEED) -> np.ndarray:
+    """(2, count) uint32: the `a` and `b` of datasketch's affine32 `MinHash(num_perm=count,
+    seed=seed)` (`a` odd, so `a * h + b` is a bijection modulo 2^32)."""
+    gen = np.random.RandomState(seed)
+    a = gen.randint(0, 1 << 31, count, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = gen.randint(0, 1 << 32, count, dtype=np.uint32)
+    return np.array([a, b])
+
+
+def lsh_bands(threshold: float, num_perm: int) -> tuple[int, int]:
+    """(bands, rows per band) of datasketch's `MinHashLSH(threshold, num_perm)`: those that
+    minimise the mean of the false positive and false negative probability integrals,
+    the first of equals in its order. The integrands are polynomials of degree at most
+    `num_perm`, so Gauss-Legendre quadrature with `num_perm // 2 + 1` nodes is exact."""
+    nodes, weights = np.polynomial.legendre.leggauss(num_perm // 2 + 1)
+    below = threshold / 2 * (nodes + 1)  # [0, threshold]
+    above = threshold + (1 - threshold) / 2 * (nodes + 1)  # [threshold, 1]
+    best, found = float("inf"), (0, 0)
+    for b in range(1, num_perm + 1):
+        r = np.arange(1, num_perm // b + 1, dtype=np.float64)[:, None]
+        fp = (1 - (1 - below**r) ** b) @ weights * (threshold / 2)
+        fn = (1 - (1 - (1 - above**r) ** b)) @ weights * ((1 - threshold) / 2)
+        for k, error in enumerate((fp * 0.5 + fn * 0.5).tolist()):
+            if error < best:
+                best, found = error, (b, k + 1)
+    return found
 
 
 def fact_salt(input_facts: np.ndarray, output_facts: np.ndarray) -> np.ndarray:
@@ -136,23 +166,18 @@ class NearDuplicates:
     kept in memory."""
 
     def __init__(self, settings: NearDedup, folder: Path | None = None):
-        from datasketch import MinHash, MinHashLSH  # imports scipy: only when it is needed
-
         half = settings.num_perm // 2
         # datasketch's bands for the threshold; each band takes half its width from the input's
         # signature and half from the output's, so it collides with probability
         # (J_in * J_out) ** width: the geometric mean's, to the band's full width
-        try:
-            probe = MinHashLSH(threshold=settings.threshold, num_perm=settings.num_perm)
-            bands, width = probe.b, probe.r
-        except ValueError:  # so high a threshold that the optimum is one band: take two
-            bands, width = 2, half
+        bands, width = lsh_bands(settings.threshold, settings.num_perm)
+        if bands < 2:  # so high a threshold that the optimum is one band: take two
+            bands, width = 2, half  # (datasketch's MinHashLSH refuses one band)
         self.width = max(1, round(width / 2))
         self.bands = min(bands, half // self.width)
         used = self.bands * self.width
         # datasketch's permutations (a * h + b modulo 2^32 after murmur's finalizer)
-        sketch = MinHash(num_perm=half, seed=SEED, hashfunc=int, scheme="affine32")
-        self._permutations = np.asarray(sketch.permutations[:, :used], np.uint32)
+        self._permutations = permutations(half)[:, :used]
         self.shingle_size = settings.shingle_size
         self._folder = folder
         self._parts: list[list[np.ndarray]] = [[] for _ in range(self.bands + 1)]
@@ -234,9 +259,6 @@ class NearDuplicates:
 def _link(labels: np.ndarray, a: np.ndarray, b: np.ndarray) -> None:
     """Join the clusters of rows a[i] and b[i]; `labels` holds each row's cluster, named
     by its smallest row, and is updated in place."""
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-
     la, lb = labels[a], labels[b]
     apart = la != lb
     if not apart.any():
@@ -244,14 +266,31 @@ def _link(labels: np.ndarray, a: np.ndarray, b: np.ndarray) -> None:
     la, lb = la[apart], lb[apart]
     nodes = np.unique(np.concatenate([la, lb]))
     ia, ib = np.searchsorted(nodes, la), np.searchsorted(nodes, lb)
-    graph = coo_matrix((np.ones(len(ia), np.int8), (ia, ib)), shape=(len(nodes), len(nodes)))
-    _, component = connected_components(graph, directed=False)
-    _, first = np.unique(component, return_index=True)  # nodes are sorted: first is smallest
-    root = nodes[first][component]
+    root = nodes[_smallest_linked(len(nodes), ia, ib)]
     at = np.searchsorted(nodes, labels)
     np.minimum(at, len(nodes) - 1, out=at)
     hit = nodes[at] == labels
     labels[hit] = root[at[hit]]
+
+
+def _smallest_linked(count: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Per node 0 … count-1, the smallest node it is linked to through the edges a[i]-b[i]
+    (connected components, each named by its smallest node), in numpy: every edge pulls
+    both its ends to the smaller of their labels, then labels jump to their label's label,
+    until nothing changes."""
+    label = np.arange(count, dtype=np.int64)
+    while True:
+        low = np.minimum(label[a], label[b])
+        before = label.copy()
+        np.minimum.at(label, a, low)
+        np.minimum.at(label, b, low)
+        while True:  # pointer jumping: a label's label is at most the label
+            jumped = label[label]
+            if np.array_equal(jumped, label):
+                break
+            label = jumped
+        if np.array_equal(label, before):
+            return label
 
 
 def pick_survivors(
