@@ -20,8 +20,10 @@ from meadow.quality.text import (
 )
 
 
-def reference_normalize(texts: list[str | None]) -> pa.Array:
-    text = pc.fill_null(pa.array(texts, pa.string()), "")
+def reference_normalize(texts: pa.Array | list[str | None]) -> pa.Array:
+    if not isinstance(texts, pa.Array):
+        texts = pa.array(texts, pa.string())
+    text = pc.fill_null(texts, "")
     text = pc.utf8_lower(pc.utf8_normalize(text, "NFKC"))
     if len(text) and pc.any(pc.match_substring_regex(text, _ANY_VARIANT)).as_py():
         for variant, form in _VARIANTS.items():
