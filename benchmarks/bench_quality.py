@@ -20,11 +20,13 @@ own, read with `resource`):
   greetings and sign-offs, one question in six carrying a labelled PII message): the quality
   pass but near dedup, before a change (`--before DIR`, a checkout of the older meadow:
   `git worktree add DIR REV`), then with `num_proc` 1 and 2; the seconds per step too;
-  `--only with_near`: the same with near dedup on.
+  `--only with_near`: the same with near dedup on; `--only medalpaca_n`: the
+  medAlpaca-sized route (every step, decontamination included) before a change, then with
+  `num_proc` 1 and 2, the seconds per step too.
 
 Run:  python benchmarks/bench_quality.py [--work DIR] [--rows 1000000] [--only NAME]
-      [--before DIR]  (NAME: decontamination, near, language, medalpaca, per_batch,
-      with_near)
+      [--before DIR]  (NAME: decontamination, near, language, medalpaca, medalpaca_n,
+      per_batch, with_near)
 
 Measured on this machine (2 cores, 23 GiB, Python 3.11), one run, one process per route:
 
@@ -53,6 +55,19 @@ cores): before 23.4 s, 4,270 rows/s, near dedup 6.9 s after pass 1 (re-reading t
 normalising and splitting the words again); N=1 20.7 s, 4,834 rows/s (1.13×): the band
 keys in pass 1 5.4 s, clustering 0.1 s; N=2 25.3 s (the workers' CPU seconds doubled under
 the load). The same rows removed (tests/quality/test_near_keys.py).
+
+Every step over the first 160,000 rows (1c9e1f9 against decontamination moved into the
+per-batch work on the words split once for near dedup, faster `normalize`/`Words.of`, no
+datasketch/scipy import), one run, load ~5 on the 2 cores (CPU seconds, driver and
+workers, are the measure; wall is the contention):
+
+    N=1  before  CPU 24.8 s  wall 52.7 s  peak 550 MiB  (near keys 11.8 s, decontamination 12.1 s)
+         after   CPU 18.0 s  wall 45.3 s  peak 507 MiB  (near keys  5.7 s, decontamination 12.3 s,
+                                                          the latter now with the word split)
+    N=2  before  CPU 27.2 s  wall 62.3 s
+         after   CPU 20.7 s  wall 47.7 s
+
+The same rows removed and the same benchmark items matched in all four.
 
 The planted rows are found: 2,986 of the 3,000 contaminated rows (in the others the copied
 20-word run came from a question shorter than 13 words), every exact copy, and the near
@@ -248,8 +263,9 @@ def route_language_baseline(work: Path, rows: int) -> dict:
     return {"rows": len(texts), "seconds": time.perf_counter() - start, "found": other}
 
 
-def route_medalpaca(work: Path, rows: int) -> dict:
-    """Every default quality step of a build over a medAlpaca-sized mixture."""
+def route_medalpaca(work: Path, rows: int, num_proc: int = 1) -> dict:
+    """Every default quality step of a build over a medAlpaca-sized mixture, with
+    `num_proc` processes."""
     from gen_quality import read_items
 
     from meadow.quality import BenchmarkIndex, QualityRun, QualitySettings, SourcePolicy
@@ -262,7 +278,8 @@ def route_medalpaca(work: Path, rows: int) -> dict:
         "chatdoctor": SourcePolicy(pii=True, language="en", boilerplate=True),
     }
     pieces = (("train", t) for t in _batches(work / "rows.parquet", count))
-    with QualityRun(QualitySettings(), policies, index=index, work_dir=work) as run:
+    options = {"num_proc": num_proc} if num_proc > 1 else {}
+    with QualityRun(QualitySettings(), policies, index=index, work_dir=work, **options) as run:
         run.run(pieces, progress=False)
         written = sum(t.num_rows for _, t in run.iter_tables())
         stats = run.source_stats()
@@ -272,6 +289,7 @@ def route_medalpaca(work: Path, rows: int) -> dict:
         "seconds": time.perf_counter() - start,
         "kept": written,
         "removed": removed,
+        "steps": {k: round(v, 1) for k, v in run.timings.items()},
     }
 
 
@@ -362,6 +380,8 @@ ROUTES = {
     "language_meadow": route_language_meadow,
     "language_baseline": route_language_baseline,
     "medalpaca": route_medalpaca,
+    "medalpaca_before": route_medalpaca,
+    "medalpaca_n2": functools.partial(route_medalpaca, num_proc=2),
     "per_batch_before": route_per_batch,
     "per_batch_n1": route_per_batch,
     "per_batch_n2": functools.partial(route_per_batch, num_proc=2),
@@ -374,6 +394,7 @@ GROUPS = {
     "near": ["near_meadow", "near_baseline"],
     "language": ["language_meadow", "language_baseline"],
     "medalpaca": ["medalpaca"],
+    "medalpaca_n": ["medalpaca_before", "medalpaca", "medalpaca_n2"],
     "per_batch": ["per_batch_before", "per_batch_n1", "per_batch_n2"],
     "with_near": ["with_near_before", "with_near_n1", "with_near_n2"],
 }
@@ -435,7 +456,7 @@ def main() -> None:
             }
             if extra:
                 print(f"{'':<28}{json.dumps(extra)}")
-        if group in ("per_batch", "with_near") and len(results) > 1:
+        if group in ("per_batch", "with_near", "medalpaca_n") and len(results) > 1:
             (b, br), *others = results.items()
             for m, mr in others:
                 speed = (mr["rows"] / mr["seconds"]) / (br["rows"] / br["seconds"])
