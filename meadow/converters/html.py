@@ -20,16 +20,11 @@ PARAGRAPH_TAGS = frozenset(
 LINE_TAGS = frozenset({"div", "header", "footer", "tr", "dt", "dd", "figcaption", "caption", "br"})
 CELL_TAGS = frozenset({"td", "th"})
 DROP_TAGS = ("script", "style", "noscript", "template")
-_MARKED_TAGS = tuple(sorted({"li"} | PARAGRAPH_TAGS | LINE_TAGS | CELL_TAGS))
 
 # Private-use characters as markers: inserted while walking the tree and turned into newlines
 # at the end, so whitespace from the HTML source collapses without losing our breaks.
 _PARA, _LINE, _SPACE = "\ue000", "\ue001", "\ue002"
-# A run of breaks (and the spaces after them) is one break: a paragraph if it holds one.
-# Two substitutions without a Python callback: runs holding a paragraph marker (from their
-# first marker on), then the runs of line markers left.
-_PARA_RUN = re.compile(f"(?:{_LINE}[ {_LINE}]*)?{_PARA}[ {_PARA}{_LINE}]*")
-_LINE_RUN = re.compile(f"{_LINE}[ {_LINE}]*")
+_BREAK_RUN = re.compile(f"[{_PARA}{_LINE}][ {_PARA}{_LINE}]*")
 _BLANK_LINES = re.compile(r"\n{3,}")
 _HTMLISH = re.compile(r"[<&]")
 # A tag (attribute values may hold ">"), a comment, a doctype or processing instruction.
@@ -78,6 +73,10 @@ def remove_control_characters(text: str) -> str:
     return text.translate(_NOT_XML_REPLACEMENTS)
 
 
+def _break(match: re.Match[str]) -> str:
+    return "\n\n" if _PARA in match.group() else "\n"
+
+
 def element_to_text(root: etree._Element) -> str:
     """Readable text of an lxml element (its text and tails are modified).
 
@@ -91,8 +90,10 @@ def element_to_text(root: etree._Element) -> str:
         for child in list(pre):
             pre.remove(child)
         pre.text = body
-    for el in root.iter(_MARKED_TAGS):  # the others are skipped in C, not looked at here
+    for el in root.iter():
         tag = el.tag
+        if not isinstance(tag, str):
+            continue
         if tag == "li":
             el.text = _LINE + "- " + (el.text or "")
             el.tail = _LINE + (el.tail or "")
@@ -111,13 +112,8 @@ def element_to_text(root: etree._Element) -> str:
 def _finish(text: str) -> str:
     # str.split() collapses every whitespace run (\xa0 included); a break run then eats
     # the spaces after it, and the one space that can stand before it goes too.
-    text = " ".join(text.split())
-    if _PARA in text:
-        text = _PARA_RUN.sub("\n\n", text)
-    if _LINE in text:
-        text = _LINE_RUN.sub("\n", text)
-    text = text.replace(" \n", "\n")
-    return (text.replace(_SPACE, " ") if _SPACE in text else text).strip()
+    text = _BREAK_RUN.sub(_break, " ".join(text.split()))
+    return text.replace(" \n", "\n").replace(_SPACE, " ").strip()
 
 
 def _tag_marker(match: re.Match[str]) -> str:

@@ -65,15 +65,6 @@ _DROP_CLASSES = frozenset(
 _DROP_IDS = frozenset({"toc", "catlinks", "siteSub", "contentSub", "jump-to-nav"})
 _DROP_TAGS = frozenset({"script", "style", "noscript", "link", "meta", "figure", "template"})
 _HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
-# Every element that may be dropped, in document order: a superset `_drop_non_content` tests.
-_DROP_CANDIDATES = etree.XPath(
-    ".//*["
-    + " or ".join(f"contains(@class, '{name}')" for name in sorted(_DROP_CLASSES))
-    + " or "
-    + " or ".join(f"@id = '{name}'" for name in sorted(_DROP_IDS))
-    + "] | "
-    + " | ".join(f".//{tag}" for tag in sorted(_DROP_TAGS))
-)
 
 _TITLE_SUFFIX = re.compile(r"\s+[-–—|]\s+wikidoc\s*$", re.IGNORECASE)
 
@@ -292,26 +283,21 @@ def _page_title(root: lxml.html.HtmlElement) -> str:
 
 
 def _drop_non_content(content: lxml.html.HtmlElement) -> None:
-    """Remove edit links, references, boxes and scripts (not looking inside what goes).
-
-    libxml2 picks the few elements that may go (a dropped class is a substring of the
-    class attribute); the exact test, on class tokens, is made here on those alone.
-    """
-    doomed: list[lxml.html.HtmlElement] = []
-    gone: set[lxml.html.HtmlElement] = set()
-    for element in _DROP_CANDIDATES(content):
-        if element.tag not in _DROP_TAGS:
-            classes = element.get("class")
-            if (classes is None or _DROP_CLASSES.isdisjoint(classes.split())) and (
-                element.get("id") not in _DROP_IDS
-            ):
-                continue
-        parent = element.getparent()
-        while parent is not None and parent is not content and parent not in gone:
-            parent = parent.getparent()
-        if parent is None or parent is content:  # not inside an element that goes
+    """Remove edit links, references, boxes and scripts (not looking inside what goes)."""
+    doomed = []
+    stack = list(content)
+    while stack:
+        element = stack.pop()
+        if element.tag in _DROP_TAGS:
             doomed.append(element)
-            gone.add(element)
+            continue
+        classes = element.get("class")
+        if (classes is not None and not _DROP_CLASSES.isdisjoint(classes.split())) or (
+            element.get("id") in _DROP_IDS
+        ):
+            doomed.append(element)
+        elif len(element):
+            stack.extend(element)
     for element in doomed:
         element.drop_tree()  # keeps the text that follows it
 
