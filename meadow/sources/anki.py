@@ -503,8 +503,9 @@ def _schema_18_info(conn: sqlite3.Connection) -> tuple[dict[int, NoteType], dict
 # -- mapping helpers --------------------------------------------------------------------------
 
 
-def _field(fields: dict[str, str], *names: str) -> str | None:
-    """The first field called one of `names` (lower case; field names match in any case)."""
+def _field(fields: dict[str, Any], *names: str) -> Any:
+    """The first field called one of `names` (lower case; field names match in any case);
+    `fields` maps names to values, or to value positions (`_Layout`)."""
     lower = {k.lower(): k for k in fields}
     for name in names:
         if name in lower:
@@ -524,7 +525,7 @@ def _text_index(names: tuple[str, ...]) -> int:
     return lower.index("text") if "text" in lower else 0
 
 
-def _front_back_keys(fields: dict[str, str]) -> tuple[str, str]:
+def _front_back_keys(fields: dict[str, Any]) -> tuple[str, str]:
     """`Front`/`Back` by name (any case), else the first two remaining fields in order."""
     lower = {k.lower(): k for k in fields}
     front, back = lower.get("front"), lower.get("back")
