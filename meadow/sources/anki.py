@@ -28,6 +28,7 @@ import sqlite3
 import tempfile
 import zipfile
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,9 +49,17 @@ from meadow.sources._apkg import (
     pick_collection,
 )
 from meadow.sources._cloze import cloze_answer, cloze_numbers, parse_cloze, render_cloze
-from meadow.sources.base import Skip, Source
+from meadow.sources.base import (
+    BATCH_ROWS,
+    FIELD_TOO_LONG,
+    Rows,
+    Skip,
+    Source,
+    max_field_chars,
+)
 
 _FIELD_SEP = "\x1f"
+_FETCH_ROWS = 1000  # notes per SQLite fetch in `batches`
 _LIMIT_OPTIONS = ("max_collection_mb", "max_compression_ratio")
 # The only note of the placeholder collection newer Anki versions put next to the real one.
 _DUMMY_NOTE = re.compile(
@@ -150,7 +159,65 @@ class AnkiSource(Source):
 
     def parse(self, path: Path) -> Iterator[dict[str, Any] | Skip]:
         """Notes of one .apkg in note id order: guid, fields by name, deck, cloze or not."""
+        with self._collection(Path(path)) as (member, conn):
+            yield from _read_notes(Path(path), member, conn)
+
+    def batches(self, path: Path) -> Iterator[Rows | Skip]:
+        """`read` as column batches, filled straight from the SQLite rows: no dict per note
+        and no Record per row (the field layout is worked out once per note type)."""
         path = Path(path)
+        limit = max_field_chars()
+        with self._collection(path) as (member, conn):
+            cursor, note_types, decks = _notes_cursor(path, member, conn)
+            layouts: dict[tuple[int, int], _Layout] = {}
+            out = _Columns()
+            while chunk := cursor.fetchmany(_FETCH_ROWS):
+                for _note_id, guid, mid, _tags, flds, did in chunk:
+                    note_type = note_types.get(mid)
+                    if note_type is None:
+                        yield Skip("unknown_note_type")
+                        continue
+                    if type(flds) is not str:
+                        flds = _as_text(flds)
+                        if flds is None:
+                            yield Skip("fields_not_text")
+                            continue
+                    values = flds.split(_FIELD_SEP)
+                    layout = layouts.get((mid, len(values)))
+                    if layout is None:
+                        layout = layouts[mid, len(values)] = _Layout.of(note_type, len(values))
+                    if type(guid) is not str:
+                        guid = _as_text(guid) or str(guid)
+                    deck = decks.get(did, "")
+                    if (len(flds) > limit and any(len(values[i]) > limit for i in layout.kept)) or (
+                        max(len(guid), len(deck), len(note_type.name)) > limit
+                    ):
+                        yield Skip(FIELD_TOO_LONG)  # what `records` finds in the raw note
+                        continue
+                    text = values[layout.detect] if layout.detect < len(values) else ""
+                    if note_type.cloze or ("{{c" in text and _CLOZE_OPEN.search(text)):
+                        text = layout.value(values, layout.text)
+                        mapped = _cloze_rows(text, layout.value(values, layout.extra), guid)
+                    elif layout.front is None:
+                        mapped = [Skip("missing_back_field")]
+                    else:
+                        front = layout.value(values, layout.front)
+                        back = layout.value(values, layout.back)
+                        mapped = _basic_rows(front, back, guid)
+                    for entry in mapped:
+                        if type(entry) is Skip:
+                            yield entry
+                        else:
+                            out.add(entry, deck)
+                    if len(out.source_id) >= BATCH_ROWS:
+                        yield out.rows()
+                        out = _Columns()
+            if out.source_id:
+                yield out.rows()
+
+    @contextmanager
+    def _collection(self, path: Path) -> Iterator[tuple[str, sqlite3.Connection]]:
+        """The .apkg's collection, copied to a private temporary folder and opened read-only."""
         with open_apkg(path) as apkg, tempfile.TemporaryDirectory(prefix="meadow-anki-") as tmp:
             member = pick_collection(path, apkg)
             db_path = Path(tmp) / "collection.sqlite"
@@ -158,7 +225,7 @@ class AnkiSource(Source):
             conn = sqlite3.connect(f"{db_path.resolve().as_uri()}?mode=ro", uri=True)
             try:
                 conn.create_collation("unicase", _unicase)
-                yield from _read_notes(path, member, conn)
+                yield member, conn
             except sqlite3.DatabaseError as exc:
                 raise RawFileError(
                     path, f"{member} is not a readable Anki collection ({exc}); re-export the deck"
@@ -180,59 +247,120 @@ class AnkiSource(Source):
 
     def to_records(self, item: dict[str, Any]) -> Iterable[Record | Skip]:
         """One record for a basic note, one per cloze number for a cloze note."""
-        if item["cloze"]:
-            return self._cloze_records(item)
-        return self._basic_records(item)
-
-    def _basic_records(self, item: dict[str, Any]) -> list[Record | Skip]:
         fields: dict[str, str] = item["fields"]
-        if len(fields) < 2:
-            return [Skip("missing_back_field")]
-        front_key, back_key = _front_back_keys(fields)
-        front, back = fields[front_key], fields[back_key]
-        media = _media_skip(front, back)
-        if media:
-            return [media]
-        question, answer = html_to_text(front), html_to_text(back)
-        if not question:
-            return [Skip("empty_front")]
-        if not answer:
-            return [Skip("empty_back")]
+        if item["cloze"]:
+            text = _text_field(fields)
+            mapped = _cloze_rows(text, _field(fields, "back extra", "extra") or "", item["guid"])
+        elif len(fields) < 2:
+            mapped = [Skip("missing_back_field")]
+        else:
+            front_key, back_key = _front_back_keys(fields)
+            mapped = _basic_rows(fields[front_key], fields[back_key], item["guid"])
         return [
-            self.record(input=question, output=answer, source_id=item["guid"], subset=item["deck"])
+            entry
+            if type(entry) is Skip
+            else self.record(
+                input=entry[0], output=entry[1], source_id=entry[2], subset=item["deck"]
+            )
+            for entry in mapped
         ]
 
-    def _cloze_records(self, item: dict[str, Any]) -> list[Record | Skip]:
-        fields: dict[str, str] = item["fields"]
-        text = _text_field(fields)
-        extra = _field(fields, "back extra", "extra") or ""
-        media = _media_skip(text, extra)
-        if media:
-            return [media]
-        if _IMAGE_OCCLUSION in text:
-            return [Skip("has_image")]
-        nodes = parse_cloze(text)
-        numbers = sorted(cloze_numbers(nodes))
-        if not numbers:
-            return [Skip("empty_cloze")]
-        full = html_to_text(render_cloze(nodes))
-        extra_text = html_to_text(extra)
-        answer = f"{full}\n\n{extra_text}" if extra_text else full
-        out: list[Record | Skip] = []
-        for k in numbers:
-            if _is_blank(cloze_answer(nodes, k)):
-                out.append(Skip("empty_cloze"))
-                continue
-            source_id = item["guid"] if numbers == [1] else f"{item['guid']}:c{k}"
-            out.append(
-                self.record(
-                    input=html_to_text(render_cloze(nodes, hide=k)),
-                    output=answer,
-                    source_id=source_id,
-                    subset=item["deck"],
-                )
-            )
-        return out
+
+# -- one note to rows (both paths: `to_records` and `batches`) -----------------------------
+
+
+def _basic_rows(front: str, back: str, guid: str) -> list[tuple[str, str, str] | Skip]:
+    """A basic note's (input, output, source_id), or why it gives none."""
+    media = _media_skip(front, back)
+    if media:
+        return [media]
+    question, answer = html_to_text(front), html_to_text(back)
+    if not question:
+        return [Skip("empty_front")]
+    if not answer:
+        return [Skip("empty_back")]
+    return [(question, answer, guid)]
+
+
+def _cloze_rows(text: str, extra: str, guid: str) -> list[tuple[str, str, str] | Skip]:
+    """A cloze note's (input, output, source_id) per cloze number, or why one gives none."""
+    media = _media_skip(text, extra)
+    if media:
+        return [media]
+    if _IMAGE_OCCLUSION in text:
+        return [Skip("has_image")]
+    nodes = parse_cloze(text)
+    numbers = sorted(cloze_numbers(nodes))
+    if not numbers:
+        return [Skip("empty_cloze")]
+    full = html_to_text(render_cloze(nodes))
+    extra_text = html_to_text(extra)
+    answer = f"{full}\n\n{extra_text}" if extra_text else full
+    out: list[tuple[str, str, str] | Skip] = []
+    for k in numbers:
+        if _is_blank(cloze_answer(nodes, k)):
+            out.append(Skip("empty_cloze"))
+            continue
+        source_id = guid if numbers == [1] else f"{guid}:c{k}"
+        out.append((html_to_text(render_cloze(nodes, hide=k)), answer, source_id))
+    return out
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """Where a note type's fields sit among a note's values, worked out once per note type
+    and value count by the same name rules `parse` and `to_records` apply to a note's
+    fields dict (duplicate names keep the last value, missing values read as "")."""
+
+    kept: tuple[int, ...]  # the values the fields dict keeps
+    detect: int  # the value `parse` looks for a cloze in
+    front: int | None  # None: fewer than two fields
+    back: int
+    text: int | None
+    extra: int | None
+
+    @classmethod
+    def of(cls, note_type: NoteType, count: int) -> _Layout:
+        names = note_type.fields
+        if count > len(names):
+            names = names + tuple(f"Field {i + 1}" for i in range(len(names), count))
+        index = dict(zip(names, range(len(names)), strict=True))
+        front = back = 0
+        if len(index) >= 2:
+            front_key, back_key = _front_back_keys(index)
+            front, back = index[front_key], index[back_key]
+        keys = tuple(index)
+        return cls(
+            kept=tuple(index.values()),
+            detect=_text_index(note_type.fields),
+            front=front if len(index) >= 2 else None,
+            back=back,
+            text=index[keys[_text_index(keys)]] if keys else None,
+            extra=_field(index, "back extra", "extra"),
+        )
+
+    @staticmethod
+    def value(values: list[str], i: int | None) -> str:
+        return values[i] if i is not None and i < len(values) else ""
+
+
+class _Columns:
+    """A batch being filled: one list per column."""
+
+    def __init__(self) -> None:
+        self.input: list[str] = []
+        self.output: list[str] = []
+        self.source_id: list[str] = []
+        self.subset: list[str] = []
+
+    def add(self, entry: tuple[str, str, str], subset: str) -> None:
+        self.input.append(entry[0])
+        self.output.append(entry[1])
+        self.source_id.append(entry[2])
+        self.subset.append(subset)
+
+    def rows(self) -> Rows:
+        return Rows(self.input, self.output, self.source_id, self.subset)
 
 
 # -- the collection ---------------------------------------------------------------------------
@@ -247,24 +375,9 @@ def _unicase(a: str, b: str) -> int:
 def _read_notes(
     path: Path, member: str, conn: sqlite3.Connection
 ) -> Iterator[dict[str, Any] | Skip]:
-    tables = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    schema_18 = "notetypes" in tables
-    wanted = _SCHEMA_18_TABLES if schema_18 else _SCHEMA_11_TABLES
-    missing = [t for t in wanted if t not in tables]
-    if missing:
-        raise RawFileError(
-            path,
-            f"{member} lacks the table(s) {', '.join(missing)} of an Anki collection; "
-            "re-export the deck",
-        )
-    if member == "collection.anki2":
-        _refuse_dummy(path, conn)
-    if schema_18:
-        note_types, decks = _schema_18_info(conn)
-    else:
-        note_types, decks = _schema_11_info(path, member, conn)
+    cursor, note_types, decks = _notes_cursor(path, member, conn)
     text_index = {mid: _text_index(nt.fields) for mid, nt in note_types.items()}
-    for note_id, guid, mid, tags, flds, did in conn.execute(_NOTES_SQL):
+    for note_id, guid, mid, tags, flds, did in cursor:
         note_type = note_types.get(mid)
         if note_type is None:
             yield Skip("unknown_note_type")
@@ -288,6 +401,29 @@ def _read_notes(
             "deck": decks.get(did, ""),
             "cloze": note_type.cloze or bool(_CLOZE_OPEN.search(values[text_index[mid]])),
         }
+
+
+def _notes_cursor(
+    path: Path, member: str, conn: sqlite3.Connection
+) -> tuple[sqlite3.Cursor, dict[int, NoteType], dict[int, str]]:
+    """The notes query over a checked collection, with its note types and deck names."""
+    tables = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    schema_18 = "notetypes" in tables
+    wanted = _SCHEMA_18_TABLES if schema_18 else _SCHEMA_11_TABLES
+    missing = [t for t in wanted if t not in tables]
+    if missing:
+        raise RawFileError(
+            path,
+            f"{member} lacks the table(s) {', '.join(missing)} of an Anki collection; "
+            "re-export the deck",
+        )
+    if member == "collection.anki2":
+        _refuse_dummy(path, conn)
+    if schema_18:
+        note_types, decks = _schema_18_info(conn)
+    else:
+        note_types, decks = _schema_11_info(path, member, conn)
+    return conn.execute(_NOTES_SQL), note_types, decks
 
 
 def _as_text(value: Any) -> str | None:
@@ -367,8 +503,9 @@ def _schema_18_info(conn: sqlite3.Connection) -> tuple[dict[int, NoteType], dict
 # -- mapping helpers --------------------------------------------------------------------------
 
 
-def _field(fields: dict[str, str], *names: str) -> str | None:
-    """The first field called one of `names` (lower case; field names match in any case)."""
+def _field(fields: dict[str, Any], *names: str) -> Any:
+    """The first field called one of `names` (lower case; field names match in any case);
+    `fields` maps names to values, or to value positions (`_Layout`)."""
     lower = {k.lower(): k for k in fields}
     for name in names:
         if name in lower:
@@ -388,7 +525,7 @@ def _text_index(names: tuple[str, ...]) -> int:
     return lower.index("text") if "text" in lower else 0
 
 
-def _front_back_keys(fields: dict[str, str]) -> tuple[str, str]:
+def _front_back_keys(fields: dict[str, Any]) -> tuple[str, str]:
     """`Front`/`Back` by name (any case), else the first two remaining fields in order."""
     lower = {k.lower(): k for k in fields}
     front, back = lower.get("front"), lower.get("back")

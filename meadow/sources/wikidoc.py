@@ -32,7 +32,15 @@ from meadow.llm.tasks import LlmResult, LlmTask
 from meadow.schema import Record
 from meadow.sources import register_source
 from meadow.sources._wikidoc_pages import parse_export, parse_saved_page
-from meadow.sources.base import Skip, Source
+from meadow.sources.base import (
+    BATCH_ROWS,
+    FIELD_TOO_LONG,
+    Rows,
+    Skip,
+    Source,
+    has_text_over,
+    max_field_chars,
+)
 
 PATIENT_SUFFIX = " (patient information)"
 
@@ -205,57 +213,92 @@ class WikidocSource(Source):
 
     def to_records(self, item: dict[str, Any]) -> Iterable[Record | Skip]:
         """One record per section; the heading, made a question, is the input."""
-        title: str = item["title"]
-        sections: list[tuple[str, str]] = item["sections"]
-        if title.casefold().endswith(PATIENT_SUFFIX):
-            subset = "patient_information"
-            topic, subject = title[: -len(PATIENT_SUFFIX)].strip(), ""
-        else:
-            subset = "textbook"
-            topic, subject = split_title(title, [heading for heading, _ in sections])
-        texts = [clean_section_text(text) for _, text in sections]
-        context = "\n".join(texts)
-
-        seen_headings: dict[str, int] = {}
-        planned: list[tuple[str, str, str] | Skip] = []  # (source_id, question, text)
-        for (heading, raw), text in zip(sections, texts, strict=True):
-            count = seen_headings[heading] = seen_headings.get(heading, 0) + 1
-            source_id = f"{title}#{heading}" + (f" ({count})" if count > 1 else "")
-            if heading and is_non_content_heading(heading):
-                planned.append(Skip("non_content_section"))
-            elif heading == "" and raw.strip() and len(text.split()) < 4:
-                planned.append(Skip("page_intro"))  # nothing but editor boilerplate
-            elif not text:
-                planned.append(Skip("empty_section"))
-            elif heading == "":
-                question = intro_question(topic, subject, context=context)
-                planned.append((source_id, question, text))
-            else:
-                question = question_from_heading(
-                    heading, topic, context=context, title=title, subject=subject
-                )
-                planned.append((source_id, question, text))
-
-        # The first section asking a question keeps it; the lead yields to any heading.
-        order = sorted(range(len(planned)), key=lambda i: sections[i][0] == "")
-        asked: set[str] = set()
-        for i in order:
-            entry = planned[i]
-            if isinstance(entry, Skip):
-                continue
-            key = entry[1].casefold()
-            if key in asked:
-                planned[i] = Skip("duplicate_question")
-            asked.add(key)
-        for entry in planned:
-            if isinstance(entry, Skip):
+        subset, entries = _page_rows(item)
+        for entry in entries:
+            if type(entry) is Skip:
                 yield entry
             else:
                 source_id, question, text = entry
                 yield self.record(input=question, output=text, source_id=source_id, subset=subset)
 
+    def batches(self, path: Path) -> Iterator[Rows | Skip]:
+        """`read` as column batches: the sections go into columns, no Record per row."""
+        limit = max_field_chars()
+        inputs: list[str] = []
+        outputs: list[str] = []
+        ids: list[str] = []
+        subsets: list[str] = []
+        for item in self.parse(path):
+            if type(item) is Skip:
+                yield item
+                continue
+            if has_text_over(item, limit):
+                yield Skip(FIELD_TOO_LONG)
+                continue
+            subset, entries = _page_rows(item)
+            for entry in entries:
+                if type(entry) is Skip:
+                    yield entry
+                    continue
+                ids.append(entry[0])
+                inputs.append(entry[1])
+                outputs.append(entry[2])
+                subsets.append(subset)
+            if len(ids) >= BATCH_ROWS:
+                yield Rows(inputs, outputs, ids, subsets)
+                inputs, outputs, ids, subsets = [], [], [], []
+        if ids:
+            yield Rows(inputs, outputs, ids, subsets)
+
 
 # -- mapping helpers ----------------------------------------------------------------------
+
+
+def _page_rows(item: dict[str, Any]) -> tuple[str, list[tuple[str, str, str] | Skip]]:
+    """A page's subset, and per section its (source_id, question, text) or why it has none."""
+    title: str = item["title"]
+    sections: list[tuple[str, str]] = item["sections"]
+    if title.casefold().endswith(PATIENT_SUFFIX):
+        subset = "patient_information"
+        topic, subject = title[: -len(PATIENT_SUFFIX)].strip(), ""
+    else:
+        subset = "textbook"
+        topic, subject = split_title(title, [heading for heading, _ in sections])
+    texts = [clean_section_text(text) for _, text in sections]
+    context = "\n".join(texts)
+
+    seen_headings: dict[str, int] = {}
+    planned: list[tuple[str, str, str] | Skip] = []  # (source_id, question, text)
+    for (heading, raw), text in zip(sections, texts, strict=True):
+        count = seen_headings[heading] = seen_headings.get(heading, 0) + 1
+        source_id = f"{title}#{heading}" + (f" ({count})" if count > 1 else "")
+        if heading and is_non_content_heading(heading):
+            planned.append(Skip("non_content_section"))
+        elif heading == "" and raw.strip() and len(text.split()) < 4:
+            planned.append(Skip("page_intro"))  # nothing but editor boilerplate
+        elif not text:
+            planned.append(Skip("empty_section"))
+        elif heading == "":
+            question = intro_question(topic, subject, context=context)
+            planned.append((source_id, question, text))
+        else:
+            question = question_from_heading(
+                heading, topic, context=context, title=title, subject=subject
+            )
+            planned.append((source_id, question, text))
+
+    # The first section asking a question keeps it; the lead yields to any heading.
+    order = sorted(range(len(planned)), key=lambda i: sections[i][0] == "")
+    asked: set[str] = set()
+    for i in order:
+        entry = planned[i]
+        if isinstance(entry, Skip):
+            continue
+        key = entry[1].casefold()
+        if key in asked:
+            planned[i] = Skip("duplicate_question")
+        asked.add(key)
+    return subset, planned
 
 
 def clean_section_text(text: str) -> str:
