@@ -237,9 +237,10 @@ def plain_rows(column: pa.Array) -> np.ndarray:
         hits.append(np.flatnonzero(even == word) * 2)
         hits.append(np.flatnonzero(odd == word) * 2 + 1)
     starts, ends = offsets[:-1] - base, offsets[1:] - base
-    plain = ends > starts
-    padded = np.append(data, np.uint8(0))  # an empty last cell reads a harmless 0
-    first, last = padded[np.minimum(starts, size)], padded[np.maximum(ends - 1, 0)]
+    plain = ends > starts  # an empty cell's first and last bytes below are another's
+    if size == 0:
+        return plain
+    first, last = data[np.minimum(starts, size - 1)], data[np.maximum(ends - 1, 0)]
     plain &= (first > 0x20) & (first < 0x7F) & (last > 0x20) & (last < 0x7F)
     found = np.concatenate(hits)
     if found.size:
