@@ -29,7 +29,6 @@ from typing import Any, ClassVar
 import py7zr
 from lxml import etree
 
-from meadow.converters.html import html_to_text, normalize_whitespace
 from meadow.errors import RawFileError
 from meadow.schema import Record
 from meadow.sources import register_source
@@ -40,18 +39,10 @@ from meadow.sources._readers import (
     tag_starts_before,
     xml_error_text,
 )
+from meadow.sources._stackexchange_rows import pair_columns, pair_texts
 from meadow.sources._stackexchange_scan import choose_answers, scan_rows
 from meadow.sources.archive import file_chunks, member_chunks
-from meadow.sources.base import (
-    BATCH_ROWS,
-    FIELD_TOO_LONG,
-    RawFile,
-    Rows,
-    Skip,
-    Source,
-    has_text_over,
-    max_field_chars,
-)
+from meadow.sources.base import RawFile, Rows, Skip, Source
 from meadow.sources.pending import PendingStore
 
 # Host name prefix of each site read -> subset. Health was renamed Medical Sciences.
@@ -77,8 +68,6 @@ _OLDEST_LICENSE = "CC-BY-SA-2.5"
 PENDING_MEMORY_BYTES = 64 << 20  # text held in memory for half pairs before spilling
 
 _OLD_TAGS = re.compile(r"<([^<>]+)>")
-_SKIP_EMPTY_QUESTION = Skip("empty_question")
-_SKIP_EMPTY_BODY = Skip("empty_body")
 
 
 @register_source
@@ -215,48 +204,7 @@ class StackexchangeSource(Source):
 
     def batches(self, path: Path) -> Iterator[Rows | Skip]:
         """The records of `read(path)` as columns, filled from the pairs (no `Record`)."""
-        limit = max_field_chars()
-        inputs: list[str] = []
-        outputs: list[str] = []
-        ids: list[str] = []
-        licenses: list[str] = []
-        subset = ""
-        for item in self.parse(path):
-            if type(item) is Skip:
-                yield item
-                continue
-            if has_text_over(item, limit):
-                yield Skip(FIELD_TOO_LONG)
-                continue
-            got = pair_texts(item)
-            if type(got) is Skip:
-                yield got
-                continue
-            question, answer = item["question"], item["answer"]
-            subset = item["subset"]  # one site per file
-            inputs.append(got[0])
-            outputs.append(got[1])
-            ids.append(f"{question['id']}:{answer['id']}")
-            licenses.append(post_license(answer))
-            if len(ids) >= BATCH_ROWS:
-                yield Rows(inputs, outputs, ids, subset=subset, license=licenses)
-                inputs, outputs, ids, licenses = [], [], [], []
-        if ids:
-            yield Rows(inputs, outputs, ids, subset=subset, license=licenses)
-
-
-def pair_texts(item: dict[str, Any]) -> tuple[str, str] | Skip:
-    """A pair's (input, output) texts: title, blank line, question body; the answer body."""
-    question = item["question"]
-    title = normalize_whitespace(question["title"])
-    body = html_to_text(question["body"])
-    text = f"{title}\n\n{body}" if title and body else title or body
-    if not text:
-        return _SKIP_EMPTY_QUESTION
-    output = html_to_text(item["answer"]["body"])
-    if not output:
-        return _SKIP_EMPTY_BODY
-    return text, output
+        return pair_columns(self.parse(path), post_license)
 
 
 # -- sites and licenses ---------------------------------------------------------------------

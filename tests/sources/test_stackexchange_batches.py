@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from meadow.converters import html
+from meadow.sources import _stackexchange_rows as stackexchange_rows
 from meadow.sources import stackexchange as stackexchange_module
 from meadow.sources.stackexchange import StackexchangeSource
 from tests.sources.helpers import assert_batches_match_read
@@ -81,7 +82,7 @@ def test_archives_spilled_halves_and_many_batches(
 ) -> None:
     write_7z(tmp_path / "fitness.stackexchange.com.7z", dump_members(dump_text(NEW_POSTS)))
     monkeypatch.setattr(stackexchange_module, "PENDING_MEMORY_BYTES", 0)
-    monkeypatch.setattr(stackexchange_module, "BATCH_ROWS", 2)
+    monkeypatch.setattr(stackexchange_rows, "BATCH_ROWS", 2)
     assert assert_batches_match_read(StackexchangeSource(), tmp_path) == 3
 
 
@@ -90,7 +91,7 @@ def test_generated_dump(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
     from gen_stackexchange import make_posts
 
     posts = make_posts(tmp_path / "academia.stackexchange.com" / "Posts.xml", 1_000_000, seed=5)
-    monkeypatch.setattr(stackexchange_module, "BATCH_ROWS", 97)
+    monkeypatch.setattr(stackexchange_rows, "BATCH_ROWS", 97)
     assert assert_batches_match_read(StackexchangeSource(), posts) > 50
 
 
