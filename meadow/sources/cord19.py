@@ -35,26 +35,25 @@ from __future__ import annotations
 
 import codecs
 import csv
-import functools
 import hashlib
 import io
 import os
-import re
+from collections import Counter
 from collections.abc import Iterable, Iterator
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any, ClassVar, NoReturn
 
-import numpy as np
-import orjson
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
-from meadow.converters.html import html_to_text
 from meadow.errors import RawFileError, excerpt
 from meadow.schema import Record
 from meadow.sources import register_source
+from meadow.sources._cord19_rows import LICENSES as LICENSES  # the names as they were
+from meadow.sources._cord19_rows import batch_columns, double_space_rows, license_id, paper
+from meadow.sources._cord19_rows import clean_text as clean_text
 from meadow.sources._csv import field_limit, find_long_row, long_row_error
-from meadow.sources.base import Skip, Source
+from meadow.sources.base import Rows, Skip, Source
 
 METADATA = "metadata.csv"
 PARSES = "document_parses"
@@ -84,42 +83,9 @@ COLUMNS: tuple[str, ...] = (
 REQUIRED_COLUMNS = ("cord_uid", "title", "abstract", "license")
 OPTIONAL_COLUMNS = ("pdf_json_files",)
 
-# CORD-19's `license` values → the license id each record carries.
-LICENSES: dict[str, str] = {
-    "cc-by": "CC-BY",
-    "cc-by-sa": "CC-BY-SA",
-    "cc-by-nd": "CC-BY-ND",
-    "cc-by-nc": "CC-BY-NC",
-    "cc-by-nc-sa": "CC-BY-NC-SA",
-    "cc-by-nc-nd": "CC-BY-NC-ND",
-    "cc0": "CC0-1.0",
-    "pd": "LicenseRef-public-domain",
-    "els-covid": "LicenseRef-CORD19-els-covid",  # Elsevier's COVID-19 resource centre terms
-    "no-cc": "LicenseRef-CORD19-no-cc",  # publisher terms, no Creative Commons license
-    "biorxiv": "LicenseRef-CORD19-biorxiv",  # preprint server terms
-    "medrxiv": "LicenseRef-CORD19-medrxiv",
-    "arxiv": "LicenseRef-CORD19-arxiv",
-    "green-oa": "LicenseRef-CORD19-green-oa",  # open-access status, license not stated
-    "bronze-oa": "LicenseRef-CORD19-bronze-oa",
-    "hybrid-oa": "LicenseRef-CORD19-hybrid-oa",
-    "gold-oa": "LicenseRef-CORD19-gold-oa",
-    "unk": "LicenseRef-CORD19-unknown",
-    "": "LicenseRef-CORD19-unknown",
-}
-_LICENSE_SLUG = re.compile(r"[^A-Za-z0-9.]+")
-
 INSTRUCTION = "Summarize this abstract into a title."
 
-_LABEL_STARTS = frozenset({"abstract", "summary", "summary:", "summary ", "summary."})
-_ABSTRACT_LABEL = re.compile(r"(?:abstract|summary)\b\s*[:.\-—–]?\s*", re.IGNORECASE)
-_MARKUP = re.compile(r"</?(?:p|br|i|b|em|strong|sup|sub|italic|bold|jats:[a-z-]+)\b[^<>]*>", re.I)
-
 _BLOCK_SIZE = 1 << 20  # Arrow batches of ~1 MB: as fast as larger ones, half the memory
-_TWO_SPACES = 0x2020  # "  " as a 16-bit word, in either byte order
-_SPACES = str.maketrans({"\t": " ", "\xa0": " ", "\x0b": " ", "\x0c": " "})
-_SKIP_NO_ABSTRACT = Skip("no_abstract")
-_SKIP_NO_TITLE = Skip("no_title")
-_SKIP_SHORT = Skip("short_abstract")
 _SKIP_DUPLICATE = Skip("duplicate_cord_uid")
 _SKIP_NO_UID = Skip("no_cord_uid")
 
@@ -234,24 +200,31 @@ class Cord19Source(Source):
                 if uid in seen:
                     yield _SKIP_DUPLICATE
                     continue
-                if abstract:
-                    abstract = clean_text(abstract, spaced)
-                    if abstract[:8].lower() in _LABEL_STARTS:
-                        abstract = _strip_label(abstract)
-                elif pdfs:
-                    abstract = abstract_from_parses(parses_root, pdfs)
-                if not abstract:
-                    yield _SKIP_NO_ABSTRACT
-                    continue
-                title = clean_text(title)
-                if not title:
-                    yield _SKIP_NO_TITLE
-                    continue
-                if len(abstract) < 16 * min_words and len(abstract.split()) < min_words:
-                    yield _SKIP_SHORT
+                got = paper(title, abstract, pdfs, parses_root, min_words, spaced)
+                if type(got) is Skip:
+                    yield got
                     continue
                 seen.add(uid)
+                title, abstract = got
                 yield {"cord_uid": uid, "title": title, "abstract": abstract, "license": license_}
+
+    def batches(self, path: Path) -> Iterator[Rows | Skip]:
+        """The records of `read(path)`, a column batch per Arrow batch (`batch_columns`)."""
+        path = Path(path)
+        columns = _check_header(path)
+        wanted = [c for c in (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS) if c in columns]
+        parses_root = path.parent if (path.parent / PARSES / "pdf_json").is_dir() else None
+        min_words = int(self.options_in_effect["min_abstract_words"])
+        seen: set[str] = set()
+        skipped: Counter = Counter()
+        for batch in _batches(path, wanted):
+            uids, titles, abstracts, licenses = batch_columns(
+                batch, seen, parses_root, min_words, skipped
+            )
+            if uids:
+                yield Rows(input=abstracts, output=titles, source_id=uids, license=licenses)
+        for reason, count in skipped.items():
+            yield Skip(reason, count=count)
 
     # -- mapping ------------------------------------------------------------------------
 
@@ -265,130 +238,6 @@ class Cord19Source(Source):
                 license=license_id(item["license"]),
             ),
         )
-
-
-# -- cleaning ---------------------------------------------------------------------------------
-
-
-def clean_text(text: str, spaced: bool | None = None) -> str:
-    """Whitespace collapsed as `normalize_whitespace` does, and stray markup removed.
-
-    Most abstracts need neither, and finding that out with a few `in` tests costs far
-    less than splitting and joining every text. `spaced` says whether the text holds two
-    spaces in a row, when the caller found that out in bulk (`double_space_rows`): that
-    is the one test `in` is slow at.
-    """
-    if "<" in text and _MARKUP.search(text):
-        return html_to_text(text)
-    if spaced is None:
-        spaced = "  " in text
-    if (
-        spaced
-        or "\n" in text
-        or "\t" in text
-        or "\r" in text
-        or "\xa0" in text
-        or text[:1].isspace()
-        or text[-1:].isspace()
-    ):
-        return collapse_whitespace(text)
-    return text
-
-
-def collapse_whitespace(text: str) -> str:
-    """Runs of spaces as one, line breaks kept (at most one blank line), ends stripped.
-
-    What `normalize_whitespace` gives for ASCII whitespace and no-break spaces, with
-    `str.replace` passes instead of splitting every line into words: several times faster
-    on abstract-sized texts.
-    """
-    if "\r" in text:
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
-    if "\t" in text or "\xa0" in text or "\x0b" in text or "\x0c" in text:
-        text = text.translate(_SPACES)
-    while "  " in text:
-        text = text.replace("  ", " ")
-    if "\n" in text:
-        text = text.replace(" \n", "\n").replace("\n ", "\n")
-        while "\n\n\n" in text:
-            text = text.replace("\n\n\n", "\n\n")
-    return text.strip()
-
-
-def clean_abstract(text: str) -> str:
-    """An abstract cleaned as `clean_text`, without a leading "Abstract:" label."""
-    text = clean_text(text)
-    return _strip_label(text) if text[:8].lower() in _LABEL_STARTS else text
-
-
-def _strip_label(text: str) -> str:
-    match = _ABSTRACT_LABEL.match(text)
-    return text[match.end() :] if match else text
-
-
-def double_space_rows(column: pa.Array) -> np.ndarray:
-    """Which strings of an Arrow string column hold two spaces in a row, found in bulk.
-
-    Looking for "  " with `in` is the slow part of checking a text (spaces are frequent,
-    so the search keeps stopping). Here numpy compares the column's byte buffer as 16-bit
-    words with "  " at even and at odd offsets (a few passes over 1/2 of the bytes) and
-    maps the hits to rows through the offsets; a pair that spans two strings flags the
-    first, which then ends in a space and needs cleaning anyway.
-    """
-    n = len(column)
-    flagged = np.zeros(n, dtype=bool)
-    buffers = column.buffers()
-    if n == 0 or buffers[2] is None:
-        return flagged
-    offsets = np.frombuffer(buffers[1], dtype=np.int32, count=column.offset + n + 1)
-    offsets = offsets[column.offset :]
-    base, size = int(offsets[0]), int(offsets[-1] - offsets[0])
-    if size < 2:
-        return flagged
-    data = buffers[2]
-    even = np.frombuffer(data, dtype=np.uint16, count=size // 2, offset=base)
-    odd = np.frombuffer(data, dtype=np.uint16, count=(size - 1) // 2, offset=base + 1)
-    hits = np.concatenate(
-        (np.flatnonzero(even == _TWO_SPACES) * 2, np.flatnonzero(odd == _TWO_SPACES) * 2 + 1)
-    )
-    if hits.size:
-        flagged[np.searchsorted(offsets, hits + base, side="right") - 1] = True
-    return flagged
-
-
-@functools.lru_cache(maxsize=256)
-def license_id(value: str) -> str:
-    """The license id of a CORD-19 `license` value (unknown values kept, as LicenseRef)."""
-    key = value.strip().lower()
-    found = LICENSES.get(key)
-    if found is None:
-        found = "LicenseRef-CORD19-" + _LICENSE_SLUG.sub("-", key).strip("-")
-    return found
-
-
-def abstract_from_parses(root: Path, cell: str) -> str:
-    """The abstract of the first pdf_json parse named in `cell` that has one, else ""."""
-    for name in cell.split(";"):
-        name = name.strip()
-        parts = PurePosixPath(name).parts
-        if not name or name.startswith("/") or ".." in parts or ":" in name:
-            continue  # only paths inside the release folder
-        try:
-            data = orjson.loads((root / name).read_bytes())
-        except (OSError, orjson.JSONDecodeError):
-            continue  # a parse that is missing or damaged: try the next one
-        paragraphs = data.get("abstract") if isinstance(data, dict) else None
-        if not isinstance(paragraphs, list):
-            continue
-        texts = [
-            clean_text(p["text"])
-            for p in paragraphs
-            if isinstance(p, dict) and isinstance(p.get("text"), str)
-        ]
-        text = clean_abstract("\n\n".join(t for t in texts if t))
-        if text:
-            return text
-    return ""
 
 
 # -- the CSV -----------------------------------------------------------------------------------

@@ -29,7 +29,6 @@ from typing import Any, ClassVar
 import py7zr
 from lxml import etree
 
-from meadow.converters.html import html_to_text, normalize_whitespace
 from meadow.errors import RawFileError
 from meadow.schema import Record
 from meadow.sources import register_source
@@ -40,9 +39,10 @@ from meadow.sources._readers import (
     tag_starts_before,
     xml_error_text,
 )
+from meadow.sources._stackexchange_rows import pair_columns, pair_texts
 from meadow.sources._stackexchange_scan import choose_answers, scan_rows
 from meadow.sources.archive import file_chunks, member_chunks
-from meadow.sources.base import RawFile, Skip, Source
+from meadow.sources.base import RawFile, Rows, Skip, Source
 from meadow.sources.pending import PendingStore
 
 # Host name prefix of each site read -> subset. Health was renamed Medical Sciences.
@@ -187,15 +187,11 @@ class StackexchangeSource(Source):
 
     def to_records(self, item: dict[str, Any]) -> Iterable[Record | Skip]:
         """One record: title and question body in, answer body out."""
+        got = pair_texts(item)
+        if type(got) is Skip:
+            return [got]
+        text, output = got
         question, answer = item["question"], item["answer"]
-        title = normalize_whitespace(question["title"])
-        body = html_to_text(question["body"])
-        text = f"{title}\n\n{body}" if title and body else title or body
-        if not text:
-            return [Skip("empty_question")]
-        output = html_to_text(answer["body"])
-        if not output:
-            return [Skip("empty_body")]
         return [
             self.record(
                 input=text,
@@ -205,6 +201,10 @@ class StackexchangeSource(Source):
                 license=post_license(answer),
             )
         ]
+
+    def batches(self, path: Path) -> Iterator[Rows | Skip]:
+        """The records of `read(path)` as columns, filled from the pairs (no `Record`)."""
+        return pair_columns(self.parse(path), post_license)
 
 
 # -- sites and licenses ---------------------------------------------------------------------
