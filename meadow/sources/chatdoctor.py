@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, ClassVar
@@ -34,8 +35,9 @@ from meadow.converters.html import normalize_whitespace
 from meadow.errors import RawFileError, RecipeError
 from meadow.schema import Record
 from meadow.sources import register_source
-from meadow.sources._json import stream_array_or_lines
-from meadow.sources.base import Skip, Source
+from meadow.sources._json import array_or_lines_batches, stream_array_or_lines
+from meadow.sources._readers import texts_to_clean
+from meadow.sources.base import FIELD_TOO_LONG, Rows, Skip, Source, has_text_over, max_field_chars
 
 logger = logging.getLogger(__name__)
 
@@ -151,6 +153,15 @@ class ChatDoctorSource(Source):
     def parse(self, path: Path) -> Iterator[dict[str, Any] | Skip]:
         """Rows of one file, in order: `{"subset", "index", "row": the raw object}`."""
         path = Path(path)
+        subset, answer_key = self._layout(path)
+        rows = stream_array_or_lines(path, "a list of ChatDoctor conversations")
+        for index, row in enumerate(rows):
+            if type(row) is not dict or "input" not in row or answer_key not in row:
+                raise _bad_row(path, row, index, subset, answer_key)
+            yield {"subset": subset, "index": index, "row": row}
+
+    def _layout(self, path: Path) -> tuple[str, str]:
+        """(subset, answer key) of a file, told from its name."""
         subset = subset_of(path)
         if subset is None:
             raise RawFileError(
@@ -158,26 +169,10 @@ class ChatDoctorSource(Source):
                 f"cannot tell which ChatDoctor file this is from its name: expected "
                 f"{EXPECTED_NAMES}; rename it",
             )
-        answer_key = self.options_in_effect["icliniq_answer"] if subset == "icliniq" else "output"
-        required = ("input", answer_key)
-        rows = stream_array_or_lines(path, "a list of ChatDoctor conversations")
-        for index, row in enumerate(rows):
-            if not isinstance(row, dict):
-                raise RawFileError(
-                    path,
-                    f"item {index} is {_json_kind(row)}, not an object with "
-                    f"{' and '.join(required)}: not a ChatDoctor file",
-                    row=index,
-                )
-            for key in required:
-                if key not in row:
-                    raise RawFileError(
-                        path,
-                        f"item {index} has no key {key!r} (keys: {', '.join(row) or 'none'})"
-                        f"; a ChatDoctor {SUBSET_FILES[subset][0]} has {', '.join(required)}",
-                        row=index,
-                    )
-            yield {"subset": subset, "index": index, "row": row}
+        return subset, self._answer_key(subset)
+
+    def _answer_key(self, subset: str) -> str:
+        return self.options_in_effect["icliniq_answer"] if subset == "icliniq" else "output"
 
     # -- mapping --------------------------------------------------------------------------
 
@@ -185,8 +180,7 @@ class ChatDoctorSource(Source):
         """The question is the input; the (doctor's) answer is the output."""
         row: dict[str, Any] = item["row"]
         subset: str = item["subset"]
-        answer_key = self.options_in_effect["icliniq_answer"] if subset == "icliniq" else "output"
-        question, answer = row["input"], row[answer_key]
+        question, answer = row["input"], row[self._answer_key(subset)]
         if not (_is_text(question) and _is_text(answer)):
             return [Skip("not_text")]
         question, answer = _clean(question or ""), _clean(answer or "")
@@ -194,18 +188,14 @@ class ChatDoctorSource(Source):
             return [Skip("empty_input")]
         if not answer:
             return [Skip("empty_output")]
-        instruction = None
-        if not self._instruction_given:
-            own = row.get("instruction")
-            if own != CHATDOCTOR_INSTRUCTION:  # the common case needs no cleaning
-                instruction = _clean(own) if isinstance(own, str) else None
+        instruction = None if self._instruction_given else _own_instruction(row.get("instruction"))
         return [
             self.record(
                 input=question,
                 output=answer,
                 source_id=f"{subset}/{item['index']}",
                 subset=subset,
-                instruction=instruction or None,
+                instruction=instruction,
             )
         ]
 
@@ -213,15 +203,63 @@ class ChatDoctorSource(Source):
         """Records of one file, with exact repeats of a (question, answer) pair skipped."""
         seen: set[bytes] = set()
         for item in super().records(path):
-            if isinstance(item, Record):
-                key = hashlib.blake2b(
-                    f"{item.input}\x1f{item.output}".encode(), digest_size=16
-                ).digest()
-                if key in seen:
-                    yield Skip("duplicate_pair")
-                    continue
-                seen.add(key)
+            if isinstance(item, Record) and _repeated(item.input, item.output, seen):
+                yield Skip("duplicate_pair")
+                continue
             yield item
+
+    def batches(self, path: Path) -> Iterator[Rows | Skip]:
+        """The rows of `read`, mapped a list of items at a time: the raw items' length
+        check once per list (`array_or_lines_batches`' bound), the texts' whitespace
+        checked for the whole list (`texts_to_clean`), no dict or record per row."""
+        path = Path(path)
+        subset, answer_key = self._layout(path)
+        limit = max_field_chars()
+        fixed = self._instruction_given
+        seen: set[bytes] = set()
+        index = 0
+        for items, bound in array_or_lines_batches(path, "a list of ChatDoctor conversations"):
+            skips: Counter[str] = Counter()
+            texts: list[str] = []  # question, answer, question, answer, …
+            owns: list[Any] = []
+            positions: list[int] = []
+            for row in items:
+                if type(row) is not dict or "input" not in row or answer_key not in row:
+                    raise _bad_row(path, row, index, subset, answer_key)
+                index += 1
+                if bound > limit and has_text_over(row, limit):
+                    skips[FIELD_TOO_LONG] += 1
+                    continue
+                question, answer = row["input"], row[answer_key]
+                if not (_is_text(question) and _is_text(answer)):
+                    skips["not_text"] += 1
+                    continue
+                texts += (question or "", answer or "")
+                owns.append(None if fixed else row.get("instruction"))
+                positions.append(index - 1)
+            for i in texts_to_clean(texts):
+                texts[i] = _clean(texts[i])
+            inputs, outputs, ids, instructions = [], [], [], []
+            for question, answer, own, position in zip(
+                texts[0::2], texts[1::2], owns, positions, strict=True
+            ):
+                if not question:
+                    skips["empty_input"] += 1
+                    continue
+                if not answer:
+                    skips["empty_output"] += 1
+                    continue
+                if _repeated(question, answer, seen):
+                    skips["duplicate_pair"] += 1
+                    continue
+                inputs.append(question)
+                outputs.append(answer)
+                ids.append(f"{subset}/{position}")
+                instructions.append(_own_instruction(own) or self.instruction)
+            for reason, count in skips.items():
+                yield Skip(reason, count=count)
+            if ids:
+                yield Rows(inputs, outputs, ids, subset, instructions)
 
 
 # -- helpers --------------------------------------------------------------------------------
@@ -240,6 +278,44 @@ def _clean(text: str) -> str:
     ):
         return text
     return normalize_whitespace(text)
+
+
+def _own_instruction(own: Any) -> str | None:
+    """A row's own instruction, cleaned; None when it has none (the source's is used)."""
+    if own == CHATDOCTOR_INSTRUCTION:  # the common case needs no cleaning
+        return None
+    return (_clean(own) or None) if isinstance(own, str) else None
+
+
+def _repeated(question: str, answer: str, seen: set[bytes]) -> bool:
+    """Whether the (question, answer) pair is in `seen`; adds it when not."""
+    key = hashlib.blake2b(question.encode(), digest_size=16)
+    key.update(b"\x1f")
+    key.update(answer.encode())
+    digest = key.digest()
+    if digest in seen:
+        return True
+    seen.add(digest)
+    return False
+
+
+def _bad_row(path: Path, row: Any, index: int, subset: str, answer_key: str) -> RawFileError:
+    """The error for an item that is not an object with the question and answer keys."""
+    required = ("input", answer_key)
+    if type(row) is not dict:
+        return RawFileError(
+            path,
+            f"item {index} is {_json_kind(row)}, not an object with "
+            f"{' and '.join(required)}: not a ChatDoctor file",
+            row=index,
+        )
+    key = next(key for key in required if key not in row)
+    return RawFileError(
+        path,
+        f"item {index} has no key {key!r} (keys: {', '.join(row) or 'none'})"
+        f"; a ChatDoctor {SUBSET_FILES[subset][0]} has {', '.join(required)}",
+        row=index,
+    )
 
 
 def _is_text(value: Any) -> bool:
