@@ -23,13 +23,15 @@ PII scrubbing is a separate quality step of the mixer.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, ClassVar
+
+from xxhash import xxh3_128_digest
 
 from meadow.converters.html import normalize_whitespace
 from meadow.errors import RawFileError, RecipeError
@@ -209,57 +211,71 @@ class ChatDoctorSource(Source):
             yield item
 
     def batches(self, path: Path) -> Iterator[Rows | Skip]:
-        """The rows of `read`, mapped a list of items at a time: the raw items' length
-        check once per list (`array_or_lines_batches`' bound), the texts' whitespace
-        checked for the whole list (`texts_to_clean`), no dict or record per row."""
+        """The rows of `read`, mapped a list of items at a time: columns taken out of the
+        list in C (`itemgetter`), the raw items' lengths checked once per list
+        (`array_or_lines_batches`' bound), the whitespace of all its texts at once
+        (`texts_to_clean`); Python runs per row only for the repeats."""
         path = Path(path)
         subset, answer_key = self._layout(path)
         limit = max_field_chars()
-        fixed = self._instruction_given
+        get_question, get_answer = itemgetter("input"), itemgetter(answer_key)
         seen: set[bytes] = set()
-        index = 0
+        start = 0
         for items, bound in array_or_lines_batches(path, "a list of ChatDoctor conversations"):
+            try:  # fails on an item that is not an object or lacks a key
+                questions = list(map(get_question, items))
+                answers = list(map(get_answer, items))
+            except (TypeError, KeyError):
+                index = next(
+                    i
+                    for i, row in enumerate(items)
+                    if type(row) is not dict or "input" not in row or answer_key not in row
+                )
+                raise _bad_row(path, items[index], start + index, subset, answer_key) from None
             skips: Counter[str] = Counter()
-            texts: list[str] = []  # question, answer, question, answer, …
-            owns: list[Any] = []
-            positions: list[int] = []
-            for row in items:
-                if type(row) is not dict or "input" not in row or answer_key not in row:
-                    raise _bad_row(path, row, index, subset, answer_key)
-                index += 1
-                if bound > limit and has_text_over(row, limit):
-                    skips[FIELD_TOO_LONG] += 1
-                    continue
-                question, answer = row["input"], row[answer_key]
-                if not (_is_text(question) and _is_text(answer)):
-                    skips["not_text"] += 1
-                    continue
-                texts += (question or "", answer or "")
-                owns.append(None if fixed else row.get("instruction"))
-                positions.append(index - 1)
+            owns = None if self._instruction_given else [row.get("instruction") for row in items]
+            positions: list[int] | range = range(start, start + len(items))
+            start += len(items)
+            if bound > limit or not {*map(type, questions), *map(type, answers)} <= {str}:
+                kept = []
+                for i, row in enumerate(items):
+                    if bound > limit and has_text_over(row, limit):
+                        skips[FIELD_TOO_LONG] += 1
+                    elif not (_is_text(questions[i]) and _is_text(answers[i])):
+                        skips["not_text"] += 1
+                    else:
+                        kept.append(i)
+                questions = [questions[i] or "" for i in kept]
+                answers = [answers[i] or "" for i in kept]
+                owns = owns and [owns[i] for i in kept]
+                positions = [positions[i] for i in kept]
+            texts = questions + answers
             for i in texts_to_clean(texts):
                 texts[i] = _clean(texts[i])
-            inputs, outputs, ids, instructions = [], [], [], []
-            for question, answer, own, position in zip(
-                texts[0::2], texts[1::2], owns, positions, strict=True
-            ):
+            questions, answers = texts[: len(questions)], texts[len(questions) :]
+            kept = []
+            for i, (question, answer) in enumerate(zip(questions, answers, strict=True)):
                 if not question:
                     skips["empty_input"] += 1
-                    continue
-                if not answer:
+                elif not answer:
                     skips["empty_output"] += 1
-                    continue
-                if _repeated(question, answer, seen):
+                elif _repeated(question, answer, seen):
                     skips["duplicate_pair"] += 1
-                    continue
-                inputs.append(question)
-                outputs.append(answer)
-                ids.append(f"{subset}/{position}")
-                instructions.append(_own_instruction(own) or self.instruction)
+                else:
+                    kept.append(i)
             for reason, count in skips.items():
                 yield Skip(reason, count=count)
-            if ids:
-                yield Rows(inputs, outputs, ids, subset, instructions)
+            if not kept:
+                continue
+            if len(kept) < len(questions):
+                questions = [questions[i] for i in kept]
+                answers = [answers[i] for i in kept]
+                owns = owns and [owns[i] for i in kept]
+            ids = [f"{subset}/{positions[i]}" for i in kept]
+            instruction = None  # the source's: the recipe's, or ChatDoctor's own
+            if owns and owns.count(CHATDOCTOR_INSTRUCTION) < len(owns):
+                instruction = [_own_instruction(own) or self.instruction for own in owns]
+            yield Rows(questions, answers, ids, subset, instruction)
 
 
 # -- helpers --------------------------------------------------------------------------------
@@ -289,10 +305,7 @@ def _own_instruction(own: Any) -> str | None:
 
 def _repeated(question: str, answer: str, seen: set[bytes]) -> bool:
     """Whether the (question, answer) pair is in `seen`; adds it when not."""
-    key = hashlib.blake2b(question.encode(), digest_size=16)
-    key.update(b"\x1f")
-    key.update(answer.encode())
-    digest = key.digest()
+    digest = xxh3_128_digest(f"{question}\x1f{answer}".encode())
     if digest in seen:
         return True
     seen.add(digest)
