@@ -403,12 +403,15 @@ def _context_texts(contexts: Any, labels: Any) -> tuple[list[str], list[Any] | N
 
 def _context(contexts: list[str], labels: list[Any] | None) -> str:
     """The cleaned context sections, one paragraph each, as `LABEL: text` where a label fits."""
-    paragraphs = []
-    for position, text in enumerate(contexts):
-        if text:
-            label = labels[position] if labels else None
-            paragraphs.append(_prefix(label) + text if type(label) is str else text)
-    return "\n\n".join(paragraphs)
+    if not labels:
+        return "\n\n".join([text for text in contexts if text])
+    return "\n\n".join(
+        [
+            _prefix(label) + text if type(label) is str else text
+            for text, label in zip(contexts, labels, strict=True)
+            if text
+        ]
+    )
 
 
 @lru_cache(maxsize=4096)
