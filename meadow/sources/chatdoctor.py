@@ -239,7 +239,7 @@ class ChatDoctorSource(Source):
             if bound > limit or not {*map(type, questions), *map(type, answers)} <= {str}:
                 kept = []
                 for i, row in enumerate(items):
-                    if bound > limit and has_text_over(row, limit):
+                    if bound > limit and (len(subset) > limit or has_text_over(row, limit)):
                         skips[FIELD_TOO_LONG] += 1
                     elif not (_is_text(questions[i]) and _is_text(answers[i])):
                         skips["not_text"] += 1

@@ -571,6 +571,16 @@ def test_batches_match_read_on_every_fixture_and_option(
     assert assert_batches_match_read(chatgpt, icliniq_json) == 2
 
 
+def test_batches_match_read_when_the_limit_is_below_the_subset_name(
+    healthcaremagic_json: Path, monkeypatch
+) -> None:
+    """`read` checks the parsed item, which holds the subset's name: a limit shorter than
+    it drops every item, in both paths."""
+    monkeypatch.setenv("MEADOW_MAX_FIELD_CHARS", "12")
+    assert assert_batches_match_read(ChatDoctorSource(), healthcaremagic_json) == 0
+    assert collect(ChatDoctorSource(), healthcaremagic_json)[1] == {"field_too_long": 6}
+
+
 def test_batches_refuse_a_bad_item_as_parse_does(tmp_path: Path) -> None:
     path = write_file(
         tmp_path, "GenMedGPT-5k.json", '[{"input": "a", "output": "b"}, {"input": "c"}]'
