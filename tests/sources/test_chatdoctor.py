@@ -572,13 +572,17 @@ def test_batches_match_read_on_every_fixture_and_option(
 
 
 def test_batches_match_read_when_the_limit_is_below_the_subset_name(
-    healthcaremagic_json: Path, monkeypatch
+    tmp_path: Path, monkeypatch
 ) -> None:
-    """`read` checks the parsed item, which holds the subset's name: a limit shorter than
-    it drops every item, in both paths."""
-    monkeypatch.setenv("MEADOW_MAX_FIELD_CHARS", "12")
-    assert assert_batches_match_read(ChatDoctorSource(), healthcaremagic_json) == 0
-    assert collect(ChatDoctorSource(), healthcaremagic_json)[1] == {"field_too_long": 6}
+    """`read` checks the parsed item, which holds the subset's name (`healthcaremagic`, 15
+    characters): a shorter limit drops every item, in both paths, however short its texts."""
+    path = write_file(
+        tmp_path, "HealthCareMagic-100k.json", '[{"input": "Cough?", "output": "Rest."}]'
+    )
+    monkeypatch.setenv("MEADOW_MAX_FIELD_CHARS", "14")
+    source = ChatDoctorSource(instruction="Reply.")  # shorter than the limit
+    assert assert_batches_match_read(source, path) == 0
+    assert collect(source, path)[1] == {"field_too_long": 1}
 
 
 def test_batches_refuse_a_bad_item_as_parse_does(tmp_path: Path) -> None:
