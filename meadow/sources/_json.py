@@ -354,17 +354,10 @@ def _line_batches(
 ) -> Iterator[tuple[list[tuple[int, Any]], int]]:
     batch: list[tuple[int, Any]] = []
     bound = 0
-    for number, line in enumerate(f, start=1):
-        if number == 1:
-            line = line.removeprefix(_UTF8_BOM)
-        if not line.strip():
-            continue
-        try:
-            batch.append((number, orjson.loads(line)))
-        except orjson.JSONDecodeError as exc:
-            raise _line_error(path, line, number, exc, expected) from None
-        if len(line) > bound:
-            bound = len(line)
+    for number, value, length in _parsed_lines(path, f, expected):
+        batch.append((number, value))
+        if length > bound:
+            bound = length
         if len(batch) >= size:
             yield batch, bound
             batch, bound = [], 0
@@ -377,6 +370,12 @@ _ORJSON_TOO_DEEP = ("array and object recursion depth exceeded", "depth limit ex
 
 
 def _lines(path: Path, f: IO[bytes], expected: str) -> Iterator[tuple[int, Any]]:
+    for number, value, _ in _parsed_lines(path, f, expected):
+        yield number, value
+
+
+def _parsed_lines(path: Path, f: IO[bytes], expected: str) -> Iterator[tuple[int, Any, int]]:
+    """(line number, value, bytes of the line) of every non-blank line."""
     for number, line in enumerate(f, start=1):
         if number == 1:
             line = line.removeprefix(_UTF8_BOM)
@@ -386,7 +385,7 @@ def _lines(path: Path, f: IO[bytes], expected: str) -> Iterator[tuple[int, Any]]
             value = orjson.loads(line)
         except orjson.JSONDecodeError as exc:
             raise _line_error(path, line, number, exc, expected) from None
-        yield number, value
+        yield number, value, len(line)
 
 
 def _line_error(
