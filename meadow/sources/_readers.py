@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
+import numpy as np
 from lxml import etree
 
 from meadow.errors import RawFileError
@@ -194,3 +195,37 @@ def json_line_error(
     else:
         problem = f"is not valid JSON ({exc}); expected {expected}"
     return RawFileError(path, f"line {number} {problem}", row=row)
+
+
+def texts_to_clean(texts: list[str]) -> list[int]:
+    """Positions of the texts whose whitespace may need cleaning: not ASCII, or holding a
+    control character, two spaces in a row or a space at either end. The others are one
+    line of single-spaced printable ASCII, which every source's cleaning keeps as it is.
+
+    Checked for the whole list at once (numpy over the joined bytes): tested one text at a
+    time, these checks cost more than parsing the JSON they came from. It may name a text
+    that is clean already, never miss one that is not.
+    """
+    flags = list(map(str.isascii, texts))
+    if all(flags):
+        positions, ascii_texts, out = None, texts, []
+    else:
+        positions = [i for i, flag in enumerate(flags) if flag]
+        ascii_texts = [texts[i] for i in positions]
+        out = [i for i, flag in enumerate(flags) if not flag]
+    if ascii_texts:
+        data = np.frombuffer("\n".join(ascii_texts).encode("ascii"), np.uint8)
+        lengths = np.fromiter(map(len, ascii_texts), np.int64, len(ascii_texts))
+        ends = np.cumsum(lengths + 1) - 1  # where each text's separator is (past the last)
+        starts = ends - lengths
+        bad = (data < 0x20) | (data == 0x7F)  # the "\n" separators too, told apart below
+        space = data == 0x20
+        bad[:-1] |= space[:-1] & space[1:]
+        where = np.flatnonzero(bad)
+        owner = np.searchsorted(starts, where, side="right") - 1
+        found = owner[where != ends[owner]]
+        full = lengths > 0
+        edge = np.flatnonzero(full)[space[starts[full]] | space[ends[full] - 1]]
+        dirty = np.union1d(found, edge).tolist()
+        out += dirty if positions is None else [positions[i] for i in dirty]
+    return sorted(out)

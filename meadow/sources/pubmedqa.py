@@ -25,6 +25,7 @@ Skips are counted per raw item (`empty_question`, `no_context`, `bad_decision`,
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from pathlib import Path
@@ -33,8 +34,17 @@ from typing import Any, ClassVar
 from meadow.errors import RawFileError
 from meadow.schema import EvalItem, Record
 from meadow.sources import register_source
-from meadow.sources._json import stream_object
-from meadow.sources.base import RawFile, Skip, Source
+from meadow.sources._json import object_batches, stream_object
+from meadow.sources._readers import texts_to_clean
+from meadow.sources.base import (
+    FIELD_TOO_LONG,
+    RawFile,
+    Rows,
+    Skip,
+    Source,
+    has_text_over,
+    max_field_chars,
+)
 
 logger = logging.getLogger(__name__)
 # the bundled sample (meadow/samples) builds silently: its notes go to the manifest only
@@ -177,13 +187,71 @@ class PubMedQASource(Source):
             return
         for position, pmid, row in _items(path):
             if "final_decision" not in row:
-                raise RawFileError(
-                    path,
-                    f"PMID {pmid} has no 'final_decision' key (keys: {', '.join(row)}); "
-                    f"items of {path.name} are labelled: is this ori_pqau.json renamed?",
-                    row=position,
-                )
+                raise _unlabelled_item(path, position, pmid, row)
             yield {"subset": subset, "pmid": pmid, "row": row}
+
+    def batches(self, path: Path) -> Iterator[Rows | Skip]:
+        """The rows of `read`, a list of items at a time: the raw items' lengths checked
+        once per list (`object_batches`' bound) and the whitespace of all its texts at
+        once (`texts_to_clean`); the mapping is `_decide`, as for `to_records`."""
+        path = Path(path)
+        if FILES.get(path.name, "") is None:
+            yield from _count_unlabelled(path)
+            return
+        if path.name not in FILES:
+            raise RawFileError(path, f"not a PubMedQA file: expected {EXPECTED_NAMES}")
+        subset = FILES[path.name]
+        reasoning_subset = subset + REASONING_SUFFIX
+        instructions = (self.instruction, self.reasoning_instruction)
+        limit = max_field_chars()
+        position = 0
+        what = "an object of PubMedQA items keyed by PMID"
+        for pairs, bound in object_batches(path, what):
+            skips: Counter[str] = Counter()
+            texts: list[str] = []  # per item: question, long answer, contexts
+            kept: list[tuple[str, dict[str, Any], int, Any]] = []  # pmid, row, contexts, labels
+            for pmid, row in pairs:
+                position += 1
+                _check_item(path, position, pmid, row)
+                if "final_decision" not in row:
+                    raise _unlabelled_item(path, position, pmid, row)
+                if bound > limit and has_text_over(
+                    {"subset": subset, "pmid": pmid, "row": row}, limit
+                ):
+                    skips[FIELD_TOO_LONG] += 1
+                    continue
+                contexts, labels = _context_texts(row["CONTEXTS"], row.get("LABELS"))
+                texts += (_text(row["QUESTION"]), _text(row.get("LONG_ANSWER")), *contexts)
+                kept.append((pmid, row, len(contexts), labels))
+            for i in texts_to_clean(texts):
+                texts[i] = _clean(texts[i])
+            inputs, outputs, ids, subsets, row_instructions = [], [], [], [], []
+            at = 0
+            for pmid, row, count, labels in kept:
+                question, long_answer = texts[at], texts[at + 1]
+                checked = _decide(question, texts[at + 2 : at + 2 + count], labels, row)
+                at += 2 + count
+                if type(checked) is Skip:
+                    skips[checked.reason] += 1
+                    continue
+                text, decision = checked
+                inputs.append(text)
+                outputs.append(decision)
+                ids.append(pmid)
+                subsets.append(subset)
+                row_instructions.append(instructions[0])
+                if not long_answer:
+                    skips["no_long_answer"] += 1
+                    continue
+                inputs.append(text)
+                outputs.append(f"{long_answer}\n\nAnswer: {decision}")
+                ids.append(pmid)
+                subsets.append(reasoning_subset)
+                row_instructions.append(instructions[1])
+            for reason, count in skips.items():
+                yield Skip(reason, count=count)
+            if ids:
+                yield Rows(inputs, outputs, ids, subsets, row_instructions)
 
     # -- mapping --------------------------------------------------------------------------
 
@@ -244,22 +312,36 @@ def _items(path: Path) -> Iterator[tuple[int, str, dict[str, Any]]]:
     for position, (pmid, row) in enumerate(
         stream_object(path, "an object of PubMedQA items keyed by PMID"), start=1
     ):
-        if not isinstance(row, dict):
-            raise RawFileError(
-                path,
-                f"PMID {pmid} is {_json_kind(row)}, not an object with "
-                f"{', '.join(REQUIRED_KEYS)}: is this a PubMedQA file?",
-                row=position,
-            )
-        if "QUESTION" not in row or "CONTEXTS" not in row:
-            missing = next(key for key in REQUIRED_KEYS if key not in row)
-            raise RawFileError(
-                path,
-                f"PMID {pmid} has no {missing!r} key (keys: {', '.join(row) or 'none'}); "
-                f"PubMedQA items have {', '.join(REQUIRED_KEYS)}",
-                row=position,
-            )
+        _check_item(path, position, pmid, row)
         yield position, pmid, row
+
+
+def _check_item(path: Path, position: int, pmid: str, row: Any) -> None:
+    """Raise unless the item is an object with the required keys."""
+    if not isinstance(row, dict):
+        raise RawFileError(
+            path,
+            f"PMID {pmid} is {_json_kind(row)}, not an object with "
+            f"{', '.join(REQUIRED_KEYS)}: is this a PubMedQA file?",
+            row=position,
+        )
+    if "QUESTION" not in row or "CONTEXTS" not in row:
+        missing = next(key for key in REQUIRED_KEYS if key not in row)
+        raise RawFileError(
+            path,
+            f"PMID {pmid} has no {missing!r} key (keys: {', '.join(row) or 'none'}); "
+            f"PubMedQA items have {', '.join(REQUIRED_KEYS)}",
+            row=position,
+        )
+
+
+def _unlabelled_item(path: Path, position: int, pmid: str, row: dict[str, Any]) -> RawFileError:
+    return RawFileError(
+        path,
+        f"PMID {pmid} has no 'final_decision' key (keys: {', '.join(row)}); "
+        f"items of {path.name} are labelled: is this ori_pqau.json renamed?",
+        row=position,
+    )
 
 
 def _unlabelled_note(path: Path) -> str:
@@ -285,10 +367,19 @@ def _count_unlabelled(path: Path) -> Iterator[Skip]:
 
 def _checked(row: dict[str, Any]) -> tuple[str, str] | Skip:
     """(input text, decision), or why the item is left out."""
+    contexts, labels = _context_texts(row["CONTEXTS"], row.get("LABELS"))
     question = _clean(_text(row["QUESTION"]))
+    return _decide(question, [_clean(text) for text in contexts], labels, row)
+
+
+def _decide(
+    question: str, contexts: list[str], labels: list[Any] | None, row: dict[str, Any]
+) -> tuple[str, str] | Skip:
+    """(input text, decision) from the cleaned question and context sections, or why the
+    item is left out: what both `to_records` and `batches` map an item with."""
     if not question:
         return Skip("empty_question")
-    context = _context(row["CONTEXTS"], row.get("LABELS"))
+    context = _context(contexts, labels)
     if not context:
         return Skip("no_context")
     decision = row["final_decision"]
@@ -299,21 +390,28 @@ def _checked(row: dict[str, Any]) -> tuple[str, str] | Skip:
     return f"{context}\n\nQuestion: {question}", decision
 
 
-def _context(contexts: Any, labels: Any) -> str:
-    """The context sections, one paragraph each, as `LABEL: text` where a label fits."""
+def _context_texts(contexts: Any, labels: Any) -> tuple[list[str], list[Any] | None]:
+    """The context sections as texts (not cleaned), and their labels where they fit."""
     if type(contexts) is not list:
         if not isinstance(contexts, str):
-            return ""
+            return [], None
         contexts = [contexts]
     if type(labels) is not list or len(labels) != len(contexts):
         labels = None
-    paragraphs = []
-    for position, text in enumerate(contexts):
-        text = _clean(text if type(text) is str else _text(text))
-        if text:
-            label = labels[position] if labels else None
-            paragraphs.append(_prefix(label) + text if type(label) is str else text)
-    return "\n\n".join(paragraphs)
+    return [text if type(text) is str else _text(text) for text in contexts], labels
+
+
+def _context(contexts: list[str], labels: list[Any] | None) -> str:
+    """The cleaned context sections, one paragraph each, as `LABEL: text` where a label fits."""
+    if not labels:
+        return "\n\n".join([text for text in contexts if text])
+    return "\n\n".join(
+        [
+            _prefix(label) + text if type(label) is str else text
+            for text, label in zip(contexts, labels, strict=True)
+            if text
+        ]
+    )
 
 
 @lru_cache(maxsize=4096)

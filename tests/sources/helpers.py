@@ -8,7 +8,7 @@ from collections import Counter
 from pathlib import Path
 
 from meadow.schema import Record
-from meadow.sources.base import Skip, Source
+from meadow.sources.base import FIELD_TOO_LONG, Skip, Source, max_field_chars
 
 
 def write_at(path: Path, text: str, *, lstrip: bool = False) -> Path:
@@ -63,10 +63,11 @@ def peak_traced(call) -> int:
 
 def batch_rows(source: Source, raw: Path) -> tuple[list[tuple[str, ...]], Counter[str]]:
     """The rows (instruction, input, output, subset, source_id, license) of `source.batches`
-    over `raw`, and its skips; rows with an empty output are counted as the runner counts
-    them."""
+    over `raw`, and its skips; rows with a text over `max_field_chars()` or an empty output
+    are dropped and counted as the runner does."""
     out: list[tuple[str, ...]] = []
     skips: Counter[str] = Counter()
+    limit = max_field_chars()
     for shard in source.shards(raw):
         for batch in source.batches(shard):
             if isinstance(batch, Skip):
@@ -84,7 +85,9 @@ def batch_rows(source: Source, raw: Path) -> tuple[list[tuple[str, ...]], Counte
             columns = [[c] * n if isinstance(c, str) else c for c in columns]
             assert all(len(c) == n for c in columns), "a batch's columns differ in length"
             for row in zip(*columns, strict=True):
-                if row[2].strip():
+                if max(map(len, row[:3])) > limit:  # the runner's field_too_long
+                    skips[FIELD_TOO_LONG] += 1
+                elif row[2].strip():
                     out.append(row)
                 else:
                     skips["empty_output"] += 1

@@ -16,7 +16,7 @@ from meadow.errors import RawFileError, RecipeError
 from meadow.schema import Record
 from meadow.sources import _json, get_source
 from meadow.sources.chatdoctor import CHATDOCTOR_INSTRUCTION, ChatDoctorSource, subset_of
-from tests.sources.helpers import collect, rows, write_file
+from tests.sources.helpers import assert_batches_match_read, collect, rows, write_file
 
 SAMPLES = Path(__file__).resolve().parents[2] / "meadow" / "samples" / "chatdoctor"
 INSTRUCTION = (
@@ -482,3 +482,116 @@ def test_sample_builds_into_a_mixture() -> None:
     assert len(loaded) == 11
     assert {row["source"] for row in loaded} == {"chatdoctor"}
     assert "healthcaremagic/1" in {row["source_id"] for row in loaded}
+
+
+# -- the batch path (Source.batches) -----------------------------------------------------------
+
+
+def _messy_copy(rows: list[dict], seed: int) -> list[dict]:
+    """Generated rows with every case the mapping tells apart planted among them: texts to
+    clean (double, edge and no-break spaces, line breaks, tabs, non-ASCII), null and
+    non-text values, empty texts, repeats, own instructions, extra keys."""
+    import random
+
+    rng = random.Random(seed)
+    out = []
+    for row in rows:
+        row = dict(row)
+        pick = rng.random()
+        if pick < 0.03:
+            row["input"] = "  " + row["input"].replace(". ", ".  ", 2) + " "
+        elif pick < 0.06:
+            row["output"] = row["output"].replace(". ", ".\n\n\n", 2) + "\t"
+        elif pick < 0.08:
+            row["output"] = row["output"].replace(" ", "\u00a0", 3) + " café"
+        elif pick < 0.09:
+            row["input"] = None
+        elif pick < 0.10:
+            row["output"] = None
+        elif pick < 0.11:
+            row["output"] = ["not", "text"]
+        elif pick < 0.12:
+            row["input"] = 42
+        elif pick < 0.13:
+            row["input"] = " \n "
+        elif pick < 0.15:
+            row["instruction"] = "  Answer  as a GP.\n"
+        elif pick < 0.16:
+            row["instruction"] = None
+        elif pick < 0.17:
+            row["extra"] = {"note": "x" * 300}
+        elif pick < 0.19 and out:
+            row = dict(out[-1])  # a repeat
+        elif pick < 0.20:
+            row["input"] = row["input"] + "\x7f\x00"
+        out.append(row)
+    return out
+
+
+@pytest.mark.parametrize("layout", ["array", "lines"])
+@pytest.mark.parametrize("limit", [None, "900", "1100"])
+def test_batches_match_read_on_generated_rows_with_every_skip(
+    tmp_path: Path, monkeypatch, layout: str, limit: str | None
+) -> None:
+    """Thousands of realistic rows (several of the reader's batches) with every skip:
+    field_too_long (per raw value and per record, on both sides of the batch bound),
+    not_text, empty_input, empty_output, duplicate_pair."""
+    import json
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+    from gen_chatdoctor import make_file
+
+    if limit:
+        monkeypatch.setenv("MEADOW_MAX_FIELD_CHARS", limit)
+    generated = make_file(tmp_path / "gen", 2500, seed=3)
+    rows = _messy_copy(json.loads(generated.read_text()), seed=4)
+    if layout == "array":
+        path = tmp_path / "HealthCareMagic-100k.json"
+        path.write_text(json.dumps(rows, indent=2, ensure_ascii=False), encoding="utf-8")
+    else:
+        path = tmp_path / "HealthCareMagic-100k.jsonl"
+        path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    source = ChatDoctorSource()
+    assert assert_batches_match_read(source, path) > 200
+    _, skips = collect(source, path)
+    expected = {"not_text", "empty_input", "empty_output", "duplicate_pair"}
+    if limit:
+        expected.add("field_too_long")
+    assert expected <= set(skips)
+
+
+def test_batches_match_read_on_every_fixture_and_option(
+    healthcaremagic_json: Path, icliniq_json: Path, genmedgpt_json: Path, healthcaremagic_jsonl
+) -> None:
+    for path in (healthcaremagic_json, icliniq_json, genmedgpt_json, healthcaremagic_jsonl):
+        assert assert_batches_match_read(ChatDoctorSource(), path) > 0
+        assert assert_batches_match_read(ChatDoctorSource(instruction="Reply."), path) > 0
+    chatgpt = ChatDoctorSource(icliniq_answer="answer_chatgpt")
+    assert assert_batches_match_read(chatgpt, icliniq_json) == 2
+
+
+def test_batches_match_read_when_the_limit_is_below_the_subset_name(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """`read` checks the parsed item, which holds the subset's name (`healthcaremagic`, 15
+    characters): a shorter limit drops every item, in both paths, however short its texts."""
+    path = write_file(
+        tmp_path, "HealthCareMagic-100k.json", '[{"input": "Cough?", "output": "Rest."}]'
+    )
+    monkeypatch.setenv("MEADOW_MAX_FIELD_CHARS", "14")
+    source = ChatDoctorSource(instruction="Reply.")  # shorter than the limit
+    assert assert_batches_match_read(source, path) == 0
+    assert collect(source, path)[1] == {"field_too_long": 1}
+
+
+def test_batches_refuse_a_bad_item_as_parse_does(tmp_path: Path) -> None:
+    path = write_file(
+        tmp_path, "GenMedGPT-5k.json", '[{"input": "a", "output": "b"}, {"input": "c"}]'
+    )
+    with pytest.raises(RawFileError) as parsed:
+        list(ChatDoctorSource().read(path))
+    with pytest.raises(RawFileError) as batched:
+        list(ChatDoctorSource().batches(path))
+    assert str(batched.value) == str(parsed.value)
+    assert "item 1 has no key 'output'" in str(batched.value)

@@ -234,3 +234,74 @@ def test_the_exact_lexer_agrees_with_a_byte_by_byte_one_whatever_the_chunks(
     except RawFileError:
         refused = True
     assert refused == (peak > limit)
+
+
+# -- batches: items in lists, each with a bound on its strings' length ------------------------
+
+
+def _longest(value) -> int:
+    if isinstance(value, str):
+        return len(value)
+    if isinstance(value, dict):
+        return max([len(k) for k in value] + [_longest(v) for v in value.values()], default=0)
+    if isinstance(value, (list, tuple)):
+        return max((_longest(v) for v in value), default=0)
+    return 0
+
+
+@pytest.mark.parametrize("indent", [None, 2])
+def test_batches_give_the_streamed_items_and_bound_every_string(tmp_path: Path, indent) -> None:
+    import random
+
+    from meadow.sources._json import array_batches, array_or_lines_batches, object_batches
+
+    rng = random.Random(5)
+    items = []
+    for i in range(3000):
+        size = rng.choice([5, 50, 500, 70_000, 300_000]) if i % 97 == 0 else rng.randint(0, 400)
+        items.append({"n": i, "text": "é" * (size // 2) + "x" * size, "more": [{"a": "q" * 3}]})
+    array = tmp_path / "a.json"
+    array.write_text(json.dumps(items, indent=indent, ensure_ascii=bool(indent)), encoding="utf-8")
+    batches = list(array_batches(array))
+    assert len(batches) > 3
+    assert [item for batch, _ in batches for item in batch] == list(_json.stream_array(array))
+    for batch, bound in batches:
+        assert _longest(batch) <= bound
+    lines = tmp_path / "a.jsonl"
+    lines.write_text("".join(json.dumps(item) + "\n\n" for item in items), encoding="utf-8")
+    line_batches = list(array_or_lines_batches(lines))
+    assert [item for batch, _ in line_batches for item in batch] == items
+    assert all(_longest(batch) <= bound for batch, bound in line_batches)
+    keyed = tmp_path / "o.json"
+    keyed.write_text(json.dumps({str(i): item for i, item in enumerate(items)}, indent=indent))
+    pairs = list(object_batches(keyed))
+    assert [p for batch, _ in pairs for p in batch] == list(_json.stream_object(keyed))
+    assert all(_longest(batch) <= bound for batch, bound in pairs)
+
+
+def test_batches_report_a_broken_file_with_the_items_before_it(tmp_path: Path) -> None:
+    from meadow.sources._json import array_batches
+
+    path = tmp_path / "cut.json"
+    path.write_text('[{"a": "x"}, {"a": "y"}, {"a": ', encoding="utf-8")
+    with pytest.raises(RawFileError, match="cut short after 2 items"):
+        list(array_batches(path))
+
+
+def test_texts_to_clean_names_exactly_the_texts_that_need_it() -> None:
+    import random
+
+    from meadow.sources._readers import texts_to_clean
+
+    def needs(text: str) -> bool:
+        clean = text.isascii() and text.isprintable() and "  " not in text
+        return not (clean and text[:1] != " " and text[-1:] != " ")
+
+    rng = random.Random(2)
+    alphabet = ["a", "b", " ", " ", "\n", "\t", "\r", "é", "\x7f", "\x00", "\u00a0", "x"]
+    for _ in range(3000):
+        texts = [
+            "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 7)))
+            for _ in range(rng.randint(0, 9))
+        ]
+        assert texts_to_clean(texts) == [i for i, text in enumerate(texts) if needs(text)]

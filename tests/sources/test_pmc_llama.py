@@ -16,7 +16,7 @@ from meadow.errors import RawFileError
 from meadow.schema import Record
 from meadow.sources import get_source
 from meadow.sources.pmc_llama import RELEASE_URL, PmcLlamaSource
-from tests.sources.helpers import collect, rows, write_file
+from tests.sources.helpers import assert_batches_match_read, collect, rows, write_file
 
 SAMPLES = Path(__file__).resolve().parents[2] / "meadow" / "samples" / "pmc_llama"
 MEDQA_INSTRUCTION = "You're a doctor, kindly address the medical queries according to the patient's account. Answer with the best option directly."
@@ -417,3 +417,90 @@ def test_sample_builds_into_a_mixture() -> None:
     assert by_id["liveqa/0"]["instruction"] == (
         "Answer this consumer health question as a doctor would."
     )
+
+
+# -- the batch path (Source.batches) -----------------------------------------------------------
+
+
+def _messy_release(tmp_path: Path, layout: str) -> Path:
+    """A generated release (all its subsets, several of the reader's batches) with every case
+    the mapping tells apart planted: blank and padded sources, null, number, list and object
+    values, blank instructions and outputs, padded texts, non-text sample ids."""
+    import random
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+    from gen_pmc_llama import make_release
+
+    rows = json.loads(make_release(tmp_path / "gen", 3000, seed=2).read_text())
+    rng = random.Random(7)
+    for row in rows:
+        pick = rng.random()
+        if pick < 0.02:
+            row["source"] = rng.choice(["", "  ", None])
+        elif pick < 0.04:
+            row["source"] = "  " + row["source"] + "\n"
+        elif pick < 0.05:
+            row[rng.choice(["instruction", "input", "output"])] = None
+        elif pick < 0.06:
+            row[rng.choice(["instruction", "input", "output", "source"])] = rng.choice(
+                [3, 2.5, True]
+            )
+        elif pick < 0.07:
+            row[rng.choice(["instruction", "input", "output", "source"])] = rng.choice(
+                [["a"], {"b": "c"}]
+            )
+        elif pick < 0.08:
+            row["instruction"] = "   "
+        elif pick < 0.09:
+            row["output"] = " \n"
+        elif pick < 0.10:
+            row["input"] = "  padded\n\n" + row["input"] + "\t "
+        elif pick < 0.11:
+            row["sample_id"] = rng.choice([None, "s-1", 4.5, [1]])
+        elif pick < 0.12:
+            row["extra"] = "kept out"
+    if layout == "array":
+        path = tmp_path / "release.json"
+        path.write_text(json.dumps(rows, indent=4, ensure_ascii=False), encoding="utf-8")
+    else:
+        path = tmp_path / "release.jsonl"
+        path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("layout", ["array", "lines"])
+@pytest.mark.parametrize("instruction", [None, "Answer it."])
+def test_batches_match_read_on_a_generated_release_with_every_skip(
+    tmp_path: Path, monkeypatch, layout: str, instruction: str | None
+) -> None:
+    path = _messy_release(tmp_path, layout)
+    source = PmcLlamaSource(instruction=instruction)
+    assert assert_batches_match_read(source, path) > 2000
+    _, skips = collect(source, path)
+    assert {"missing_source", "not_text"} <= set(skips)
+    monkeypatch.setenv("MEADOW_MAX_FIELD_CHARS", "400")
+    assert assert_batches_match_read(source, path) > 100
+
+
+def test_batches_match_read_on_the_fixtures(
+    release_json: Path, release_one_line: Path, release_jsonl: Path
+) -> None:
+    for path in (release_json, release_one_line, release_jsonl):
+        assert assert_batches_match_read(PmcLlamaSource(), path) > 0
+
+
+@pytest.mark.parametrize("layout", ["array", "lines"])
+def test_batches_refuse_a_bad_item_as_read_does(tmp_path: Path, layout: str) -> None:
+    rows = [dict.fromkeys(("instruction", "input", "output", "source", "sample_id"), "x")] * 3
+    rows[2] = {"instruction": "x", "input": "y"}
+    if layout == "array":
+        path = write_file(tmp_path, "release.json", json.dumps(rows))
+    else:
+        path = write_file(tmp_path, "release.jsonl", "".join(json.dumps(r) + "\n" for r in rows))
+    with pytest.raises(RawFileError) as read:
+        list(PmcLlamaSource().read(path))
+    with pytest.raises(RawFileError) as batched:
+        list(PmcLlamaSource().batches(path))
+    assert str(batched.value) == str(read.value)
+    assert batched.value.row == read.value.row

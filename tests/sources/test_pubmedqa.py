@@ -24,7 +24,7 @@ from meadow.sources.pubmedqa import (
     REASONING_INSTRUCTION,
     PubMedQASource,
 )
-from tests.sources.helpers import collect, rows, write_file
+from tests.sources.helpers import assert_batches_match_read, collect, rows, write_file
 
 SAMPLE = Path(__file__).resolve().parents[2] / "meadow" / "samples" / "pubmedqa"
 
@@ -624,3 +624,79 @@ def test_build_keeps_labelled_rows_in_the_test_split() -> None:
     for split in ("train", "validation"):
         if split in mixture:
             assert not {"labelled", "labelled_reasoning"} & set(mixture[split]["subset"])
+
+
+# -- the batch path (Source.batches) -----------------------------------------------------------
+
+
+def _messy_pqaa(tmp_path: Path, compact: bool) -> Path:
+    """A generated ori_pqaa.json (several of the reader's batches) with every case the
+    mapping tells apart planted: each skip reason, texts to clean, odd labels and values."""
+    import json
+    import random
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+    from gen_pubmedqa import make_file
+
+    items = json.loads(make_file(tmp_path / "gen", 1500, seed=4).read_text())
+    rng = random.Random(9)
+    for item in items.values():
+        pick = rng.random()
+        if pick < 0.02:
+            item["QUESTION"] = rng.choice(["", "  \n", None])
+        elif pick < 0.04:
+            item["CONTEXTS"] = rng.choice([[], ["  ", None], 3, None, {"a": "b"}])
+        elif pick < 0.06:
+            item["final_decision"] = rng.choice(["perhaps", None, 1, " Yes\n", "MAYBE"])
+        elif pick < 0.08:
+            item["LONG_ANSWER"] = rng.choice(["", " \t", None, 7])
+        elif pick < 0.10:
+            item["CONTEXTS"] = ["  Two  spaces\nand a break. ", "Café\u00a0au lait.", 12.5]
+        elif pick < 0.12:
+            item["LABELS"] = rng.choice([["ONLY"], None, ["UNLABELLED", None, "  methods "]])
+        elif pick < 0.13:
+            item["QUESTION"] = "\tWhy  " + item["QUESTION"] + "\x7f "
+        elif pick < 0.14:
+            item["CONTEXTS"] = "one section as a string"
+    path = tmp_path / "ori_pqaa.json"
+    path.write_text(
+        json.dumps(items, indent=None if compact else 4, ensure_ascii=False), encoding="utf-8"
+    )
+    return path
+
+
+@pytest.mark.parametrize("compact", [False, True])
+@pytest.mark.parametrize("instruction", [None, "Answer."])
+def test_batches_match_read_on_generated_items_with_every_skip(
+    tmp_path: Path, monkeypatch, compact: bool, instruction: str | None
+) -> None:
+    path = _messy_pqaa(tmp_path, compact)
+    source = get_source("pubmedqa")(instruction=instruction)
+    assert assert_batches_match_read(source, path) > 2000
+    _, skips = collect(source, path)
+    assert {"empty_question", "no_context", "bad_decision", "no_long_answer"} <= set(skips)
+    monkeypatch.setenv("MEADOW_MAX_FIELD_CHARS", "500")
+    assert assert_batches_match_read(source, path) > 100
+    assert collect(source, path)[1]["field_too_long"] > 100
+
+
+def test_batches_match_read_on_every_fixture(repository_folder: Path, pqaa_compact: Path) -> None:
+    source = get_source("pubmedqa")()
+    assert assert_batches_match_read(source, repository_folder) > 0
+    assert assert_batches_match_read(source, pqaa_compact) > 0
+
+
+def test_batches_refuse_a_bad_item_as_read_does(tmp_path: Path) -> None:
+    path = write_file(
+        tmp_path,
+        "ori_pqaa.json",
+        '{"1": {"QUESTION": "q?", "CONTEXTS": ["c"], "final_decision": "yes"}, "2": {"QUESTION": "q?", "CONTEXTS": ["c"]}}',
+    )
+    source = get_source("pubmedqa")()
+    with pytest.raises(RawFileError) as read:
+        list(source.read(path))
+    with pytest.raises(RawFileError) as batched:
+        list(source.batches(path))
+    assert str(batched.value) == str(read.value)
+    assert "PMID 2 has no 'final_decision' key" in str(batched.value)
