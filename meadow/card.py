@@ -11,17 +11,18 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jinja2
 import yaml
-from huggingface_hub import DatasetCardData
 
 from meadow.card_merge import through_dataset_card
 from meadow.card_metadata import dataset_card_metadata
 from meadow.llm.tokens import CHARS_PER_TOKEN
 from meadow.manifest import Manifest, as_manifest
 from meadow.templates import card_template
+
+if TYPE_CHECKING:
+    import jinja2
 
 
 def render_dataset_card(
@@ -38,6 +39,8 @@ def render_dataset_card(
     `token_stats` is `token_statistics()`'s result (no token section without it); `chart`
     is the card-relative path of `composition_chart()`'s PNG (no image without it).
     """
+    from huggingface_hub import DatasetCardData  # here: an unchanged rebuild renders no card
+
     manifest = as_manifest(manifest)
     metadata = dataset_card_metadata(manifest)
     recipe = manifest.recipe
@@ -169,6 +172,8 @@ def hygiene_section(manifest: Manifest | Mapping[str, Any]) -> dict[str, Any] | 
 
 @functools.cache
 def _template() -> jinja2.Template:
+    import jinja2
+
     text = card_template("dataset_card.md.j2")
     env = jinja2.Environment(
         undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False

@@ -12,8 +12,6 @@ import re
 from typing import Any
 
 import yaml
-from huggingface_hub import DatasetCard
-from huggingface_hub.repocard import REGEX_YAML_BLOCK
 
 from meadow.card_metadata import size_rank
 from meadow.errors import CardError
@@ -63,6 +61,8 @@ def _wrap(config: str, body: str) -> str:
 
 def _split_card(text: str) -> tuple[dict[str, Any] | None, str]:
     """(YAML metadata in its written order, body); (None, text) when there is no YAML."""
+    from huggingface_hub.repocard import REGEX_YAML_BLOCK  # here: a build may render no card
+
     match = REGEX_YAML_BLOCK.search(text)
     if not match:
         return None, text
@@ -136,6 +136,8 @@ def through_dataset_card(text: str) -> str:
     metadata that reads back as a mapping, through `DatasetCardData` unchanged, and
     `configs` with one entry per config name, each with data files.
     """
+    from huggingface_hub import DatasetCard
+
     card = DatasetCard(text)
     written = str(card)
     if _set_keys(_split_card(written)[0]) != _set_keys(_split_card(text)[0]):

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from meadow.errors import MixerError
@@ -168,9 +169,18 @@ def _first_of_each_id(ids: pa.Array) -> np.ndarray:
     The later rows are dropped silently here: no row is selected twice, and the caller
     counts them as `duplicate_id` in the source's `skipped`.
     """
-    codes = ids.dictionary_encode().indices.to_numpy(zero_copy_only=False)
+    # a stable sort, not dictionary_encode: its hash table costs ~160 bytes per row (185 MiB
+    # at 1.2M UMLS ids), the sort ~30; the first row of each run of equal ids is the earliest
     first = np.zeros(len(ids), dtype=bool)
-    first[np.unique(codes, return_index=True)[1]] = True
+    if not len(ids):
+        return first
+    order = pc.sort_indices(ids).to_numpy()
+    ordered = ids.take(pa.array(order))
+    repeat = pc.equal(ordered.slice(1), ordered.slice(0, len(ids) - 1)).to_numpy(
+        zero_copy_only=False
+    )
+    first[order[0]] = True
+    first[order[1:][~repeat]] = True
     return first
 
 

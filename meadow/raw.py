@@ -6,7 +6,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from meadow.download import download
 from meadow.errors import MissingRawFilesError, RawFileError
 from meadow.paths import downloads_root
 from meadow.sources.base import Source
@@ -34,6 +33,8 @@ def resolve_raw(source: Source, given: Path | None, *, download_missing: bool = 
         folder = downloads_root() / source.name
         if not download_missing and not all((folder / f.name).is_file() for f in source.raw_files):
             raise missing
+        from meadow.download import download  # httpx only when something is fetched
+
         folder.mkdir(parents=True, exist_ok=True)
         paths = [
             download(f.url, folder / f.name, sha256=f.sha256, source=source.name)

@@ -14,7 +14,6 @@ from urllib.parse import quote, urlsplit, urlunsplit
 import typer
 
 from meadow.cli._common import console, err_console
-from meadow.crawl import fetch_pages, list_pages
 from meadow.errors import FetchError, RawFileError
 from meadow.paths import downloads_root
 from meadow.progress import ProgressBars
@@ -121,6 +120,8 @@ def fetch_command(
 
       meadow fetch wikidoc --pages ./wikidoc_pages/pages.txt --out ./wikidoc_pages
     """
+    from meadow.crawl import fetch_pages  # httpx: only this command needs it
+
     cls = get_source(source)
     template = getattr(cls, "page_url", None)
     if not template or not hasattr(cls, "page_filename"):
@@ -182,5 +183,7 @@ def _listed(
         category = category or LIST_CATEGORY.get(source)
         if category is None:
             raise FetchError(f"source {source!r} has no default category: pass --pages FILE")
+    from meadow.crawl import list_pages
+
     url = api_url(template, base_url)
     return list_pages(url, category=category, prefix=prefix, limit=limit, delay=delay)

@@ -113,7 +113,7 @@ CITATION = """\
 
 _DEFINITION_COLUMNS = ("CUI", "ATUI", "SAB", "DEF", "SUPPRESS")
 _RELATION_COLUMNS = ("CUI1", "REL", "CUI2", "RELA", "SAB", "SUPPRESS")
-_LABELLED_RELS = pa.array(sorted(REL_PHRASES), pa.string())
+_LABELLED_RELS = sorted(REL_PHRASES)  # made an array when used: pa.array imports pandas
 
 
 class _Drops:
@@ -313,7 +313,7 @@ class UmlsSource(Source):
             drops.drop("self_relation", mask(pc.equal(cui1, cui2)))
             labelled = pc.or_(
                 pc.not_equal(batch.column("RELA"), ""),
-                pc.is_in(batch.column("REL"), value_set=_LABELLED_RELS),
+                pc.is_in(batch.column("REL"), value_set=pa.array(_LABELLED_RELS, pa.string())),
             )
             drops.drop("unlabelled_relation", ~mask(labelled))
             drops.drop(
