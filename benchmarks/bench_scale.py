@@ -265,13 +265,20 @@ def build(recipe: str, raw: dict[str, Path], home: Path, num_proc: int, logs: Pa
     return measured
 
 
-def run_builds(recipe: str, raw: dict[str, Path], work: Path, procs: list[int]) -> list[dict]:
-    """Cold, warm and unchanged builds for every --num-proc; each build's figures."""
+def run_builds(
+    recipe: str,
+    raw: dict[str, Path],
+    work: Path,
+    procs: list[int],
+    modes: tuple[str, ...] = ("cold", "warm", "unchanged"),
+) -> list[dict]:
+    """Cold, warm and unchanged builds (or those of `modes`, in that order) for every
+    --num-proc; each build's figures."""
     results = []
     for num_proc in procs:
         home = work / "homes" / f"{recipe}-np{num_proc}"
         shutil.rmtree(home, ignore_errors=True)
-        for mode in ("cold", "warm", "unchanged"):
+        for mode in modes:
             if mode == "warm":  # keep the parse cache, drop what was built
                 shutil.rmtree(home / "store", ignore_errors=True)
             logs = work / "logs" / f"{recipe}-np{num_proc}-{mode}"
@@ -459,6 +466,9 @@ def main() -> None:
     parser.add_argument("--num-proc", default="1,2", help="comma-separated, e.g. 1,2")
     parser.add_argument("--work", type=Path, default=ROOT / ".bench" / "scale")
     parser.add_argument("--no-baselines", action="store_true", help="builds only")
+    parser.add_argument(
+        "--modes", default="cold,warm,unchanged", help="which builds, e.g. cold (a baseline)"
+    )
     parser.add_argument("--json", type=Path, help="also write every figure here")
     parser.add_argument("--measure", help=argparse.SUPPRESS)
     args, rest = parser.parse_known_args()
@@ -473,6 +483,9 @@ def main() -> None:
         parser.error(f"--num-proc: expected numbers like 1,2, got {args.num_proc!r}")
     if args.scale <= 0 or any(n < 1 for n in procs):
         parser.error("--scale and every --num-proc must be positive")
+    modes = tuple(m for m in ("cold", "warm", "unchanged") if m in args.modes.split(","))
+    if not modes or modes[0] != "cold" or set(args.modes.split(",")) - set(modes):
+        parser.error(f"--modes: expected cold, then warm and/or unchanged, got {args.modes!r}")
 
     args.work = args.work.resolve()
     args.work.mkdir(parents=True, exist_ok=True)
@@ -493,7 +506,7 @@ def main() -> None:
         mb = sum(f.stat().st_size for p in raw.values() for f in [p, *p.rglob("*")] if f.is_file())
         print(f"{recipe}: inputs {mb / 1e6:,.0f} MB ready in {time.perf_counter() - started:.1f}s")
         print(BUILD_HEAD, flush=True)
-        builds += run_builds(recipe, raw, args.work, procs)
+        builds += run_builds(recipe, raw, args.work, procs, modes)
         if not args.no_baselines:
             print(BASELINE_HEAD, flush=True)
             base += baselines(raw, args.work)

@@ -37,7 +37,7 @@ from meadow.errors import MeadowError, RawFileError
 from meadow.file_hashes import sha256_files
 from meadow.paths import folder_size, source_cache_root
 from meadow.progress import ProgressBars
-from meadow.schema import ARROW_SCHEMA, COLUMNS, record_id
+from meadow.schema import ARROW_SCHEMA, COLUMNS, record_ids
 from meadow.sources.base import BATCH_ROWS, FIELD_TOO_LONG, Rows, Skip, Source, max_field_chars
 from meadow.workdirs import work_dir
 
@@ -254,11 +254,7 @@ def _columns(source: Source, batch: Rows, limit: int, skipped: Counter) -> dict[
         dropped = too_long | empty
         keep = [i for i in range(n) if i not in dropped]
         columns = {name: [values[i] for i in keep] for name, values in columns.items()}
-    name = source.name
-    columns["id"] = [
-        record_id(name, subset, source_id)
-        for subset, source_id in zip(columns["subset"], columns["source_id"], strict=True)
-    ]
+    columns["id"] = record_ids(source.name, columns["subset"], columns["source_id"])
     return columns
 
 
