@@ -22,7 +22,6 @@ records, so a recipe can change the mapping without touching the reader.
 
 from __future__ import annotations
 
-import json
 import re
 import sqlite3
 import tempfile
@@ -38,6 +37,7 @@ from meadow.errors import RawFileError, RecipeError
 from meadow.llm.tasks import LlmTask
 from meadow.schema import Record
 from meadow.sources import register_source
+from meadow.sources._anki_collection import FIELD_SEP, NoteType, as_text, notes_cursor, unicase
 from meadow.sources._apkg import (
     MAX_COLLECTION_MB,
     MAX_COMPRESSION_RATIO,
@@ -58,34 +58,13 @@ from meadow.sources.base import (
     max_field_chars,
 )
 
-_FIELD_SEP = "\x1f"
 _FETCH_ROWS = 1000  # notes per SQLite fetch in `batches`
 _LIMIT_OPTIONS = ("max_collection_mb", "max_compression_ratio")
-# The only note of the placeholder collection newer Anki versions put next to the real one.
-_DUMMY_NOTE = re.compile(
-    r"Please update to the latest Anki version|requires a newer version of Anki", re.I
-)
 _IMAGE = re.compile(r"<img\b", re.I)
 _SOUND = "[sound:"
 _CLOZE_OPEN = re.compile(r"\{\{c\d+::")
 # Anki's image-occlusion notes keep their masks as clozes over a picture.
 _IMAGE_OCCLUSION = "image-occlusion:"
-
-_SCHEMA_11_TABLES = ("col", "notes", "cards")
-_SCHEMA_18_TABLES = ("notetypes", "fields", "decks", "notes", "cards")
-
-# A note's deck is the home deck (not a filtered deck) of its card with the lowest ord
-# (SQLite takes bare columns from the min() row). A join, not a correlated subquery, so
-# a collection without the usual index on cards.nid is still read in one pass.
-_NOTES_SQL = """
-SELECT n.id, n.guid, n.mid, n.tags, n.flds, c.did
-FROM notes AS n
-LEFT JOIN (
-    SELECT nid, CASE WHEN odid != 0 THEN odid ELSE did END AS did, min(ord)
-    FROM cards GROUP BY nid
-) AS c ON c.nid = n.id
-ORDER BY n.id
-"""
 
 CITATION = """\
 @article{han2023medalpaca,
@@ -94,15 +73,6 @@ CITATION = """\
   journal={arXiv preprint arXiv:2304.08247},
   year={2023}
 }"""  # noqa: E501
-
-
-@dataclass(frozen=True)
-class NoteType:
-    """What the reader needs of a note type (model): its field names in order."""
-
-    name: str
-    fields: tuple[str, ...]
-    cloze: bool = False
 
 
 @register_source
@@ -168,7 +138,7 @@ class AnkiSource(Source):
         path = Path(path)
         limit = max_field_chars()
         with self._collection(path) as (member, conn):
-            cursor, note_types, decks = _notes_cursor(path, member, conn)
+            cursor, note_types, decks = notes_cursor(path, member, conn)
             layouts: dict[tuple[int, int], _Layout] = {}
             out = _Columns()
             while chunk := cursor.fetchmany(_FETCH_ROWS):
@@ -178,16 +148,16 @@ class AnkiSource(Source):
                         yield Skip("unknown_note_type")
                         continue
                     if type(flds) is not str:
-                        flds = _as_text(flds)
+                        flds = as_text(flds)
                         if flds is None:
                             yield Skip("fields_not_text")
                             continue
-                    values = flds.split(_FIELD_SEP)
+                    values = flds.split(FIELD_SEP)
                     layout = layouts.get((mid, len(values)))
                     if layout is None:
                         layout = layouts[mid, len(values)] = _Layout.of(note_type, len(values))
                     if type(guid) is not str:
-                        guid = _as_text(guid) or str(guid)
+                        guid = as_text(guid) or str(guid)
                     deck = decks.get(did, "")
                     if (len(flds) > limit and any(len(values[i]) > limit for i in layout.kept)) or (
                         max(len(guid), len(deck), len(note_type.name)) > limit
@@ -224,7 +194,7 @@ class AnkiSource(Source):
             copy_collection(path, apkg, member, db_path, self._budget(path, apkg, member))
             conn = sqlite3.connect(f"{db_path.resolve().as_uri()}?mode=ro", uri=True)
             try:
-                conn.create_collation("unicase", _unicase)
+                conn.create_collation("unicase", unicase)
                 yield member, conn
             except sqlite3.DatabaseError as exc:
                 raise RawFileError(
@@ -366,27 +336,21 @@ class _Columns:
 # -- the collection ---------------------------------------------------------------------------
 
 
-def _unicase(a: str, b: str) -> int:
-    """Anki's `unicase` collation (schema 18 text columns): case-insensitive order."""
-    a, b = a.casefold(), b.casefold()
-    return (a > b) - (a < b)
-
-
 def _read_notes(
     path: Path, member: str, conn: sqlite3.Connection
 ) -> Iterator[dict[str, Any] | Skip]:
-    cursor, note_types, decks = _notes_cursor(path, member, conn)
+    cursor, note_types, decks = notes_cursor(path, member, conn)
     text_index = {mid: _text_index(nt.fields) for mid, nt in note_types.items()}
     for note_id, guid, mid, tags, flds, did in cursor:
         note_type = note_types.get(mid)
         if note_type is None:
             yield Skip("unknown_note_type")
             continue
-        flds = _as_text(flds)
+        flds = as_text(flds)
         if flds is None:  # a BLOB that is not UTF-8, or not text at all
             yield Skip("fields_not_text")
             continue
-        values = flds.split(_FIELD_SEP)
+        values = flds.split(FIELD_SEP)
         names = note_type.fields
         if len(values) > len(names):
             names = names + tuple(f"Field {i + 1}" for i in range(len(names), len(values)))
@@ -394,110 +358,13 @@ def _read_notes(
         fields = dict(zip(names, values, strict=True))
         yield {
             "note_id": note_id,
-            "guid": guid if isinstance(guid, str) else _as_text(guid) or str(guid),
+            "guid": guid if isinstance(guid, str) else as_text(guid) or str(guid),
             "note_type": note_type.name,
             "fields": fields,
-            "tags": (_as_text(tags) or "").split(),
+            "tags": (as_text(tags) or "").split(),
             "deck": decks.get(did, ""),
             "cloze": note_type.cloze or bool(_CLOZE_OPEN.search(values[text_index[mid]])),
         }
-
-
-def _notes_cursor(
-    path: Path, member: str, conn: sqlite3.Connection
-) -> tuple[sqlite3.Cursor, dict[int, NoteType], dict[int, str]]:
-    """The notes query over a checked collection, with its note types and deck names."""
-    tables = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    schema_18 = "notetypes" in tables
-    wanted = _SCHEMA_18_TABLES if schema_18 else _SCHEMA_11_TABLES
-    missing = [t for t in wanted if t not in tables]
-    if missing:
-        raise RawFileError(
-            path,
-            f"{member} lacks the table(s) {', '.join(missing)} of an Anki collection; "
-            "re-export the deck",
-        )
-    if member == "collection.anki2":
-        _refuse_dummy(path, conn)
-    if schema_18:
-        note_types, decks = _schema_18_info(conn)
-    else:
-        note_types, decks = _schema_11_info(path, member, conn)
-    return conn.execute(_NOTES_SQL), note_types, decks
-
-
-def _as_text(value: Any) -> str | None:
-    """A text column's value as text: a BLOB that is UTF-8 is decoded; anything else None.
-
-    Anki writes text, but other tools store some notes' fields as BLOBs.
-    """
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bytes):
-        try:
-            return value.decode("utf-8")
-        except UnicodeDecodeError:
-            return None
-    return None
-
-
-def _refuse_dummy(path: Path, conn: sqlite3.Connection) -> None:
-    rows = conn.execute("SELECT flds FROM notes LIMIT 2").fetchall()
-    if len(rows) == 1 and _DUMMY_NOTE.search(_as_text(rows[0][0]) or ""):
-        raise RawFileError(
-            path,
-            "the .apkg holds only Anki's placeholder collection ('Please update to the latest "
-            "Anki version'): it was exported in a layout this reader does not support; "
-            "re-export it with 'Support older Anki versions' ticked",
-        )
-
-
-def _schema_11_info(
-    path: Path, member: str, conn: sqlite3.Connection
-) -> tuple[dict[int, NoteType], dict[int, str]]:
-    row = conn.execute("SELECT models, decks FROM col").fetchone()
-    try:
-        models = json.loads(row[0]) if row else None
-        decks = json.loads(row[1]) if row else None
-        if not isinstance(models, dict) or not isinstance(decks, dict):
-            raise ValueError("col.models and col.decks must be JSON objects")
-        note_types = {
-            int(mid): NoteType(
-                name=str(model.get("name", "")),
-                fields=_model_fields(model["flds"]),
-                cloze=model.get("type") == 1,
-            )
-            for mid, model in models.items()
-        }
-        deck_names = {int(did): str(deck["name"]) for did, deck in decks.items()}
-    except (TypeError, ValueError, KeyError, AttributeError) as exc:
-        raise RawFileError(
-            path, f"{member} has unreadable note types or decks ({exc}); re-export the deck"
-        ) from exc
-    return note_types, deck_names
-
-
-def _model_fields(flds: list[dict[str, Any]]) -> tuple[str, ...]:
-    """Field names of a schema-11 model, in `ord` order (list order when `ord` is absent)."""
-    ordered = sorted(enumerate(flds), key=lambda pair: (pair[1].get("ord", pair[0]), pair[0]))
-    return tuple(str(field["name"]) for _, field in ordered)
-
-
-def _schema_18_info(conn: sqlite3.Connection) -> tuple[dict[int, NoteType], dict[int, str]]:
-    # The cloze kind sits in a protobuf blob (notetypes.config): detect clozes by content.
-    names = dict(conn.execute("SELECT id, name FROM notetypes"))
-    fields: dict[int, list[str]] = {ntid: [] for ntid in names}
-    for ntid, name in conn.execute("SELECT ntid, name FROM fields ORDER BY ntid, ord"):
-        fields.setdefault(ntid, []).append(name)
-    note_types = {
-        ntid: NoteType(name=names.get(ntid, ""), fields=tuple(names_))
-        for ntid, names_ in fields.items()
-    }
-    decks = {
-        did: name.replace(_FIELD_SEP, "::")
-        for did, name in conn.execute("SELECT id, name FROM decks")
-    }
-    return note_types, decks
 
 
 # -- mapping helpers --------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from meadow.errors import RawFileError
-from meadow.sources import _json
+from meadow.sources import _json, _json_depth
 from meadow.sources._json import stream_array, stream_object
 from tests.sources.helpers import peak_traced
 
@@ -132,7 +132,7 @@ def test_the_limit_is_1024_levels_in_every_layout(tmp_path: Path, layout: str) -
             return list(stream_object(path))
         return list(_json.json_lines(path, "rows"))
 
-    assert _json.MAX_JSON_DEPTH == MAX_JSON_DEPTH
+    assert _json_depth.MAX_JSON_DEPTH == MAX_JSON_DEPTH
     assert len(read(write(MAX_JSON_DEPTH))) == 1
     with pytest.raises(RawFileError, match="JSON nested deeper than 1024 levels"):
         read(write(MAX_JSON_DEPTH + 1))
@@ -223,7 +223,7 @@ def test_the_exact_lexer_agrees_with_a_byte_by_byte_one_whatever_the_chunks(
     data = json.dumps([value]).encode()
     peak = _reference_peak(data)
     limit = max(1, peak + slack)
-    lexer = _json._Lexer(Path("x.json"), limit)
+    lexer = _json_depth.Lexer(Path("x.json"), limit)
     offset, i = 0, 0
     refused = False
     try:
