@@ -13,11 +13,9 @@ from typing import Any
 from meadow.converters.html import html_to_text, normalize_whitespace
 from meadow.sources.base import (
     BATCH_ROWS,
-    FIELD_TOO_LONG,
     Rows,
     Skip,
-    has_text_over,
-    max_field_chars,
+    within_limit,
 )
 
 _SKIP_EMPTY_QUESTION = Skip("empty_question")
@@ -43,18 +41,14 @@ def pair_columns(
 ) -> Iterator[Rows | Skip]:
     """The records `Source.read` makes of one file's pairs, as column batches: a pair
     holding a text over `max_field_chars()` is a `field_too_long` skip, as in `records`."""
-    limit = max_field_chars()
     inputs: list[str] = []
     outputs: list[str] = []
     ids: list[str] = []
     licenses: list[str] = []
     subset = ""
-    for item in items:
+    for item in within_limit(items):
         if type(item) is Skip:
             yield item
-            continue
-        if has_text_over(item, limit):
-            yield Skip(FIELD_TOO_LONG)
             continue
         got = pair_texts(item)
         if type(got) is Skip:

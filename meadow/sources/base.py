@@ -290,12 +290,9 @@ class Source(ABC):
     def records(self, path: Path) -> Iterator[Record | Skip]:
         """Records (and skips) of one raw file: parse, then map; a raw item holding a text
         over `max_field_chars()` is a `field_too_long` skip, never mapped."""
-        limit = max_field_chars()
-        for item in self.parse(path):
+        for item in within_limit(self.parse(path)):
             if isinstance(item, Skip):
                 yield item
-            elif has_text_over(item, limit):
-                yield Skip(FIELD_TOO_LONG)
             else:
                 yield from self.to_records(item)
 
@@ -403,3 +400,15 @@ def rows_of(records: list[Record]) -> Rows:
         instruction=[r.instruction for r in records],
         license=[r.license for r in records],
     )
+
+
+def within_limit(items: Iterable[dict[str, Any] | Skip]) -> Iterator[dict[str, Any] | Skip]:
+    """Raw items as a source maps them: a skip passed on, an item holding a text over
+    `max_field_chars()` turned into a `field_too_long` skip (`records` and the `batches`
+    overrides that map raw items share it)."""
+    limit = max_field_chars()
+    for item in items:
+        if type(item) is not Skip and has_text_over(item, limit):
+            yield Skip(FIELD_TOO_LONG)
+        else:
+            yield item

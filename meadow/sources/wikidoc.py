@@ -34,12 +34,10 @@ from meadow.sources import register_source
 from meadow.sources._wikidoc_pages import parse_export, parse_saved_page
 from meadow.sources.base import (
     BATCH_ROWS,
-    FIELD_TOO_LONG,
     Rows,
     Skip,
     Source,
-    has_text_over,
-    max_field_chars,
+    within_limit,
 )
 
 PATIENT_SUFFIX = " (patient information)"
@@ -223,17 +221,13 @@ class WikidocSource(Source):
 
     def batches(self, path: Path) -> Iterator[Rows | Skip]:
         """`read` as column batches: the sections go into columns, no Record per row."""
-        limit = max_field_chars()
         inputs: list[str] = []
         outputs: list[str] = []
         ids: list[str] = []
         subsets: list[str] = []
-        for item in self.parse(path):
+        for item in within_limit(self.parse(path)):
             if type(item) is Skip:
                 yield item
-                continue
-            if has_text_over(item, limit):
-                yield Skip(FIELD_TOO_LONG)
                 continue
             subset, entries = _page_rows(item)
             for entry in entries:
