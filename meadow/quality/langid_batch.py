@@ -18,7 +18,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-_CHUNK_BYTES = 16_000_000  # texts walked together: bounds the padded byte matrix
+_CHUNK_BYTES = 2_000_000  # texts walked together: their sorts stay in cache
 
 
 def encode(text: str) -> bytes:
@@ -35,9 +35,10 @@ class BatchIdentifier:
         if not identifier._norm_probs or identifier.min_confidence is not None:
             raise ValueError("BatchIdentifier needs norm_probs=True and no min_confidence")
         self._identifier = identifier
-        self._nextmove = np.asarray(identifier.tk_nextmove, dtype=np.int64)
-        self._rowbase = np.asarray(identifier.tk_row, dtype=np.int64) << 8
-        self._output = np.asarray(identifier.tk_output, dtype=np.int64)
+        # int32 (states < 2**17, rows << 8 < 2**24): half the bytes to gather from
+        self._nextmove = np.asarray(identifier.tk_nextmove, dtype=np.int32)
+        self._rowbase = np.asarray(identifier.tk_row, dtype=np.int32) << 8
+        self._output = np.asarray(identifier.tk_output, dtype=np.int32)
         # float16 -> float32 is exact, and the mixed product casts to it anyway (then the
         # same BLAS call): cast once, not per text
         self._ptc = np.asarray(identifier.nb_ptc, dtype=np.float32)
@@ -62,15 +63,13 @@ class BatchIdentifier:
         n = len(texts)
         lengths = np.fromiter(map(len, texts), dtype=np.int64, count=n)
         width = int(lengths[0]) if n else 0
-        flat = np.frombuffer(b"".join(texts), dtype=np.uint8)
-        # bytes[p, t]: text t's byte at position p (contiguous per step)
-        grid = np.zeros((width, n), dtype=np.uint8)
-        text_of = np.repeat(np.arange(n), lengths)
-        starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
-        grid[np.arange(len(flat)) - np.repeat(starts, lengths), text_of] = flat
+        rows = np.zeros((n, width), dtype=np.uint8)
+        for t, data in enumerate(texts):
+            rows[t, : len(data)] = np.frombuffer(data, dtype=np.uint8)
+        grid = np.ascontiguousarray(rows.T)  # grid[p, t]: text t's byte p, contiguous per step
         # active[p]: how many texts are longer than p (they are sorted longest first)
         active = np.searchsorted(-lengths, -np.arange(width), side="left")
-        state = np.zeros(n, dtype=np.int64)
+        state = np.zeros(n, dtype=np.int32)
         hit_texts, hit_features = [], []
         nextmove, rowbase, output = self._nextmove, self._rowbase, self._output
         for p in range(width):
@@ -88,9 +87,10 @@ class BatchIdentifier:
         features = np.concatenate(hit_features)
         # one (text, feature) key per hit, hits in position order: the unique keys come
         # text by text, and each one's first hit orders a text's keys as Counter does
-        pairs = texts_hit * len(self._output) + features
+        pairs = texts_hit * len(self._output) + features.astype(np.int64)
         keys, first, counts = np.unique(pairs, return_index=True, return_counts=True)
-        in_text_order = np.lexsort((first, keys // len(self._output)))
+        owner = keys // len(self._output)
+        in_text_order = np.argsort(owner * len(pairs) + first)  # by text, then first hit
         keys, counts = keys[in_text_order], counts[in_text_order]
         owner, features = np.divmod(keys, len(self._output))
         bounds = np.searchsorted(owner, np.arange(n + 1)).tolist()
