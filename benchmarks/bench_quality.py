@@ -24,9 +24,17 @@ own, read with `resource`):
   medAlpaca-sized route (every step, decontamination included) before a change, then with
   `num_proc` 1 and 2, the seconds per step too.
 
+* language_rows (`--child language_rows`, no generated rows needed): `other_language` on
+  the real rows in /work/bench/texts (every input and output of its five files), py3langid
+  text by text (the check before issue 17) and then batched, CPU seconds of each in one
+  process, for "en" and for "fr" (every text of 20 letters or more identified); it stops
+  if the two decide differently. One run, the full test suite running beside it:
+
+      83,432 texts   en: 13.47 s -> 4.46 s CPU (3.0x)   fr: 41.22 s -> 11.13 s (3.7x)
+
 Run:  python benchmarks/bench_quality.py [--work DIR] [--rows 1000000] [--only NAME]
-      [--before DIR]  (NAME: decontamination, near, language, medalpaca, medalpaca_n,
-      per_batch, with_near)
+      [--before DIR]  (NAME: decontamination, near, language, language_rows, medalpaca,
+      medalpaca_n, per_batch, with_near)
 
 Measured on this machine (2 cores, 23 GiB, Python 3.11), one run, one process per route:
 
@@ -293,6 +301,68 @@ def route_medalpaca(work: Path, rows: int, num_proc: int = 1) -> dict:
     }
 
 
+BENCH_TEXTS = Path("/work/bench/texts")  # real slices of a medAlpaca build's rows
+
+
+def _one_by_one(texts: list[str], language: str) -> list[bool]:
+    """`LanguageCheck.other_language` before the batch path: py3langid text by text."""
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    from meadow.quality import filters as f
+
+    identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    out = []
+    for text in texts:
+        sample = text[: f._SAMPLE_CHARS]
+        if language == "en":
+            words = sample.lower().split()
+            common = sum(w.strip(f._WORD_PUNCTUATION) in f._ENGLISH_WORDS for w in words)
+            english = bool(words) and common / len(words) >= f._ENGLISH_SHARE
+        if (language == "en" and english) or sum(map(str.isalpha, sample)) < f._MIN_LETTERS:
+            out.append(False)
+        else:
+            found, probability = identifier.classify(sample)
+            out.append(found != language and probability >= f._CONFIDENCE)
+    return out
+
+
+def route_language_rows(work: Path, rows: int) -> dict:
+    """`other_language` on the rows of BENCH_TEXTS (every input and output, up to `rows`),
+    py3langid text by text, then batched: CPU seconds of each, in one process; "en" (the
+    build's case, most texts settled by their function words) and "fr" (every text of 20
+    letters or more identified)."""
+    import pyarrow.parquet as pq
+
+    from meadow.quality.filters import LanguageCheck
+
+    texts: list[str] = []
+    for path in sorted(BENCH_TEXTS.glob("*.parquet")):
+        table = pq.read_table(path, columns=["input", "output"])
+        texts += [t for column in table.columns for t in column.to_pylist() if t]
+    texts = texts[:rows]
+    check = LanguageCheck()
+    check.other_language(["warm up: the model loads once, untimed " * 3], "fr")
+    result: dict = {"rows": len(texts)}
+    for language in ("en", "fr"):
+        start = time.process_time()
+        before = _one_by_one(texts, language)
+        old = time.process_time() - start
+        start = time.process_time()
+        after = check.other_language(texts, language).tolist()
+        new = time.process_time() - start
+        if after != before:
+            raise SystemExit(f"language {language}: the batch path decided differently")
+        result[language] = {
+            "cpu_one_by_one": round(old, 2),
+            "cpu_batched": round(new, 2),
+            "speedup": round(old / new, 2),
+            "other_language": sum(after),
+        }
+    result["seconds"] = result["en"]["cpu_batched"] + result["fr"]["cpu_batched"]
+    result["found"] = "the same decisions both ways"
+    return result
+
+
 PER_BATCH_ROWS = 100_000
 
 
@@ -379,6 +449,7 @@ ROUTES = {
     "near_baseline": route_near_baseline,
     "language_meadow": route_language_meadow,
     "language_baseline": route_language_baseline,
+    "language_rows": route_language_rows,
     "medalpaca": route_medalpaca,
     "medalpaca_before": route_medalpaca,
     "medalpaca_n2": functools.partial(route_medalpaca, num_proc=2),
@@ -393,6 +464,7 @@ GROUPS = {
     "decontamination": ["decontamination_meadow", "decontamination_baseline"],
     "near": ["near_meadow", "near_baseline"],
     "language": ["language_meadow", "language_baseline"],
+    "language_rows": ["language_rows"],
     "medalpaca": ["medalpaca"],
     "medalpaca_n": ["medalpaca_before", "medalpaca", "medalpaca_n2"],
     "per_batch": ["per_batch_before", "per_batch_n1", "per_batch_n2"],

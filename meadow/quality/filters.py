@@ -20,6 +20,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from meadow.quality.langid_batch import BatchIdentifier
 from meadow.quality.text import word_list
 
 # -- boilerplate --------------------------------------------------------------------------
@@ -99,19 +100,21 @@ class LanguageCheck:
     """Whether texts are in a given language (ISO 639-1 code), offline and deterministic."""
 
     def __init__(self) -> None:
-        self._identifier = None
+        self._identifier: BatchIdentifier | None = None
 
-    def _identify(self, text: str) -> tuple[str, float]:
+    def _batch(self) -> BatchIdentifier:
         if self._identifier is None:
             from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
-            self._identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
-        language, probability = self._identifier.classify(text)
-        return language, float(probability)
+            model = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+            self._identifier = BatchIdentifier(model)
+        return self._identifier
 
     def other_language(self, texts: list[str], language: str) -> np.ndarray:
-        """Per text, whether it is confidently in another language than `language`."""
+        """Per text, whether it is confidently in another language than `language`
+        (py3langid's `classify` on the texts left, for all of them at once)."""
         out = np.zeros(len(texts), dtype=bool)
+        judged, samples = [], []
         for i, text in enumerate(texts):
             sample = text[:_SAMPLE_CHARS]
             if language == "en":
@@ -122,8 +125,13 @@ class LanguageCheck:
                     continue
             if sum(map(str.isalpha, sample)) < _MIN_LETTERS:
                 continue
-            found, probability = self._identify(sample)
-            out[i] = found != language and probability >= _CONFIDENCE
+            judged.append(i)
+            samples.append(sample)
+        if samples:
+            for i, (found, probability) in zip(
+                judged, self._batch().classify(samples), strict=True
+            ):
+                out[i] = found != language and probability >= _CONFIDENCE
         return out
 
 
