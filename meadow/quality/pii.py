@@ -362,6 +362,8 @@ _MAY_DIGITS = {  # rare: one pass for them all, then one each over the texts it 
     "uk_postcode": rf"{_D}[A-Z{_D}]? ?{_D}[ABD-HJLNP-UW-Z]{{2}}",
     "ca_postcode": rf"[ABCEGHJ-NPRSTVXY]{_D}[ABCEGHJ-NPRSTV-Z] ?{_D}[ABCEGHJ-NPRSTV-Z]{_D}",
     "zip": rf" {_D}{{5}}",
+    # the value after a phone word: seven digits, at most three of `[ ()-]` between them
+    "phone_value": rf"{_D}(?:[ ()-]{{0,3}}{_D}){{6}}",
 }
 _MAY_OTHER = {
     "url_word": _any_case(_URL_KEYS),
@@ -539,7 +541,7 @@ class Scrubber:
         if _DIGIT.search(text):  # every phone, ID, postcode, date and address has a digit
             if may_have("birth_word") and _has(low, _BIRTH_KEYS):
                 text = _BIRTH_DATE.sub(lambda m: self._value(m, "date"), text)
-            if _has(low, _PHONE_KEYS):
+            if may_have("phone_value") and _has(low, _PHONE_KEYS):
                 text = _PHONE_WORDS.sub(lambda m: self._value(m, "phone"), text)
             if may_have("id_value") and (_has(text, _ID_KEYS) or _has(low, _ID_KEYS_ANY_CASE)):
                 text = _ID_WORDS.sub(lambda m: self._value(m, "id"), text)

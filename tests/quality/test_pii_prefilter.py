@@ -25,6 +25,7 @@ FIRES = {
     "zip": lambda t: bool(pii._POSTCODES[2].search(t)),
     "zip_word": lambda t: bool(pii._POSTCODES[3].search(t)),
     "id_value": lambda t: bool(pii._ID_WORDS.search(t)),
+    "phone_value": lambda t: bool(pii._PHONE_WORDS.search(t)),
     "url_word": lambda t: pii._has(t.lower(), pii._URL_KEYS),
     "birth_word": lambda t: pii._has(t.lower(), pii._BIRTH_KEYS),
     "street_word": lambda t: pii._has(t, pii._STREET_KEYS),
@@ -86,11 +87,15 @@ PIECES = [
     "Road",
     "Apt",
     "phone",
+    "Mobile no. ",
+    "call me at ",
     "is",
 ]
 # Whole layouts, so that every pattern matches often.
 LAYOUTS = [
     "+44 20 7946 0958",
+    "phone: 98 (76) 54-321",
+    "WhatsApp 555 1234",
     "+1 (555) 123-4567",
     "(555) 123-4567",
     "555-123-4567",
@@ -109,6 +114,8 @@ LAYOUTS = [
     "CR2 6XH",
     "K1A 0B1",
     "M5V 3L9",
+    "H2X1Y4",
+    "T2P 1J9",
     "Boston, MA 02115",
     "NY 10001-1234",
     "ID, 83702",
