@@ -3,13 +3,18 @@ only (`may_name_relatives`, the baseline: scan.py before `may_match`); with both
 prefilters (`may_name_relatives`, `may_match`) as `quality/scan.py` passes them now.
 
 The rows: the input and output columns of real slices of a full build's Stack Exchange and
-ChatDoctor rows (`--texts`, default /work/bench/texts/{stackexchange,chatdoctor}.parquet),
-or, where those are missing, `benchmarks/gen_stackexchange.py`/`gen_chatdoctor.py` style
-text is not generated here: pass your own parquet files with `input`/`output` columns.
-Both ways run in one process, interleaved, best of `--repeat`; CPU time (process_time),
+ChatDoctor rows (by default /work/bench/texts/{stackexchange,chatdoctor}.parquet), or any
+parquet files with `input`/`output` columns given as arguments. The three run in one process, interleaved, best of `--repeat`; CPU time (process_time),
 not wall: the machine is shared. The outputs and counts must be identical (checked).
 
 Run:  python benchmarks/bench_pii.py [--repeat 3] [--batch 10000] [FILES...]
+
+Measured on this machine (2 cores shared with other jobs, Python 3.11; 40,000 texts, 31 M
+characters, none with PII), CPU seconds:
+
+    alone (no prefilter)          10.56-12.75 s
+    relatives (the baseline)      10.61-11.91 s
+    batched (both prefilters)      4.29-4.61 s   -> 2.3x-2.8x less CPU (three runs)
 """
 
 from __future__ import annotations
