@@ -24,8 +24,9 @@ own, read with `resource`):
   medAlpaca-sized route (every step, decontamination included) before a change, then with
   `num_proc` 1 and 2, the seconds per step too.
 
-* language_rows (`--child language_rows`, no generated rows needed): `other_language` on
-  the real rows in /work/bench/texts (every input and output of its five files), py3langid
+* language_rows (`--child language_rows`, not the 1M rows): `other_language` on the rows a
+  build parses (benchmarks/build_rows.py, made once in --work: every input and output of its
+  five sources), py3langid
   text by text (the check before issue 17) and then batched, CPU seconds of each in one
   process, for "en" and for "fr" (every text of 20 letters or more identified); it stops
   if the two decide differently. One run, the full test suite running beside it:
@@ -301,9 +302,6 @@ def route_medalpaca(work: Path, rows: int, num_proc: int = 1) -> dict:
     }
 
 
-BENCH_TEXTS = Path("/work/bench/texts")  # real slices of a medAlpaca build's rows
-
-
 def _one_by_one(texts: list[str], language: str) -> list[bool]:
     """`LanguageCheck.other_language` before the batch path: py3langid text by text."""
     from py3langid.langid import MODEL_FILE, LanguageIdentifier
@@ -327,7 +325,7 @@ def _one_by_one(texts: list[str], language: str) -> list[bool]:
 
 
 def route_language_rows(work: Path, rows: int) -> dict:
-    """`other_language` on the rows of BENCH_TEXTS (every input and output, up to `rows`),
+    """`other_language` on the rows of `build_rows(work)` (every input and output, up to `rows`),
     py3langid text by text, then batched: CPU seconds of each, in one process; "en" (the
     build's case, most texts settled by their function words) and "fr" (every text of 20
     letters or more identified)."""
@@ -335,8 +333,10 @@ def route_language_rows(work: Path, rows: int) -> dict:
 
     from meadow.quality.filters import LanguageCheck
 
+    from build_rows import build_rows
+
     texts: list[str] = []
-    for path in sorted(BENCH_TEXTS.glob("*.parquet")):
+    for path in build_rows(work).values():
         table = pq.read_table(path, columns=["input", "output"])
         texts += [t for column in table.columns for t in column.to_pylist() if t]
     texts = texts[:rows]

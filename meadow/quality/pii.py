@@ -335,6 +335,77 @@ def may_name_relatives(texts: pa.Array) -> np.ndarray:
     return pc.fill_null(found, False).to_numpy(zero_copy_only=False)
 
 
+def _any_case(keys: tuple[str, ...]) -> str:
+    """An RE2 pattern that finds every text where one of `keys` (lower case ASCII) occurs
+    in its `str.lower()` or matches under Python's `re.IGNORECASE`: a letter may be its
+    capital, `i` also `İ` or `ı`, `k` also `K`, `s` also `ſ` (the only other characters
+    that lower-case or case-fold to an ASCII letter; RE2's folding lacks the `i` ones)."""
+    extra = {"i": "İı", "k": "\u212a", "s": "ſ"}
+    return "|".join(
+        "".join(
+            f"[{c}{c.upper()}{extra.get(c, '')}]" if c.isalpha() else "\\" + c if c == "." else c
+            for c in key
+        )
+        for key in keys
+    )
+
+
+# What every match of a pattern holds, as RE2 patterns run over a whole batch at once
+# (lookarounds and `\\b` dropped, so each finds a superset of what `re` finds; `\\d` is any
+# Unicode digit in `re`, hence `\\p{Nd}`), and the keywords that gate the patterns. A text
+# where one finds nothing skips that pattern, or that keyword test, while the text is
+# unchanged; once a replacement has changed it, every pattern runs as without the flags.
+_D = r"\p{Nd}"
+_MAY_DIGITS = {  # rare: one pass for them all, then one each over the texts it found
+    "phone": rf"\+{_D}|\({_D}{{3}}\)|{_D}{{3}}[ .-]{_D}{{3}}|{_D}{{10}}",
+    "id_layout": rf"{_D}{{3}}-{_D}{{2}}-{_D}{{4}}|({_D}{{4}}-){{3}}{_D}{{4}}|{_D}{{10}}",
+    "uk_postcode": rf"{_D}[A-Z{_D}]? ?{_D}[ABD-HJLNP-UW-Z]{{2}}",
+    "ca_postcode": rf"[ABCEGHJ-NPRSTVXY]{_D}[ABCEGHJ-NPRSTV-Z] ?{_D}[ABCEGHJ-NPRSTV-Z]{_D}",
+    "zip": rf" {_D}{{5}}",
+    # the value after a phone word: seven digits, at most three of `[ ()-]` between them
+    "phone_value": rf"{_D}(?:[ ()-]{{0,3}}{_D}){{6}}",
+}
+_MAY_OTHER = {
+    "url_word": _any_case(_URL_KEYS),
+    "birth_word": _any_case(_BIRTH_KEYS),
+    # the value of an ID word: four digits with at most 12 of `[A-Z/ -]` between them
+    "id_value": rf"{_D}(?:[A-Z/ -]{{0,12}}{_D}){{3}}",
+    "street_word": "|".join(_STREET_KEYS),  # exact: case-sensitive words
+    # a postcode word ("zip", "pin", "post code"), then four digits in the texts with one
+    "zip_word": _any_case(("zip", "pin", "post")),
+}
+_ZIP_VALUE = rf"{_D}{{4}}"
+MAY_MATCH = (*_MAY_DIGITS, *_MAY_OTHER)
+
+
+def _found(texts: pa.Array, pattern: str) -> np.ndarray:
+    return pc.fill_null(pc.match_substring_regex(texts, pattern), False).to_numpy(
+        zero_copy_only=False
+    )
+
+
+_POSTCODE_NAMES = ("uk_postcode", "ca_postcode", "zip", "zip_word")
+
+
+def may_match(texts: pa.Array) -> np.ndarray:
+    """Per text (rows) and per name in `MAY_MATCH` (columns), whether that pattern or
+    keyword may occur in the text (False: it cannot): linear RE2 passes over a batch."""
+    flags = np.zeros((len(texts), len(MAY_MATCH)), bool)
+    if not len(texts):
+        return flags
+    some = np.flatnonzero(_found(texts, "|".join(_MAY_DIGITS.values())))
+    if len(some):
+        subset = texts.take(pa.array(some))
+        for k, pattern in enumerate(_MAY_DIGITS.values()):
+            flags[some, k] = _found(subset, pattern)
+    for k, pattern in enumerate(_MAY_OTHER.values(), len(_MAY_DIGITS)):
+        flags[:, k] = _found(texts, pattern)
+    zips = np.flatnonzero(flags[:, MAY_MATCH.index("zip_word")])
+    if len(zips):
+        flags[zips, MAY_MATCH.index("zip_word")] = _found(texts.take(pa.array(zips)), _ZIP_VALUE)
+    return flags
+
+
 def _has(text: str, keys: tuple[str, ...]) -> bool:
     return any(map(text.__contains__, keys))  # in C: no generator frame per key
 
@@ -443,33 +514,45 @@ class Scrubber:
     def __init__(self) -> None:
         self.counts: Counter[str] = Counter()
 
-    def scrub(self, text: str, *, relatives: bool = True) -> str:
+    def scrub(self, text: str, *, relatives: bool = True, may: np.ndarray | None = None) -> str:
         """`text` with every personal detail replaced by its placeholder.
 
         `relatives=False` skips the relation pattern: only for a text in which
-        `may_name_relatives` found none (the result is then the same).
+        `may_name_relatives` found none (the result is then the same). `may`, the text's
+        row of `may_match`, skips each digit pattern that cannot match it (the same).
         """
         if not text:
             return text
+        replaced = self.counts.total()
+        flags = dict(zip(MAY_MATCH, may, strict=True)) if may is not None else {}
+
+        def may_have(name: str) -> bool:  # False only while the text is unchanged
+            if flags and self.counts.total() != replaced:
+                flags.clear()
+            return flags.get(name, True)
+
         # Each pattern runs only where its keywords occur: a substring test is a hundred
         # times cheaper than a regex scan, and most texts have none of them.
         low = text.lower()
         if "@" in text:
             text = _EMAIL.sub(lambda m: self._count("email"), text)
-        if _has(low, _URL_KEYS):
+        if may_have("url_word") and _has(low, _URL_KEYS):
             text = _URL.sub(self._url, text)
         if _DIGIT.search(text):  # every phone, ID, postcode, date and address has a digit
-            if _has(low, _BIRTH_KEYS):
+            if may_have("birth_word") and _has(low, _BIRTH_KEYS):
                 text = _BIRTH_DATE.sub(lambda m: self._value(m, "date"), text)
-            if _has(low, _PHONE_KEYS):
+            if may_have("phone_value") and _has(low, _PHONE_KEYS):
                 text = _PHONE_WORDS.sub(lambda m: self._value(m, "phone"), text)
-            if _has(text, _ID_KEYS) or _has(low, _ID_KEYS_ANY_CASE):
+            if may_have("id_value") and (_has(text, _ID_KEYS) or _has(low, _ID_KEYS_ANY_CASE)):
                 text = _ID_WORDS.sub(lambda m: self._value(m, "id"), text)
-            text = _PHONE.sub(lambda m: self._count("phone"), text)
-            text = _ID_LAYOUTS.sub(lambda m: self._count("id"), text)
-            for pattern in _POSTCODES:
-                text = pattern.sub(lambda m: self._value(m, "postcode"), text)
-            if _has(text, _STREET_KEYS):
+            if may_have("phone"):
+                text = _PHONE.sub(lambda m: self._count("phone"), text)
+            if may_have("id_layout"):
+                text = _ID_LAYOUTS.sub(lambda m: self._count("id"), text)
+            for name, pattern in zip(_POSTCODE_NAMES, _POSTCODES, strict=True):
+                if may_have(name):
+                    text = pattern.sub(lambda m: self._value(m, "postcode"), text)
+            if may_have("street_word") and _has(text, _STREET_KEYS):
                 for pattern in _ADDRESSES[:2]:
                     text = pattern.sub(lambda m: self._count("address"), text)
             if "box" in low:

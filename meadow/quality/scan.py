@@ -17,7 +17,7 @@ import pyarrow as pa
 from meadow.quality.decontam import BenchmarkIndex, Match, benchmark_bit
 from meadow.quality.filters import LanguageCheck, shape_reasons, strip_boilerplate
 from meadow.quality.near import NearDuplicates
-from meadow.quality.pii import Scrubber, may_name_relatives
+from meadow.quality.pii import Scrubber, may_match, may_name_relatives
 from meadow.quality.settings import BENCHMARKS, Filters, NearDedup
 from meadow.quality.text import Words, normalize, text_hash
 from meadow.sources import get_source
@@ -203,12 +203,14 @@ def _transform(
                 outputs[i], changed = new, True
     scrubbed = [i for i in todo if wanted[codes[i]][1]]
     if scrubbed:  # which texts may name a relative: one RE2 pass over the batch
-        relatives_in = may_name_relatives(pa.array([inputs[i] for i in scrubbed], pa.string()))
-        relatives_out = may_name_relatives(pa.array([outputs[i] for i in scrubbed], pa.string()))
+        batch_in = pa.array([inputs[i] for i in scrubbed], pa.string())
+        batch_out = pa.array([outputs[i] for i in scrubbed], pa.string())
+        relatives_in, may_in = may_name_relatives(batch_in), may_match(batch_in)
+        relatives_out, may_out = may_name_relatives(batch_out), may_match(batch_out)
     for k, i in enumerate(scrubbed):
         scrubber = Scrubber()
-        new_in = scrubber.scrub(inputs[i], relatives=bool(relatives_in[k]))
-        new_out = scrubber.scrub(outputs[i], relatives=bool(relatives_out[k]))
+        new_in = scrubber.scrub(inputs[i], relatives=bool(relatives_in[k]), may=may_in[k])
+        new_out = scrubber.scrub(outputs[i], relatives=bool(relatives_out[k]), may=may_out[k])
         if scrubber.counts:
             pii.setdefault(job.sources[codes[i]], Counter()).update(scrubber.counts)
             inputs[i], outputs[i], changed = new_in, new_out, True
