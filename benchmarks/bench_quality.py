@@ -330,10 +330,9 @@ def route_language_rows(work: Path, rows: int) -> dict:
     build's case, most texts settled by their function words) and "fr" (every text of 20
     letters or more identified)."""
     import pyarrow.parquet as pq
+    from build_rows import build_rows
 
     from meadow.quality.filters import LanguageCheck
-
-    from build_rows import build_rows
 
     texts: list[str] = []
     for path in build_rows(work).values():

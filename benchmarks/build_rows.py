@@ -22,8 +22,8 @@ SOURCES = ("stackexchange", "chatdoctor", "wikidoc", "anki", "cord19")
 def build_rows(work: Path, per_source: int = 10_000, scale: float = 0.1) -> dict[str, Path]:
     """{source: parquet file of its first `per_source` parsed rows} (made once in `work`)."""
     import pyarrow.parquet as pq
-
     from bench_scale import medalpaca_raw
+
     from meadow.parse_runner import plan_source, run_plans
     from meadow.sources import get_source
 
