@@ -30,6 +30,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+
 from meadow.converters.html import normalize_whitespace
 from meadow.errors import RawFileError, RecipeError, excerpt
 from meadow.sources.base import Skip
@@ -442,3 +445,30 @@ def _first_bad_line(stream: BinaryIO) -> int | None:
         except UnicodeDecodeError:
             return number
     return None
+
+
+def arrow_batches(
+    path: Path,
+    columns: Sequence[str],
+    *,
+    read_options: pa_csv.ReadOptions,
+    parse_options: pa_csv.ParseOptions,
+) -> Iterator[pa.RecordBatch]:
+    """Arrow batches of `columns` of a delimited file (CORD-19's CSV, UMLS's RRF), every
+    value a non-null string. pyarrow's errors pass through as they come: each source says
+    in its own words what is wrong with its file."""
+    reader = pa_csv.open_csv(
+        path,
+        read_options=read_options,
+        parse_options=parse_options,
+        convert_options=pa_csv.ConvertOptions(
+            include_columns=list(columns),
+            column_types=dict.fromkeys(columns, pa.string()),
+            strings_can_be_null=False,
+        ),
+    )
+    while True:
+        try:
+            yield reader.read_next_batch()
+        except StopIteration:
+            return

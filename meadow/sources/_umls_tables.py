@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
 from meadow.errors import RawFileError, excerpt
-from meadow.sources._csv import field_limit, find_long_row, long_row_error
+from meadow.sources._csv import arrow_batches, field_limit, find_long_row, long_row_error
 from meadow.sources._json import encoding_error
 
 MRCONSO = "MRCONSO.RRF"
@@ -69,23 +69,14 @@ def read_rrf(path: Path, columns: Sequence[str]) -> Iterator[pa.RecordBatch]:
     rows = 0
     block = field_limit(_BLOCK_SIZE)
     try:
-        reader = pa_csv.open_csv(
+        for batch in arrow_batches(
             path,
+            columns,
             read_options=pa_csv.ReadOptions(column_names=names, block_size=block),
             parse_options=pa_csv.ParseOptions(
                 delimiter="|", quote_char=False, double_quote=False, escape_char=False
             ),
-            convert_options=pa_csv.ConvertOptions(
-                include_columns=list(columns),
-                column_types=dict.fromkeys(columns, pa.string()),
-                strings_can_be_null=False,
-            ),
-        )
-        while True:
-            try:
-                batch = reader.read_next_batch()
-            except StopIteration:
-                break
+        ):
             rows += batch.num_rows
             yield batch
     except pa.ArrowInvalid as exc:

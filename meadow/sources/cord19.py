@@ -52,7 +52,7 @@ from meadow.sources import register_source
 from meadow.sources._cord19_rows import LICENSES as LICENSES  # the names as they were
 from meadow.sources._cord19_rows import batch_columns, double_space_rows, license_id, paper
 from meadow.sources._cord19_rows import clean_text as clean_text
-from meadow.sources._csv import field_limit, find_long_row, long_row_error
+from meadow.sources._csv import arrow_batches, field_limit, find_long_row, long_row_error
 from meadow.sources.base import Rows, Skip, Source
 
 METADATA = "metadata.csv"
@@ -277,22 +277,12 @@ def _batches(path: Path, columns: list[str]) -> Iterator[pa.RecordBatch]:
     """
     block = field_limit(_BLOCK_SIZE)
     try:
-        reader = pa_csv.open_csv(
+        yield from arrow_batches(
             path,
+            columns,
             read_options=pa_csv.ReadOptions(block_size=block),
             parse_options=pa_csv.ParseOptions(newlines_in_values=True),
-            convert_options=pa_csv.ConvertOptions(
-                include_columns=columns,
-                column_types=dict.fromkeys(columns, pa.string()),
-                strings_can_be_null=False,
-            ),
         )
-        while True:
-            try:
-                batch = reader.read_next_batch()
-            except StopIteration:
-                return
-            yield batch
     except (pa.ArrowInvalid, pa.ArrowKeyError) as exc:
         message = str(exc)
         if "UTF8" in message or "UTF-8" in message:
